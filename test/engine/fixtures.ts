@@ -24,7 +24,10 @@ export function loadNpy(name: CaseName, file: string): HostTensor {
 
 export function loadCase(name: CaseName) {
   const config = JSON.parse(readFileSync(fixturePath(name, 'config.json'), 'utf8')) as FnoConfig;
-  const st = readSafetensors(new Uint8Array(readFileSync(fixturePath(name, 'model.safetensors'))), 'model.safetensors');
+  const st = readSafetensors(
+    new Uint8Array(readFileSync(fixturePath(name, 'model.safetensors'))),
+    'model.safetensors',
+  );
   return { config, tensors: st.tensors };
 }
 

@@ -39,7 +39,14 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Direction k of a time tangent as a [B,T,C] array. */
-export function timeDirection(t: TimeTangent, k: number, B: number, T: number, P: number, C: number): Float64Array {
+export function timeDirection(
+  t: TimeTangent,
+  k: number,
+  B: number,
+  T: number,
+  P: number,
+  C: number,
+): Float64Array {
   const full = densify(t, B, T, P, C);
   const out = new Float64Array(B * T * C);
   for (let bt = 0; bt < B * T; bt++) for (let c = 0; c < C; c++) out[bt * C + c] = full[(bt * P + k) * C + c];
@@ -78,13 +85,27 @@ export const spec = (modes: number, B: number, C: number, re: Float64Array, im: 
 });
 
 /** A random time tangent of the given kind, [B,T,P,C] or [B,P,C]. */
-export function randomTimeTangent(r: () => number, kind: TimeTangent['kind'], B: number, T: number, P: number, C: number): TimeTangent {
+export function randomTimeTangent(
+  r: () => number,
+  kind: TimeTangent['kind'],
+  B: number,
+  T: number,
+  P: number,
+  C: number,
+): TimeTangent {
   if (kind === 'zero') return { kind };
   if (kind === 'const') return { kind, data: randn(r, B * P * C) };
   return { kind, data: randn(r, B * T * P * C) };
 }
 
-export function randomSpecTangent(r: () => number, kind: SpecTangent['kind'], modes: number, B: number, P: number, C: number): SpecTangent {
+export function randomSpecTangent(
+  r: () => number,
+  kind: SpecTangent['kind'],
+  modes: number,
+  B: number,
+  P: number,
+  C: number,
+): SpecTangent {
   if (kind === 'zero') return { kind };
   const n = (kind === 'dc' ? 1 : modes) * B * P * C;
   return { kind, re: randn(r, n), im: randn(r, n) };

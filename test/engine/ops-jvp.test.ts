@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Act, Spec } from '../../src/engine/ad/primitive';
+import type { Act } from '../../src/engine/ad/primitive';
 import type { SpecTangent, TimeTangent } from '../../src/engine/ad/tangent';
 import { gemmJs } from '../../src/engine/backends/cpu/gemm';
 import { fftDft } from '../../src/engine/dft/fft-dft';
@@ -42,7 +42,15 @@ function shapes(seed: number) {
   const T = [2, 3, 5, 7, 8, 13, 16, 31, 37, 64, 101][randInt(r, 0, 10)];
   const maxModes = Math.floor(T / 2) + 1;
   const modes = r() < 0.3 ? maxModes : randInt(r, 1, maxModes);
-  return { r, B: randInt(r, 1, 3), T, P: randInt(r, 1, 4), Cin: randInt(r, 1, 6), Cout: randInt(r, 1, 5), modes };
+  return {
+    r,
+    B: randInt(r, 1, 3),
+    T,
+    P: randInt(r, 1, 4),
+    Cin: randInt(r, 1, 6),
+    Cout: randInt(r, 1, 5),
+    modes,
+  };
 }
 
 /** Compare jvp direction k with (f(x+h·d_k) - f(x-h·d_k)) / 2h for every k. */
@@ -97,7 +105,10 @@ describe('dense and conv1x1', () => {
   }
   it('applies W as PyTorch does: y = x Wᵀ + b', () => {
     // W [2,3] = [[1,2,3],[4,5,6]], b = [10, 20], x = [1, 0, -1] → [1-3+10, 4-6+20]
-    const prim = dense(fromTorchLinear(Float64Array.of(1, 2, 3, 4, 5, 6), 2, 3, Float64Array.of(10, 20)), gemmJs);
+    const prim = dense(
+      fromTorchLinear(Float64Array.of(1, 2, 3, 4, 5, 6), 2, 3, Float64Array.of(10, 20)),
+      gemmJs,
+    );
     expect([...prim.forward(act(1, 1, 3, Float64Array.of(1, 0, -1))).data]).toEqual([8, 18]);
   });
 });
@@ -111,7 +122,15 @@ describe('broadcastTime', () => {
     const y = prim.forward(x);
     const dy = prim.jvp(x, y, dx, P);
     expect(dy.kind).toBe('const');
-    checkTime((v) => prim.forward(v).data, (k) => timeDirection(dy, k, B, T, P, Cin), x, (k) => timeDirection(dx, k, B, 1, P, Cin), P, 1e-3, 1e-12);
+    checkTime(
+      (v) => prim.forward(v).data,
+      (k) => timeDirection(dy, k, B, T, P, Cin),
+      x,
+      (k) => timeDirection(dx, k, B, 1, P, Cin),
+      P,
+      1e-3,
+      1e-12,
+    );
   });
 });
 
@@ -131,7 +150,10 @@ describe('concatChannels and add', () => {
         if (ka !== 'dense' && kb !== 'dense') expect(dy.kind).not.toBe('dense');
         for (let k = 0; k < P; k++) {
           const h = 0.5;
-          const ya = cat.forward([act(B, T, Cin, axpy(a.data, h, timeDirection(da, k, B, T, P, Cin))), act(B, T, Cout, axpy(b.data, h, timeDirection(db, k, B, T, P, Cout)))]);
+          const ya = cat.forward([
+            act(B, T, Cin, axpy(a.data, h, timeDirection(da, k, B, T, P, Cin))),
+            act(B, T, Cout, axpy(b.data, h, timeDirection(db, k, B, T, P, Cout))),
+          ]);
           const fd = ya.data.map((v, i) => (v - y.data[i]) / h);
           expect(relErr(timeDirection(dy, k, B, T, P, Cin + Cout), fd)).toBeLessThanOrEqual(1e-14);
         }
@@ -159,7 +181,15 @@ describe.each(ACTIVATION_NAMES)('activation %s', (name) => {
       const dx = randomTimeTangent(r, kind, B, T, P, Cin);
       const y = prim.forward(x);
       const dy = prim.jvp(x, y, dx, P);
-      checkTime((v) => prim.forward(v).data, (k) => timeDirection(dy, k, B, T, P, Cin), x, (k) => timeDirection(dx, k, B, T, P, Cin), P, 1e-5, 1e-8);
+      checkTime(
+        (v) => prim.forward(v).data,
+        (k) => timeDirection(dy, k, B, T, P, Cin),
+        x,
+        (k) => timeDirection(dx, k, B, T, P, Cin),
+        P,
+        1e-5,
+        1e-8,
+      );
     }
   });
 });

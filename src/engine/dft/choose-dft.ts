@@ -10,7 +10,13 @@ export type DftChoice = 'auto' | 'matrix' | 'fft';
  * once on the layer's own shape (a few milliseconds at model build). Cost models would have to
  * know fft.js's and the GEMM's speed on this machine; a measurement already does.
  */
-export function chooseDft(T: number, modes: number, channels: number, gemm: Gemm, choice: DftChoice = 'auto'): TruncatedDft {
+export function chooseDft(
+  T: number,
+  modes: number,
+  channels: number,
+  gemm: Gemm,
+  choice: DftChoice = 'auto',
+): TruncatedDft {
   if (choice === 'matrix') return matrixDft(T, modes, gemm);
   if (choice === 'fft') return fftDft(T, modes);
   const candidates = [matrixDft(T, modes, gemm), fftDft(T, modes)];

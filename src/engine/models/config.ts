@@ -35,7 +35,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
 export function parseConfigValues(raw: Record<string, unknown>, source: string): Partial<FnoConfig> {
   const out: Partial<FnoConfig> = {};
   if (raw.architecture !== undefined && raw.architecture !== 'fno1d-scalar') {
-    throw new Error(`${source}: architecture "${String(raw.architecture)}" is not supported (only fno1d-scalar)`);
+    throw new Error(
+      `${source}: architecture "${String(raw.architecture)}" is not supported (only fno1d-scalar)`,
+    );
   }
   for (const key of CONFIG_KEYS) {
     const v = raw[key];

@@ -61,7 +61,9 @@ export class Fno1dScalar {
       const t = tensors.get(e.name);
       if (!t) throw new ShapeError(`tensor '${e.name}' is missing`);
       if (!sameShape(t.shape, e.shape)) {
-        throw new ShapeError(`tensor '${e.name}' has shape ${shapeString(t.shape)}, expected ${shapeString(e.shape)}`);
+        throw new ShapeError(
+          `tensor '${e.name}' has shape ${shapeString(t.shape)}, expected ${shapeString(e.shape)}`,
+        );
       }
       if (e.complex !== (t.imag !== undefined)) {
         throw new ShapeError(`tensor '${e.name}' must be ${e.complex ? 'complex' : 'real'}`);
@@ -159,13 +161,17 @@ export class Fno1dScalar {
 
   private checkInputs(x: Float64Array, p: Float64Array, B: number, T: number): void {
     const { inp_dim_func: Xf, inp_dim_scalar: P } = this.config;
-    if (!Number.isInteger(T) || T < 2) throw new ShapeError(`x must have at least 2 time steps, got T = ${T}`);
+    if (!Number.isInteger(T) || T < 2)
+      throw new ShapeError(`x must have at least 2 time steps, got T = ${T}`);
     if (x.length !== B * T * Xf) {
       throw new ShapeError(`x has ${x.length} values; the model expects [B,T,Xf] = [${B},${T},${Xf}]`);
     }
-    if (p.length !== B * P) throw new ShapeError(`p has ${p.length} values; the model expects [B,P] = [${B},${P}]`);
+    if (p.length !== B * P)
+      throw new ShapeError(`p has ${p.length} values; the model expects [B,P] = [${B},${P}]`);
     if (this.config.modes > Math.floor(T / 2) + 1) {
-      throw new ShapeError(`the model keeps ${this.config.modes} modes, more than T//2+1 = ${Math.floor(T / 2) + 1} for T = ${T}`);
+      throw new ShapeError(
+        `the model keeps ${this.config.modes} modes, more than T//2+1 = ${Math.floor(T / 2) + 1} for T = ${T}`,
+      );
     }
   }
 
@@ -211,7 +217,11 @@ export class Fno1dScalar {
     let [h, dh] = step(concatChannels(), [a, sb], withTangents ? [da!, dsb!] : null);
     for (let i = 0; i < c.layers; i++) {
       const [X, dX] = step(rfftTruncated(dfts[i]), h, dh);
-      const [Y, dY] = step<Spec, Spec, typeof dX & {}, typeof dX & {}>(spectralMix(this.mixes[i], gemm), X, dX);
+      const [Y, dY] = step<Spec, Spec, typeof dX & {}, typeof dX & {}>(
+        spectralMix(this.mixes[i], gemm),
+        X,
+        dX,
+      );
       const [u, du] = step(irfftTruncated(dfts[i]), Y, dY);
       const [v, dv] = step(conv1x1(this.lins[i], gemm, `lin${i}`), h, dh);
       const [pre, dpre] = step(add(), [u, v], withTangents ? [du!, dv!] : null);

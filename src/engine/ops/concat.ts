@@ -2,7 +2,13 @@ import type { Act, Primitive } from '../ad/primitive';
 import { densify, ZERO, type TimeTangent } from '../ad/tangent';
 
 /** Interleave row blocks: out[r] = a[r] ++ b[r] for `rows` rows (a missing side is zeros). */
-function concatRows(a: Float64Array | null, Ca: number, b: Float64Array | null, Cb: number, rows: number): Float64Array {
+function concatRows(
+  a: Float64Array | null,
+  Ca: number,
+  b: Float64Array | null,
+  Cb: number,
+  rows: number,
+): Float64Array {
   const C = Ca + Cb;
   const out = new Float64Array(rows * C);
   for (let r = 0; r < rows; r++) {

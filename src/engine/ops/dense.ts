@@ -13,14 +13,25 @@ export interface DenseWeights {
 }
 
 /** Transpose PyTorch's Linear weight [out, in] into [in, out]. */
-export function fromTorchLinear(weight: Float64Array, outF: number, inF: number, bias: Float64Array | null): DenseWeights {
+export function fromTorchLinear(
+  weight: Float64Array,
+  outF: number,
+  inF: number,
+  bias: Float64Array | null,
+): DenseWeights {
   const W = new Float64Array(inF * outF);
   for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) W[i * outF + o] = weight[o * inF + i];
   return { Cin: inF, Cout: outF, W, bias };
 }
 
 /** Rows × Cin → rows × Cout, the shared kernel of `dense` and `conv1x1`. */
-export function applyLinear(w: DenseWeights, x: Float64Array, rows: number, gemm: Gemm, withBias: boolean): Float64Array {
+export function applyLinear(
+  w: DenseWeights,
+  x: Float64Array,
+  rows: number,
+  gemm: Gemm,
+  withBias: boolean,
+): Float64Array {
   const out = new Float64Array(rows * w.Cout);
   gemm({ M: rows, N: w.Cout, K: w.Cin, A: x, B: w.W, C: out });
   if (withBias && w.bias) {
@@ -34,7 +45,11 @@ export function applyLinear(w: DenseWeights, x: Float64Array, rows: number, gemm
  * Dense linear layer y = x Wᵀ + b over the channel axis of [B,T,C]. Its JVP is the same product
  * without the bias, on B·P rows for a time-constant tangent and B·T·P rows for a dense one.
  */
-export function dense(w: DenseWeights, gemm: Gemm, name = 'dense'): Primitive<Act, Act, TimeTangent, TimeTangent> {
+export function dense(
+  w: DenseWeights,
+  gemm: Gemm,
+  name = 'dense',
+): Primitive<Act, Act, TimeTangent, TimeTangent> {
   return {
     name,
     forward(x) {

@@ -17,7 +17,13 @@ export interface MixWeights {
 }
 
 /** From PyTorch's `weights1` [Cin, Cout, modes] (re and im arrays of that shape). */
-export function mixWeightsFromTorch(re: Float64Array, im: Float64Array, Cin: number, Cout: number, modes: number): MixWeights {
+export function mixWeightsFromTorch(
+  re: Float64Array,
+  im: Float64Array,
+  Cin: number,
+  Cout: number,
+  modes: number,
+): MixWeights {
   const w: MixWeights = { Cin, Cout, modes, re: [], im: [], negIm: [] };
   for (let k = 0; k < modes; k++) {
     const r = new Float64Array(Cin * Cout);
@@ -41,7 +47,17 @@ export function mixWeightsFromTorch(re: Float64Array, im: Float64Array, Cin: num
  * Y_k = X_k · W_k for one mode k on `rows` rows stored at row offset `row0` of [*,Cin] / [*,Cout]
  * arrays: (Xr + iXi)(Wr + iWi) = (Xr·Wr − Xi·Wi) + i(Xr·Wi + Xi·Wr).
  */
-function mixMode(w: MixWeights, k: number, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, row0: number, rows: number, gemm: Gemm): void {
+function mixMode(
+  w: MixWeights,
+  k: number,
+  xr: Float64Array,
+  xi: Float64Array,
+  yr: Float64Array,
+  yi: Float64Array,
+  row0: number,
+  rows: number,
+  gemm: Gemm,
+): void {
   const { Cin, Cout } = w;
   const base = { M: rows, N: Cout, K: Cin, aOff: row0 * Cin, cOff: row0 * Cout };
   gemm({ ...base, A: xr, B: w.re[k], C: yr });

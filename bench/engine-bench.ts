@@ -1,0 +1,179 @@
+/**
+ * `npm run bench`: jacscope's forward pass and Jacobian on the seed configuration (T=601, Xf=20,
+ * P=14, O=15, modes=16, width=64) at B = 1, 16, 64, against PyTorch on the same machine in the
+ * same run, one thread each. Medians of ≥ 5 runs after a warm-up; each batch size runs in its own
+ * process so its peak memory (max RSS) is its own. Writes bench/results/latest.json.
+ *
+ *   npm run bench                      # everything
+ *   npm run bench -- --batches 1,16    # fewer sizes
+ *   npm run bench -- --no-torch        # skip PyTorch
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { cpuGemm } from '../src/engine/backends/cpu';
+import { demoData, demoModel } from '../src/engine/models/demo';
+import { Fno1dScalar } from '../src/engine/models/fno1d-scalar';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const RUNS = 5;
+const T = 601;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function time(fn: () => void, runs: number): number {
+  fn(); // warm-up: JIT, DFT choice, wasm memory growth
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+interface EngineRow {
+  B: number;
+  forward_ms: number;
+  jacobian_ms: number;
+  peak_rss_mb: number;
+  gemm: string;
+  dft: string;
+}
+
+/** One batch size, in this (child) process. */
+function measure(B: number): EngineRow {
+  const { config, tensors } = demoModel();
+  const model = new Fno1dScalar(config, tensors);
+  const { x, p } = demoData(B, T);
+  const forward_ms = time(() => model.forward(x.data, p.data, B, T), RUNS);
+  const jacobian_ms = time(() => model.jacobian(x.data, p.data, B, T), RUNS);
+  return {
+    B,
+    forward_ms,
+    jacobian_ms,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    gemm: cpuGemm.name || 'gemm',
+    dft: model.dftKinds(T).join(','),
+  };
+}
+
+function torchAvailable(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch, functorch'], { stdio: 'ignore' }).status === 0;
+}
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  const child = argv.indexOf('--child');
+  if (child >= 0) {
+    process.stdout.write(JSON.stringify(measure(Number(argv[child + 1]))));
+    return;
+  }
+  const bi = argv.indexOf('--batches');
+  const batches = (bi >= 0 ? argv[bi + 1] : '1,16,64').split(',').map(Number);
+  const withTorch = !argv.includes('--no-torch') && torchAvailable();
+
+  const engine: EngineRow[] = [];
+  for (const B of batches) {
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(B)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      },
+    );
+    engine.push(JSON.parse(out) as EngineRow);
+    console.error(`jacscope B=${B} done`);
+  }
+  type TorchRow = { B: number; forward_ms: number; vmap_jacfwd_ms?: number; functional_forward_ms: number };
+  let torch: { torch: string; threads: number; rows: TorchRow[]; peak_rss_mb: number } | null = null;
+  if (withTorch) {
+    console.error('PyTorch …');
+    const fixtures = fileURLToPath(new URL('../../shared/fixtures', import.meta.url));
+    const out = execFileSync(
+      '/usr/bin/python3',
+      [
+        `${here}pytorch_bench.py`,
+        '--fixtures',
+        fixtures,
+        '--batches',
+        batches.join(','),
+        '--runs',
+        String(RUNS),
+        '--threads',
+        '1',
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+        maxBuffer: 1 << 20,
+      },
+    );
+    torch = JSON.parse(out);
+  } else {
+    console.error('PyTorch not available (/usr/bin/python3 -c "import torch" failed): jacscope numbers only');
+  }
+
+  const rows = engine.map((e) => {
+    const t = torch?.rows.find((r) => r.B === e.B);
+    const torchBest = t ? Math.min(t.functional_forward_ms, t.vmap_jacfwd_ms ?? Infinity) : undefined;
+    return {
+      ...e,
+      torch_forward_ms: t?.forward_ms,
+      torch_vmap_jacfwd_ms: t?.vmap_jacfwd_ms,
+      torch_functional_forward_ms: t?.functional_forward_ms,
+      speedup_forward: t ? t.forward_ms / e.forward_ms : undefined,
+      speedup_jacobian_vs_best: torchBest ? torchBest / e.jacobian_ms : undefined,
+    };
+  });
+  const f = (v: number | undefined, d = 1) => (v === undefined ? '—' : v.toFixed(d));
+  console.log(
+    `\njacscope vs PyTorch ${torch?.torch ?? '(absent)'}, seed configuration T=${T}, one thread each, median of ${RUNS} runs (ms)\n`,
+  );
+  console.log(
+    '  B | jacscope fwd | jacscope J | peak MB | torch fwd | torch vmap(jacfwd) | torch functional.jacobian | J speedup vs best torch',
+  );
+  console.log(
+    '----|--------------|------------|---------|-----------|--------------------|---------------------------|------------------------',
+  );
+  for (const r of rows) {
+    console.log(
+      `${String(r.B).padStart(3)} | ${f(r.forward_ms, 2).padStart(12)} | ${f(r.jacobian_ms, 2).padStart(10)} | ${f(r.peak_rss_mb, 0).padStart(7)} | ${f(r.torch_forward_ms, 2).padStart(9)} | ${f(r.torch_vmap_jacfwd_ms).padStart(18)} | ${f(r.torch_functional_forward_ms).padStart(25)} | ${r.speedup_jacobian_vs_best ? `${r.speedup_jacobian_vs_best.toFixed(1)}×` : '—'}`,
+    );
+  }
+  const perSample = rows.map((r) => r.jacobian_ms / r.B);
+  console.log(
+    `\nJacobian time per sample: ${perSample.map((v, i) => `B=${rows[i].B}: ${v.toFixed(2)} ms`).join(', ')}`,
+  );
+  const dir = `${here}results`;
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: await_cpus(), node: process.version },
+    config: 'seed (T=601, Xf=20, P=14, O=15, modes=16, width=64, hidden=32, layers=1, tanh)',
+    runs: RUNS,
+    torch: torch ? { version: torch.torch, threads: torch.threads, peak_rss_mb: torch.peak_rss_mb } : null,
+    rows,
+  };
+  writeFileSync(`${dir}/latest.json`, JSON.stringify(result, null, 2) + '\n');
+  console.log(`\nwritten: bench/results/latest.json`);
+}
+
+function await_cpus(): string {
+  try {
+    return execFileSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2; nproc"], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .replace(/\n/g, ' × ');
+  } catch {
+    return 'unknown';
+  }
+}
+
+main();

@@ -1,0 +1,63 @@
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { LoadError } from '../engine/errors';
+
+/** Read a whole file, turning "no such file" and friends into a LoadError naming it. */
+export function readBytes(path: string): Uint8Array {
+  try {
+    const buf = readFileSync(path);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (e as Error).message;
+    throw new LoadError(path, why);
+  }
+}
+
+/**
+ * Write a file atomically: everything goes to a temporary file beside the target, which is
+ * renamed into place only when complete, so a crash or an error never leaves half a file.
+ * `produce` receives a write function and may call it many times (large CSVs stream through it).
+ */
+export function writeAtomic(
+  path: string,
+  produce: (write: (chunk: string | Uint8Array) => void) => void,
+): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'w');
+    const f = fd;
+    produce((chunk) => {
+      if (typeof chunk === 'string') writeSync(f, chunk);
+      else writeSync(f, chunk, 0, chunk.length);
+    });
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    if (existsSync(tmp)) rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new LoadError(path, 'cannot write: the folder does not exist');
+    if (code === 'EACCES') throw new LoadError(path, 'cannot write: permission denied');
+    throw e;
+  }
+}

@@ -1,0 +1,54 @@
+import { CancelledError, LoadError, ShapeError } from '../engine/errors';
+import { parseArgs, UsageError } from './args';
+import { forward, jacobian } from './commands/compute';
+import { info } from './commands/info';
+
+const USAGE = `jacscope — exact Jacobians of fno1d-scalar models
+
+usage:
+  jacscope info     --model M [--config C] [--json]
+  jacscope forward  --model M [--config C] --x X.npy --p P.npy --out Y.npy|Y.csv [--dtype float32|float64]
+  jacscope jacobian --model M [--config C] --x X.npy --p P.npy --out J.npy|J.csv [--dtype float32|float64]
+
+M is a torch.save checkpoint (.pt/.pth/.ckpt) or .safetensors. The config (JSON of the
+hyperparameters) is optional: a config.json beside M, or safetensors metadata, is used when present,
+and everything but the activation is inferred from the weights.
+J has shape [B,T,O,P]: J[b,t,o,k] = d y[b,t,o] / d p[b,k]. CSV output is long format (b,t,o,k,value).`;
+
+/** Run the CLI; returns the exit code. Errors become one line on stderr, never a stack trace. */
+export function main(argv: string[], io = { out: console.log, err: console.error }): number {
+  try {
+    const args = parseArgs(argv);
+    if (args.command === undefined || args.command === 'help' || args.flags.has('help')) {
+      io.out(USAGE);
+      return args.command === undefined ? 1 : 0;
+    }
+    switch (args.command) {
+      case 'info':
+        info(args, io.out);
+        return 0;
+      case 'forward':
+        forward(args, io.out);
+        return 0;
+      case 'jacobian':
+        jacobian(args, io.out);
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${args.command}' (try: info, forward, jacobian)`);
+    }
+  } catch (e) {
+    io.err(`jacscope: ${errorLine(e)}`);
+    if (process.env.JACSCOPE_DEBUG && e instanceof Error) io.err(e.stack ?? '');
+    return 1;
+  }
+}
+
+function errorLine(e: unknown): string {
+  if (e instanceof UsageError)
+    return `${e.message}\n${USAGE.split('\n').slice(2, 6).join('\n')}`.split('\n')[0];
+  if (e instanceof LoadError || e instanceof ShapeError || e instanceof CancelledError) return e.message;
+  if (e instanceof RangeError && /allocation|Array buffer/i.test(e.message))
+    return `out of memory: ${e.message}`;
+  if (e instanceof Error) return e.message.split('\n')[0];
+  return String(e);
+}

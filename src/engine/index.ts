@@ -1,0 +1,20 @@
+/**
+ * The engine's public surface, for the CLI, the app's worker and the tests. Pure TypeScript:
+ * nothing here touches the DOM, Node or Electron.
+ */
+export { LoadError, ShapeError, CancelledError } from './errors';
+export type { HostTensor, DType } from './tensor';
+export { sizeOf, shapeString } from './tensor';
+
+export type { FnoConfig, ConfigKey } from './models/config';
+export { CONFIG_KEYS, describeConfig } from './models/config';
+export { Fno1dScalar, type JacobianOptions, type ModelOptions } from './models/fno1d-scalar';
+export { recognizeFno, type ModelFile, type RecognizedModel, type ConfigSource } from './models/recognize';
+export { demoModel, demoData, DEMO_CONFIG } from './models/demo';
+export { expectedTensors } from './models/fno1d-layout';
+
+export { readModelFile, parseConfigJson, sniffModelFormat } from './io/model-file';
+export { readNpy, writeNpy } from './io/npy';
+export { readSafetensors, writeSafetensors } from './io/safetensors';
+export { readTorchCheckpoint } from './io/torch-checkpoint';
+export { readNpz } from './io/npz';

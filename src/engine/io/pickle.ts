@@ -1,0 +1,814 @@
+/**
+ * A restricted unpickler for the pickles that `torch.save` writes (protocols 2–5, plus the text
+ * opcodes of protocols 0/1 so that old files give a clear answer instead of a crash).
+ *
+ * Nothing in a pickle is ever executed. A global (`module.name`) is resolved only through the
+ * caller's allow-list; any other global becomes an inert `PyGlobal`, and calling it (REDUCE, NEWOBJ,
+ * OBJ, INST) builds an inert `PyObject { $global, args, state }` that just records what the pickle
+ * asked for. The names of such globals are collected so that callers can name them in errors.
+ *
+ * The reader is a single loop with an explicit value stack: a hostile pickle cannot reach the JS
+ * call stack. Every length field is checked against the buffer before anything is allocated, and the
+ * number of values, memo entries and the nesting depth are capped.
+ *
+ * Python values map to JS as: None → null, bool → boolean, int → number (bigint beyond 2^53),
+ * float → number, str → string, bytes/bytearray → Uint8Array, list → array, tuple → frozen array,
+ * dict → Map, set/frozenset → Set.
+ *
+ * Nesting depth is tracked when a value is put into a container, which catches every structure built
+ * the way Python's pickler builds it (children complete before their parent). A pickle can still
+ * make a deeper or cyclic structure by mutating, through the memo, a container that is already inside
+ * another one, so code that walks the result must guard against cycles and depth itself.
+ */
+
+import { LoadError } from '../errors';
+
+/** A reference to a global that was not called (or not yet). */
+export class PyGlobal {
+  constructor(
+    /** `module.name`. */
+    readonly $global: string,
+    /** Set when the caller allow-listed the name as a callable. */
+    readonly call?: (args: unknown[]) => unknown,
+  ) {}
+}
+
+/** What an unknown global would have built: the request, recorded and never executed. */
+export class PyObject {
+  /** BUILD state (for an nn.Module: a dict with `_parameters`, `_buffers`, `_modules`, ...). */
+  state: unknown = undefined;
+  /** Items APPENDed to the object (list subclasses). */
+  listItems?: unknown[];
+  /** Items SETITEMed on the object (dict subclasses). */
+  dictItems?: Map<unknown, unknown>;
+  constructor(
+    readonly $global: string,
+    readonly args: readonly unknown[],
+    readonly kwargs?: Map<unknown, unknown>,
+  ) {}
+}
+
+export interface AllowedGlobal {
+  /** Called with the arguments of REDUCE / NEWOBJ. Must validate them: they come from the file. */
+  call?: (args: unknown[]) => unknown;
+  /** Pushed as the global's value (used for constants such as `torch.float32`). */
+  value?: unknown;
+}
+
+export interface UnpickleOptions {
+  /** `module.name` → how to resolve it. Everything else is an inert placeholder. */
+  globals?: ReadonlyMap<string, AllowedGlobal>;
+  /** Resolves BINPERSID / PERSID ids. Without it a persistent id is an error. */
+  persistentLoad?: (pid: unknown) => unknown;
+  /** Names the pickle in messages, e.g. `data.pkl`. */
+  label?: string;
+  /** Deepest container nesting accepted (default 1000). */
+  maxDepth?: number;
+  /** Most values pushed in total, container insertions included (default 5,000,000). */
+  maxObjects?: number;
+  /** Most memo entries (default 1,000,000). */
+  maxMemo?: number;
+}
+
+export interface UnpickleResult {
+  value: unknown;
+  /** Globals that were not on the allow-list, in order of first use. */
+  unknownGlobals: string[];
+}
+
+/** Attributes set by BUILD on values that are not `PyObject`s (e.g. `_metadata` on a state_dict). */
+const attributes = new WeakMap<object, unknown>();
+export function pyAttributes(value: object): unknown {
+  return attributes.get(value);
+}
+
+export function isTuple(v: unknown): v is readonly unknown[] {
+  return Array.isArray(v) && Object.isFrozen(v);
+}
+
+/** Python 2 names that protocol-2 pickles use (fix_imports), mapped to Python 3. */
+const COMPAT_MODULES: Record<string, string> = {
+  __builtin__: 'builtins',
+  copy_reg: 'copyreg',
+};
+const COMPAT_NAMES: Record<string, string> = {
+  'builtins.unicode': 'builtins.str',
+  'builtins.long': 'builtins.int',
+  'builtins.xrange': 'builtins.range',
+};
+
+function globalName(module: string, name: string): string {
+  const full = `${COMPAT_MODULES[module] ?? module}.${name}`;
+  return COMPAT_NAMES[full] ?? full;
+}
+
+/**
+ * Globals that plain Python containers need and that are safe to build: the caller usually merges
+ * these with its own.
+ */
+export const BASE_GLOBALS: ReadonlyMap<string, AllowedGlobal> = new Map<string, AllowedGlobal>([
+  ['collections.OrderedDict', { call: (args) => newDict(args) }],
+  // defaultdict(factory): the factory is irrelevant once the items are read.
+  ['collections.defaultdict', { call: () => new Map() }],
+  ['builtins.dict', { call: (args) => newDict(args) }],
+  ['builtins.set', { call: (args) => new Set(iterableArg(args)) }],
+  ['builtins.frozenset', { call: (args) => new Set(iterableArg(args)) }],
+  ['builtins.list', { call: (args) => [...iterableArg(args)] }],
+  ['builtins.tuple', { call: (args) => Object.freeze([...iterableArg(args)]) }],
+  ['builtins.bytearray', { call: (args) => bytesFromArgs(args) }],
+  ['builtins.bytes', { call: (args) => bytesFromArgs(args) }],
+  // Protocol 2 writes bytes as _codecs.encode(str, 'latin1').
+  ['_codecs.encode', { call: (args) => bytesFromArgs(args) }],
+  [
+    // copyreg._reconstructor(cls, base, state): protocol 0/1 object creation; keep it inert under cls's name.
+    'copyreg._reconstructor',
+    {
+      call: (args) =>
+        args[0] instanceof PyGlobal && !args[0].call
+          ? new PyObject(args[0].$global, args.slice(1))
+          : new PyObject('copyreg._reconstructor', args),
+    },
+  ],
+]);
+
+function newDict(args: unknown[]): Map<unknown, unknown> {
+  const m = new Map<unknown, unknown>();
+  const src = args[0];
+  if (src instanceof Map) for (const [k, v] of src) m.set(k, v);
+  else if (Array.isArray(src))
+    for (const kv of src) if (Array.isArray(kv) && kv.length === 2) m.set(kv[0], kv[1]);
+  return m;
+}
+
+function iterableArg(args: unknown[]): unknown[] {
+  const a = args[0];
+  if (a === undefined) return [];
+  if (Array.isArray(a)) return a;
+  if (a instanceof Set) return [...a];
+  if (a instanceof Map) return [...a.keys()];
+  throw new TypeError('expected a list');
+}
+
+function bytesFromArgs(args: unknown[]): Uint8Array {
+  const a = args[0];
+  if (a === undefined) return new Uint8Array(0);
+  if (a instanceof Uint8Array) return a;
+  if (Array.isArray(a)) return Uint8Array.from(a.map((x) => Number(x) & 0xff));
+  if (typeof a === 'string') {
+    // latin1: each code point is a byte (what pickle's bytes-as-str encoding relies on).
+    const out = new Uint8Array(a.length);
+    for (let i = 0; i < a.length; i++) {
+      const c = a.charCodeAt(i);
+      if (c > 0xff) throw new TypeError('a bytes string with characters beyond latin-1');
+      out[i] = c;
+    }
+    return out;
+  }
+  throw new TypeError('expected bytes');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Thrown inside the loop, turned into a LoadError naming the position. */
+class PickleFault extends Error {}
+
+/** Pickles a few hundred levels deep are already absurd for checkpoints; the limit only has to be generous. */
+const DEFAULTS = { maxDepth: 1000, maxObjects: 5_000_000, maxMemo: 1_000_000 };
+
+export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptions = {}): UnpickleResult {
+  const label = options.label ?? 'pickle';
+  const maxDepth = options.maxDepth ?? DEFAULTS.maxDepth;
+  const maxObjects = options.maxObjects ?? DEFAULTS.maxObjects;
+  const maxMemo = options.maxMemo ?? DEFAULTS.maxMemo;
+  const globals = options.globals ?? BASE_GLOBALS;
+  const unknown = new Set<string>();
+
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length;
+  let pos = 0;
+  let opStart = 0;
+
+  const stack: unknown[] = [];
+  const marks: number[] = [];
+  const memo = new Map<number, unknown>();
+  // Nesting depth of containers (absent: a leaf or an empty container).
+  const depth = new Map<object, number>();
+  let objects = 0;
+
+  const fail = (msg: string): never => {
+    throw new PickleFault(msg);
+  };
+
+  const need = (n: number): void => {
+    if (n > end - pos) fail(`truncated: needs ${n} more bytes but only ${end - pos} remain`);
+  };
+  const u8 = (): number => {
+    need(1);
+    return bytes[pos++];
+  };
+  const u16 = (): number => {
+    need(2);
+    const v = view.getUint16(pos, true);
+    pos += 2;
+    return v;
+  };
+  const u32 = (): number => {
+    need(4);
+    const v = view.getUint32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const u64 = (): number => {
+    need(8);
+    const lo = view.getUint32(pos, true);
+    const hi = view.getUint32(pos + 4, true);
+    pos += 8;
+    // Any length above 2^53 is far beyond the buffer anyway; keep it a (huge) number so need() rejects it.
+    return hi * 0x1_0000_0000 + lo;
+  };
+  const take = (n: number): Uint8Array => {
+    need(n);
+    const out = bytes.subarray(pos, pos + n);
+    pos += n;
+    return out;
+  };
+  const line = (): string => {
+    // Text opcodes end in '\n'; a line never legitimately spans more than a short name or number.
+    const nl = bytes.indexOf(0x0a, pos);
+    if (nl < 0) fail('truncated: a text field has no end of line');
+    const s = latin1(bytes.subarray(pos, nl));
+    pos = nl + 1;
+    return s;
+  };
+
+  const push = (v: unknown): void => {
+    if (++objects > maxObjects)
+      fail(`more than ${maxObjects} values (limit); the pickle is hostile or corrupt`);
+    stack.push(v);
+  };
+  const pop = (): unknown => {
+    const floor = marks.length ? marks[marks.length - 1] : 0;
+    if (stack.length <= floor) fail('stack underflow');
+    return stack.pop();
+  };
+  const top = (): unknown => {
+    const floor = marks.length ? marks[marks.length - 1] : 0;
+    if (stack.length <= floor) fail('stack underflow');
+    return stack[stack.length - 1];
+  };
+  const popMark = (): unknown[] => {
+    const m = marks.pop();
+    if (m === undefined) fail('MARK expected');
+    return stack.splice(m as number);
+  };
+  const depthOf = (v: unknown): number =>
+    typeof v === 'object' && v !== null ? (depth.get(v) ?? (isContainer(v) ? 1 : 0)) : 0;
+  const grow = (parent: object, child: unknown): void => {
+    const d = depthOf(child) + 1;
+    if (d > maxDepth)
+      fail(`values nested deeper than ${maxDepth} levels (limit); the pickle is hostile or corrupt`);
+    if (d > (depth.get(parent) ?? 1)) depth.set(parent, d);
+  };
+  const count = (n: number): void => {
+    objects += n;
+    if (objects > maxObjects)
+      fail(`more than ${maxObjects} values (limit); the pickle is hostile or corrupt`);
+  };
+  const tuple = (items: unknown[]): readonly unknown[] => {
+    const t = Object.freeze(items);
+    for (const it of items) grow(t, it);
+    return t;
+  };
+  const memoPut = (idx: number, v: unknown): void => {
+    if (!memo.has(idx) && memo.size >= maxMemo) fail(`more than ${maxMemo} memo entries (limit)`);
+    memo.set(idx, v);
+  };
+  const memoGet = (idx: number): unknown => {
+    if (!memo.has(idx)) fail(`memo entry ${idx} is used before it is defined`);
+    return memo.get(idx);
+  };
+  const resolveGlobal = (module: string, name: string): unknown => {
+    const full = globalName(module, name);
+    const allowed = globals.get(full);
+    if (allowed) {
+      if (allowed.value !== undefined) return allowed.value;
+      return new PyGlobal(full, allowed.call);
+    }
+    unknown.add(full);
+    return new PyGlobal(full);
+  };
+  const callable = (fn: unknown, args: unknown[], kwargs?: Map<unknown, unknown>): unknown => {
+    if (fn instanceof PyGlobal) {
+      if (fn.call) {
+        try {
+          return fn.call(args);
+        } catch (e) {
+          if (e instanceof LoadError) throw e;
+          return fail(`${fn.$global} was given arguments it cannot take (${(e as Error).message})`);
+        }
+      }
+      return new PyObject(fn.$global, args, kwargs);
+    }
+    // Calling something that is not a global (an inert object's method, say): stay inert.
+    return new PyObject(fn instanceof PyObject ? `${fn.$global}()` : '<call>', args, kwargs);
+  };
+  const setItem = (target: unknown, k: unknown, v: unknown): void => {
+    if (target instanceof Map) {
+      target.set(k, v);
+      grow(target, v);
+    } else if (target instanceof PyObject) {
+      (target.dictItems ??= new Map()).set(k, v);
+      grow(target, v);
+    } else fail('SETITEM on a value that is not a dict');
+  };
+  const appendItems = (target: unknown, items: unknown[]): void => {
+    let list: unknown[];
+    if (Array.isArray(target) && !Object.isFrozen(target)) list = target;
+    else if (target instanceof PyObject) list = target.listItems ??= [];
+    else if (target instanceof Set) {
+      count(items.length);
+      for (const it of items) {
+        target.add(it);
+        grow(target, it);
+      }
+      return;
+    } else return fail('APPEND on a value that is not a list');
+    count(items.length);
+    for (const it of items) {
+      list.push(it);
+      grow(target as object, it);
+    }
+  };
+
+  try {
+    for (;;) {
+      opStart = pos;
+      if (pos >= end) fail('truncated: the pickle ends before its STOP opcode');
+      const op = bytes[pos++];
+      switch (op) {
+        case 0x80: // PROTO
+          if (u8() > 5) fail('pickle protocol newer than 5');
+          break;
+        case 0x95: {
+          // FRAME: framing is only a hint for buffered readers; check the length and read on.
+          const n = u64();
+          if (n > end - pos) fail('truncated: a frame is longer than the data left');
+          break;
+        }
+        case 0x2e: {
+          // STOP
+          if (marks.length) fail('STOP inside an unfinished MARK');
+          const value = pop();
+          return { value, unknownGlobals: [...unknown] };
+        }
+
+        // -- constants and numbers
+        case 0x4e: // NONE
+          push(null);
+          break;
+        case 0x88: // NEWTRUE
+          push(true);
+          break;
+        case 0x89: // NEWFALSE
+          push(false);
+          break;
+        case 0x4a: // BININT
+          need(4);
+          push(view.getInt32(pos, true));
+          pos += 4;
+          break;
+        case 0x4b: // BININT1
+          push(u8());
+          break;
+        case 0x4d: // BININT2
+          push(u16());
+          break;
+        case 0x8a: // LONG1
+          push(decodeLong(take(u8())));
+          break;
+        case 0x8b: {
+          // LONG4
+          const n = u32();
+          if (n > 4096) fail(`an integer of ${n} bytes (limit 4096)`);
+          push(decodeLong(take(n)));
+          break;
+        }
+        case 0x49: {
+          // INT (text); I00/I01 are protocol 0's False/True
+          const s = line();
+          if (s === '00') push(false);
+          else if (s === '01') push(true);
+          else push(parseIntText(s) ?? fail(`bad INT '${clip(s)}'`));
+          break;
+        }
+        case 0x4c: {
+          // LONG (text)
+          const s = line();
+          push(parseIntText(s.endsWith('L') ? s.slice(0, -1) : s) ?? fail(`bad LONG '${clip(s)}'`));
+          break;
+        }
+        case 0x47: // BINFLOAT (big-endian)
+          need(8);
+          push(view.getFloat64(pos, false));
+          pos += 8;
+          break;
+        case 0x46: {
+          // FLOAT (text)
+          const s = line();
+          const v = Number(s);
+          if (s.trim() === '' || (Number.isNaN(v) && !/^[-+]?nan$/i.test(s.trim())))
+            fail(`bad FLOAT '${clip(s)}'`);
+          push(v);
+          break;
+        }
+
+        // -- strings and bytes
+        case 0x58: // BINUNICODE
+          push(decodeUtf8(take(u32())));
+          break;
+        case 0x8d: // BINUNICODE8
+          push(decodeUtf8(take(u64())));
+          break;
+        case 0x8c: // SHORT_BINUNICODE
+          push(decodeUtf8(take(u8())));
+          break;
+        case 0x56: // UNICODE (raw-unicode-escape, text)
+          push(rawUnicodeEscape(line()));
+          break;
+        case 0x55: // SHORT_BINSTRING (Python 2 str): bytes read as latin-1
+          push(latin1(take(u8())));
+          break;
+        case 0x54: {
+          // BINSTRING
+          need(4);
+          const n = view.getInt32(pos, true);
+          pos += 4;
+          if (n < 0) fail('negative string length');
+          push(latin1(take(n)));
+          break;
+        }
+        case 0x53: // STRING (quoted repr, text)
+          push(pythonStringRepr(line()) ?? fail('bad STRING'));
+          break;
+        case 0x43: // SHORT_BINBYTES
+          push(take(u8()));
+          break;
+        case 0x42: // BINBYTES
+          push(take(u32()));
+          break;
+        case 0x8e: // BINBYTES8
+        case 0x96: // BYTEARRAY8
+          push(take(u64()));
+          break;
+        case 0x97: // NEXT_BUFFER
+          fail('the pickle uses out-of-band buffers (protocol 5), which a file cannot supply');
+          break;
+        case 0x98: // READONLY_BUFFER: a no-op on the value
+          top();
+          break;
+
+        // -- containers
+        case 0x28: // MARK
+          if (marks.length >= maxDepth) fail(`MARKs nested deeper than ${maxDepth} (limit)`);
+          marks.push(stack.length);
+          break;
+        case 0x29: // EMPTY_TUPLE
+          push(Object.freeze([]));
+          break;
+        case 0x85: // TUPLE1
+          push(tuple([pop()]));
+          break;
+        case 0x86: {
+          // TUPLE2
+          const b = pop();
+          const a = pop();
+          push(tuple([a, b]));
+          break;
+        }
+        case 0x87: {
+          // TUPLE3
+          const c = pop();
+          const b = pop();
+          const a = pop();
+          push(tuple([a, b, c]));
+          break;
+        }
+        case 0x74: // TUPLE
+          push(tuple(popMark()));
+          break;
+        case 0x5d: // EMPTY_LIST
+          push([]);
+          break;
+        case 0x6c: {
+          // LIST
+          const items = popMark();
+          const l: unknown[] = [];
+          push(l);
+          appendItems(l, items);
+          break;
+        }
+        case 0x61: {
+          // APPEND
+          const v = pop();
+          appendItems(top(), [v]);
+          break;
+        }
+        case 0x65: {
+          // APPENDS
+          const items = popMark();
+          appendItems(top(), items);
+          break;
+        }
+        case 0x7d: // EMPTY_DICT
+          push(new Map());
+          break;
+        case 0x64: {
+          // DICT
+          const items = popMark();
+          if (items.length % 2) fail('DICT with an odd number of items');
+          const m = new Map<unknown, unknown>();
+          push(m);
+          for (let i = 0; i < items.length; i += 2) setItem(m, items[i], items[i + 1]);
+          count(items.length / 2);
+          break;
+        }
+        case 0x73: {
+          // SETITEM
+          const v = pop();
+          const k = pop();
+          setItem(top(), k, v);
+          count(1);
+          break;
+        }
+        case 0x75: {
+          // SETITEMS
+          const items = popMark();
+          if (items.length % 2) fail('SETITEMS with an odd number of items');
+          const target = top();
+          for (let i = 0; i < items.length; i += 2) setItem(target, items[i], items[i + 1]);
+          count(items.length / 2);
+          break;
+        }
+        case 0x8f: // EMPTY_SET
+          push(new Set());
+          break;
+        case 0x90: {
+          // ADDITEMS
+          const items = popMark();
+          const s = top();
+          if (!(s instanceof Set)) fail('ADDITEMS on a value that is not a set');
+          appendItems(s, items);
+          break;
+        }
+        case 0x91: {
+          // FROZENSET
+          const items = popMark();
+          const s = new Set<unknown>();
+          push(s);
+          appendItems(s, items);
+          break;
+        }
+
+        // -- stack manipulation
+        case 0x30: // POP
+          if (marks.length && stack.length === marks[marks.length - 1]) marks.pop();
+          else pop();
+          break;
+        case 0x31: // POP_MARK
+          popMark();
+          break;
+        case 0x32: // DUP
+          push(top());
+          break;
+
+        // -- memo
+        case 0x71: // BINPUT
+          memoPut(u8(), top());
+          break;
+        case 0x72: // LONG_BINPUT
+          memoPut(u32(), top());
+          break;
+        case 0x94: // MEMOIZE
+          memoPut(memo.size, top());
+          break;
+        case 0x70: // PUT (text)
+          memoPut(parseIndex(line()) ?? fail('bad PUT index'), top());
+          break;
+        case 0x68: // BINGET
+          push(memoGet(u8()));
+          break;
+        case 0x6a: // LONG_BINGET
+          push(memoGet(u32()));
+          break;
+        case 0x67: // GET (text)
+          push(memoGet(parseIndex(line()) ?? fail('bad GET index')));
+          break;
+
+        // -- globals and objects
+        case 0x63: {
+          // GLOBAL
+          const module = line();
+          const name = line();
+          push(resolveGlobal(module, name));
+          break;
+        }
+        case 0x93: {
+          // STACK_GLOBAL
+          const name = pop();
+          const module = pop();
+          if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
+          push(resolveGlobal(module as string, name as string));
+          break;
+        }
+        case 0x52: {
+          // REDUCE
+          const args = pop();
+          const fn = pop();
+          if (!Array.isArray(args)) fail('REDUCE arguments are not a tuple');
+          const v = callable(fn, [...(args as unknown[])]);
+          push(v);
+          if (typeof v === 'object' && v !== null) grow(v, args);
+          break;
+        }
+        case 0x81: {
+          // NEWOBJ: cls.__new__(cls, *args)
+          const args = pop();
+          const cls = pop();
+          if (!Array.isArray(args)) fail('NEWOBJ arguments are not a tuple');
+          const v = callable(cls, [...(args as unknown[])]);
+          push(v);
+          if (typeof v === 'object' && v !== null) grow(v, args);
+          break;
+        }
+        case 0x92: {
+          // NEWOBJ_EX
+          const kwargs = pop();
+          const args = pop();
+          const cls = pop();
+          if (!Array.isArray(args) || !(kwargs instanceof Map)) fail('NEWOBJ_EX needs a tuple and a dict');
+          const v = callable(cls, [...(args as unknown[])], kwargs as Map<unknown, unknown>);
+          push(v);
+          if (typeof v === 'object' && v !== null) grow(v, args);
+          break;
+        }
+        case 0x6f: {
+          // OBJ: MARK cls args... OBJ
+          const items = popMark();
+          if (items.length === 0) fail('OBJ without a class');
+          push(callable(items[0], items.slice(1)));
+          break;
+        }
+        case 0x69: {
+          // INST: MARK args... INST module\nname\n
+          const module = line();
+          const name = line();
+          const args = popMark();
+          push(callable(resolveGlobal(module, name), args));
+          break;
+        }
+        case 0x62: {
+          // BUILD: obj.__setstate__(state) — for an inert object, just remember the state.
+          const state = pop();
+          const obj = top();
+          if (obj instanceof PyObject) {
+            if (obj.state instanceof Map && state instanceof Map)
+              for (const [k, v] of state) obj.state.set(k, v);
+            else obj.state = state;
+            grow(obj, state);
+          } else if (typeof obj === 'object' && obj !== null) {
+            attributes.set(obj, state);
+            grow(obj, state);
+          } else fail('BUILD on a value that is not an object');
+          break;
+        }
+        case 0x51: {
+          // BINPERSID
+          const pid = pop();
+          push(persistent(pid));
+          break;
+        }
+        case 0x50: // PERSID (text)
+          push(persistent(line()));
+          break;
+        case 0x82: // EXT1
+        case 0x83: // EXT2
+        case 0x84: {
+          // EXT4: the copyreg extension registry is process state a file cannot rely on
+          const code = op === 0x82 ? u8() : op === 0x83 ? u16() : u32();
+          const name = `copyreg.extension[${code}]`;
+          unknown.add(name);
+          push(new PyGlobal(name));
+          break;
+        }
+        default:
+          fail(`unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
+      }
+    }
+  } catch (e) {
+    if (e instanceof PickleFault)
+      throw new LoadError(file, `${label} is corrupt: ${e.message} (at byte ${opStart})`);
+    if (e instanceof RangeError && /call stack|Invalid array length|allocation/i.test(e.message)) {
+      throw new LoadError(file, `${label} is too large or too deeply nested to read (${e.message})`);
+    }
+    throw e;
+  }
+
+  function persistent(pid: unknown): unknown {
+    if (!options.persistentLoad)
+      fail('the pickle refers to external data (persistent ids) and none is available');
+    return options.persistentLoad!(pid);
+  }
+}
+
+function isContainer(v: object): boolean {
+  return Array.isArray(v) || v instanceof Map || v instanceof Set || v instanceof PyObject;
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+function latin1(b: Uint8Array): string {
+  let s = '';
+  // Chunked: String.fromCharCode.apply on a huge array would overflow the argument limit.
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+  return s;
+}
+
+function decodeUtf8(b: Uint8Array): string {
+  if (b.length <= 64) {
+    let ascii = true;
+    for (let i = 0; i < b.length; i++) if (b[i] >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode(...b);
+  }
+  try {
+    return utf8.decode(b);
+  } catch {
+    throw new PickleFault('a string is not valid UTF-8');
+  }
+}
+
+/** Little-endian two's complement, as LONG1/LONG4 store it. */
+function decodeLong(b: Uint8Array): number | bigint {
+  const n = b.length;
+  if (n === 0) return 0;
+  if (n <= 6) {
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + b[i];
+    if (b[n - 1] & 0x80) v -= 2 ** (8 * n);
+    return v;
+  }
+  let hex = '';
+  for (let i = n - 1; i >= 0; i--) hex += b[i].toString(16).padStart(2, '0');
+  let v = BigInt('0x' + hex);
+  if (b[n - 1] & 0x80) v -= 1n << BigInt(8 * n);
+  return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v ? Number(v) : v;
+}
+
+function parseIntText(s: string): number | bigint | undefined {
+  const t = s.trim();
+  if (!/^[-+]?\d{1,4000}$/.test(t)) return undefined;
+  const n = Number(t);
+  if (Number.isSafeInteger(n)) return n;
+  return BigInt(t);
+}
+
+function parseIndex(s: string): number | undefined {
+  return /^\d{1,10}$/.test(s.trim()) ? Number(s.trim()) : undefined;
+}
+
+function rawUnicodeEscape(s: string): string {
+  return s.replace(
+    /\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g,
+    (_m, a: string | undefined, b: string | undefined) => {
+      const cp = parseInt((a ?? b)!, 16);
+      if (cp > 0x10ffff) throw new PickleFault('bad \\U escape');
+      return String.fromCodePoint(cp);
+    },
+  );
+}
+
+/** The repr of a Python 2 str, as protocol 0's STRING writes it: 'abc' or "abc" with backslash escapes. */
+function pythonStringRepr(s: string): string | undefined {
+  const t = s.trimEnd();
+  if (t.length < 2 || (t[0] !== "'" && t[0] !== '"') || t[t.length - 1] !== t[0]) return undefined;
+  const body = t.slice(1, -1);
+  const simple: Record<string, string> = {
+    n: '\n',
+    r: '\r',
+    t: '\t',
+    '\\': '\\',
+    "'": "'",
+    '"': '"',
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    v: '\v',
+    '0': '\0',
+  };
+  return body.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]+$/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
+    return simple[e] ?? `\\${e}`;
+  });
+}

@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { readNpy } from '../../src/engine/io/npy';
+import { fixturePath } from '../engine/fixtures';
+import { relErr } from '../engine/helpers';
+
+// The CLI end to end, as a user runs it: the real bin script in a child process.
+const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
+
+function jacscope(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const seed = (f: string) => fixturePath('seed-fno1d', f);
+const deep = (f: string) => fixturePath('deep-fno1d', f);
+
+describe('jacscope CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jacscope-cli-'));
+
+  it('jacobian on the seed fixture (torch checkpoint) matches PyTorch float64 within float32 rounding', () => {
+    const out = join(dir, 'J.npy');
+    const r = jacscope(
+      'jacobian',
+      '--model',
+      seed('model.pt'),
+      '--x',
+      seed('x4.npy'),
+      '--p',
+      seed('p4.npy'),
+      '--out',
+      out,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const J = readNpy(new Uint8Array(readFileSync(out)), out);
+    expect(J.dtype).toBe('float32');
+    expect(J.shape).toEqual([4, 601, 15, 14]);
+    const ref = readNpy(new Uint8Array(readFileSync(seed('jacobian4_f64.npy'))), 'ref');
+    expect(relErr(J.data, ref.data)).toBeLessThan(1e-7); // float32 has a 6e-8 relative ulp
+  });
+
+  it('jacobian --dtype float64 on the deep fixture (safetensors) matches to 1e-10', () => {
+    const out = join(dir, 'Jd.npy');
+    const r = jacscope(
+      'jacobian',
+      '--model',
+      deep('model.safetensors'),
+      '--x',
+      deep('x.npy'),
+      '--p',
+      deep('p.npy'),
+      '--out',
+      out,
+      '--dtype',
+      'float64',
+    );
+    expect(r.code).toBe(0);
+    const J = readNpy(new Uint8Array(readFileSync(out)), out);
+    const ref = readNpy(new Uint8Array(readFileSync(deep('jacobian_f64.npy'))), 'ref');
+    expect(J.dtype).toBe('float64');
+    expect(relErr(J.data, ref.data)).toBeLessThanOrEqual(1e-10);
+  });
+
+  it('forward writes y and CSV output is long format b,t,o,k,value', () => {
+    const y = join(dir, 'y.npy');
+    expect(
+      jacscope('forward', '--model', deep('model.pt'), '--x', deep('x.npy'), '--p', deep('p.npy'), '--out', y)
+        .code,
+    ).toBe(0);
+    const ref = readNpy(new Uint8Array(readFileSync(deep('y_f64.npy'))), 'ref');
+    expect(relErr(readNpy(new Uint8Array(readFileSync(y)), y).data, ref.data)).toBeLessThan(1e-7);
+
+    const csv = join(dir, 'J.csv');
+    expect(
+      jacscope(
+        'jacobian',
+        '--model',
+        deep('model.pt'),
+        '--x',
+        deep('x.npy'),
+        '--p',
+        deep('p.npy'),
+        '--out',
+        csv,
+        '--dtype',
+        'float64',
+      ).code,
+    ).toBe(0);
+    const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('b,t,o,k,value');
+    const J = readNpy(new Uint8Array(readFileSync(deep('jacobian_f64.npy'))), 'ref');
+    expect(lines.length - 1).toBe(J.data.length);
+    const [B, T, O, P] = J.shape;
+    for (const i of [0, 1, 777, J.data.length - 1]) {
+      const [b, t, o, k, v] = lines[i + 1].split(',').map(Number);
+      expect(((b * T + t) * O + o) * P + k).toBe(i);
+      expect(b < B).toBe(true);
+      expect(Math.abs(v - J.data[i])).toBeLessThanOrEqual(1e-10 * 0.01);
+    }
+  });
+
+  it('info prints the architecture, every hyperparameter and the parameter counts', () => {
+    const lone = join(dir, 'model.safetensors'); // no config.json beside: from metadata
+    copyFileSync(seed('model.safetensors'), lone);
+    const r = jacscope('info', '--model', lone);
+    expect(r.code).toBe(0);
+    for (const s of [
+      'fno1d-scalar',
+      'width',
+      '64',
+      'Fourier modes',
+      '16',
+      'tanh',
+      '13,135 real',
+      '131,072 complex',
+    ]) {
+      expect(r.stdout).toContain(s);
+    }
+  });
+
+  describe('bad input: exit 1, one line on stderr naming the problem, no stack trace, no output file', () => {
+    const corrupt = join(dir, 'corrupt.pt');
+    writeFileSync(corrupt, readFileSync(seed('model.pt')).subarray(0, 5000));
+    const badNpy = join(dir, 'bad.npy');
+    writeFileSync(badNpy, 'not an npy file at all');
+    const cases: [string, string[], RegExp][] = [
+      ['missing model file', ['--model', join(dir, 'nope.pt')], /nope\.pt: no such file/],
+      ['truncated checkpoint', ['--model', corrupt], /corrupt\.pt/],
+      ['p with the wrong number of parameters', ['--p', deep('p.npy')], /p\.npy.*6 parameters.*expects 14/],
+      ['x and p batches disagree', ['--x', seed('x.npy'), '--p', seed('p4.npy')], /disagree on the batch/],
+      ['malformed npy', ['--x', badNpy], /bad\.npy/],
+      ['unknown dtype', ['--dtype', 'float16'], /dtype/],
+    ];
+    it.each(cases)('%s', (_name, override, message) => {
+      const out = join(dir, `out-${_name.replace(/\W+/g, '-')}.npy`);
+      const args = new Map([
+        ['--model', seed('model.pt')],
+        ['--x', seed('x.npy')],
+        ['--p', seed('p.npy')],
+        ['--out', out],
+      ]);
+      for (let i = 0; i < override.length; i += 2) args.set(override[i], override[i + 1]);
+      const r = jacscope('jacobian', ...[...args].flat());
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+  });
+});
