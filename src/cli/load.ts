@@ -1,11 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LoadError, ShapeError } from '../engine/errors';
 import { parseConfigJson, readModelFile } from '../engine/io/model-file';
-import { readNpy } from '../engine/io/npy';
+import { checkDataset, readDataFile } from '../engine/io/dataset';
 import type { FnoConfig } from '../engine/models/config';
 import { recognizeFno, type RecognizedModel } from '../engine/models/recognize';
-import { shapeString, type HostTensor } from '../engine/tensor';
+import type { HostTensor } from '../engine/tensor';
+import { UsageError } from './args';
 import { readBytes } from './files';
 
 export interface LoadedModel extends RecognizedModel {
@@ -35,45 +36,63 @@ export interface Inputs {
   p: HostTensor;
   B: number;
   T: number;
+  /** Samples whose x and p are all finite: the ones computed (others come out as NaN). */
+  finite: number[];
+  notes: string[];
 }
 
-/** x [B,T,Xf] and p [B,P] from their files, checked against the model and each other. */
-export function loadInputs(xPath: string, pPath: string, config: FnoConfig): Inputs {
-  const x = readNpy(readBytes(xPath), xPath);
-  let p = readNpy(readBytes(pPath), pPath);
-  if (p.shape.length === 1) p = { ...p, shape: [1, p.shape[0]] };
-  const Xf = config.inp_dim_func;
-  const P = config.inp_dim_scalar;
-  if (x.shape.length !== 3)
-    throw new LoadError(xPath, `x must be [B,T,Xf] = [B,T,${Xf}], got ${shapeString(x.shape)}`);
-  if (x.shape[2] !== Xf)
-    throw new LoadError(
-      xPath,
-      `x has ${x.shape[2]} features (shape ${shapeString(x.shape)}), the model expects ${Xf}`,
-    );
-  if (p.shape.length !== 2)
-    throw new LoadError(pPath, `p must be [B,P] = [B,${P}], got ${shapeString(p.shape)}`);
-  if (p.shape[1] !== P)
-    throw new LoadError(
-      pPath,
-      `p has ${p.shape[1]} parameters (shape ${shapeString(p.shape)}), the model expects ${P}`,
-    );
-  if (x.shape[0] !== p.shape[0]) {
-    throw new ShapeError(
-      `${xPath} and ${pPath} disagree on the batch: x is ${shapeString(x.shape)}, p is ${shapeString(p.shape)}`,
-    );
+export interface InputPaths {
+  x?: string;
+  p?: string;
+  /** One .npz holding both. */
+  data?: string;
+}
+
+/**
+ * x [B,T,Xf] and p [B,P] from .npy, .csv or .npz files (or both from one .npz), checked against
+ * the model and each other. NaN/Inf samples are reported in `notes` and left out of `finite`.
+ */
+export function loadInputs(paths: InputPaths, config: FnoConfig): Inputs {
+  const expect = { Xf: config.inp_dim_func, P: config.inp_dim_scalar };
+  const notes: string[] = [];
+  let x: HostTensor | undefined;
+  let p: HostTensor | undefined;
+  if (paths.data !== undefined) {
+    if (paths.x !== undefined || paths.p !== undefined)
+      throw new UsageError('give either --data or --x and --p, not both');
+    const ds = readDataFile(readBytes(paths.data), paths.data, expect);
+    notes.push(...ds.notes.map((n) => `${paths.data}: ${n}`));
+    if (!ds.x || !ds.p)
+      throw new LoadError(paths.data, `must hold both x and p; found only ${ds.x ? 'x' : 'p'}`);
+    x = ds.x;
+    p = ds.p;
+  } else {
+    if (paths.x === undefined || paths.p === undefined)
+      throw new UsageError('--x and --p are required (or --data FILE.npz)');
+    const dx = readDataFile(readBytes(paths.x), paths.x, expect, 'x');
+    const dp = readDataFile(readBytes(paths.p), paths.p, expect, 'p');
+    notes.push(...dx.notes.map((n) => `${paths.x}: ${n}`), ...dp.notes.map((n) => `${paths.p}: ${n}`));
+    if (!dx.x) throw new LoadError(paths.x, 'holds no x array [B,T,Xf]');
+    if (!dp.p) throw new LoadError(paths.p, 'holds no p array [B,P]');
+    x = dx.x;
+    p = dp.p;
   }
+  if (!x || !p) throw new UsageError('both x and p are needed');
+  let check;
+  try {
+    check = checkDataset(x, p, expect);
+  } catch (e) {
+    const files = paths.data ?? `${paths.x}, ${paths.p}`;
+    throw e instanceof ShapeError ? new ShapeError(`${files}: ${e.message}`) : e;
+  }
+  notes.push(...check.notes);
   const [B, T] = x.shape;
   const maxModes = Math.floor(T / 2) + 1;
   if (T < 2 || config.modes > maxModes) {
     throw new LoadError(
-      xPath,
-      `x has T = ${T} time steps; the model keeps ${config.modes} modes, which needs T ≥ ${Math.max(2, 2 * config.modes - 2)}`,
+      paths.x ?? paths.data!,
+      `x has T = ${T} time steps; the model keeps ${config.modes} Fourier modes, which needs T ≥ ${Math.max(2, 2 * config.modes - 2)}`,
     );
   }
-  return { x, p, B, T };
-}
-
-export function readTextFile(path: string): string {
-  return readFileSync(path, 'utf8');
+  return { x, p, B, T, finite: check.finite, notes };
 }

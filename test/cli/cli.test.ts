@@ -131,8 +131,8 @@ describe('jacscope CLI', () => {
     const cases: [string, string[], RegExp][] = [
       ['missing model file', ['--model', join(dir, 'nope.pt')], /nope\.pt: no such file/],
       ['truncated checkpoint', ['--model', corrupt], /corrupt\.pt/],
-      ['p with the wrong number of parameters', ['--p', deep('p.npy')], /p\.npy.*6 parameters.*expects 14/],
-      ['x and p batches disagree', ['--x', seed('x.npy'), '--p', seed('p4.npy')], /disagree on the batch/],
+      ['p with the wrong number of parameters', ['--p', deep('p.npy')], /p\.npy.*6 scalar inputs.*expects 14/],
+      ['x and p batches disagree', ['--x', seed('x.npy'), '--p', seed('p4.npy')], /x\.npy, .*p4\.npy: x has 1 sample \[1,601,20\] but p has 4 \[4,14\]/],
       ['malformed npy', ['--x', badNpy], /bad\.npy/],
       ['unknown dtype', ['--dtype', 'float16'], /dtype/],
     ];
