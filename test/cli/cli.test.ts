@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readNpy } from '../../src/engine/io/npy';
+import { zipSync } from 'fflate';
+import { readNpy, writeNpy } from '../../src/engine/io/npy';
 import { fixturePath } from '../engine/fixtures';
 import { relErr } from '../engine/helpers';
 
@@ -154,5 +155,39 @@ describe('jacscope CLI', () => {
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     });
+  });
+});
+
+describe('jacscope CLI data formats', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jacscope-cli-data-'));
+  const x = readNpy(new Uint8Array(readFileSync(deep('x4.npy'))), 'x4.npy');
+  const p = readNpy(new Uint8Array(readFileSync(deep('p4.npy'))), 'p4.npy');
+  const ref = readNpy(new Uint8Array(readFileSync(deep('jacobian4_f64.npy'))), 'ref');
+
+  it('--data with an .npz of func_inp/scalar_inp, one sample holding a NaN: that sample is NaN, the rest exact', () => {
+    const xBad = { ...x, data: x.data.slice() };
+    xBad.data[(2 * 256 + 5) * 5 + 1] = NaN; // x[2,5,1]
+    const npz = join(dir, 'data.npz');
+    writeFileSync(npz, zipSync({ 'func_inp.npy': writeNpy(xBad, 'float64'), 'scalar_inp.npy': writeNpy(p, 'float64') }));
+    const out = join(dir, 'J.npy');
+    const r = jacscope('jacobian', '--model', deep('model.pt'), '--data', npz, '--out', out, '--dtype', 'float64');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/sample 2 \(x\[2,5,1\] = NaN\)/);
+    const J = readNpy(new Uint8Array(readFileSync(out)), out);
+    const per = J.data.length / 4;
+    for (let b = 0; b < 4; b++) {
+      const got = J.data.subarray(b * per, (b + 1) * per);
+      if (b === 2) expect(got.every(Number.isNaN)).toBe(true);
+      else expect(relErr(got, ref.data.subarray(b * per, (b + 1) * per))).toBeLessThanOrEqual(1e-10);
+    }
+  });
+
+  it('--p as CSV with feature names in the header', () => {
+    const csv = join(dir, 'p.csv');
+    const rows = Array.from({ length: 4 }, (_, b) => Array.from(p.data.subarray(b * 6, (b + 1) * 6)).join(','));
+    writeFileSync(csv, ['alpha,beta,gamma,delta,eps,zeta', ...rows].join('\n') + '\n');
+    const out = join(dir, 'J2.npy');
+    expect(jacscope('jacobian', '--model', deep('model.pt'), '--x', deep('x4.npy'), '--p', csv, '--out', out, '--dtype', 'float64').code).toBe(0);
+    expect(relErr(readNpy(new Uint8Array(readFileSync(out)), out).data, ref.data)).toBeLessThanOrEqual(1e-10);
   });
 });
