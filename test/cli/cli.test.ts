@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { readNpy, writeNpy } from '../../src/engine/io/npy';
 import { fixturePath } from '../engine/fixtures';
-import { relErr } from '../engine/helpers';
+import { relErr, rng } from '../engine/helpers';
+import { main } from '../../src/cli/main';
 
 // The CLI end to end, as a user runs it: the real bin script in a child process.
 const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
@@ -132,8 +133,16 @@ describe('jacscope CLI', () => {
     const cases: [string, string[], RegExp][] = [
       ['missing model file', ['--model', join(dir, 'nope.pt')], /nope\.pt: no such file/],
       ['truncated checkpoint', ['--model', corrupt], /corrupt\.pt/],
-      ['p with the wrong number of parameters', ['--p', deep('p.npy')], /p\.npy.*6 scalar inputs.*expects 14/],
-      ['x and p batches disagree', ['--x', seed('x.npy'), '--p', seed('p4.npy')], /x\.npy, .*p4\.npy: x has 1 sample \[1,601,20\] but p has 4 \[4,14\]/],
+      [
+        'p with the wrong number of parameters',
+        ['--p', deep('p.npy')],
+        /p\.npy.*6 scalar inputs.*expects 14/,
+      ],
+      [
+        'x and p batches disagree',
+        ['--x', seed('x.npy'), '--p', seed('p4.npy')],
+        /x\.npy, .*p4\.npy: x has 1 sample \[1,601,20\] but p has 4 \[4,14\]/,
+      ],
       ['malformed npy', ['--x', badNpy], /bad\.npy/],
       ['unknown dtype', ['--dtype', 'float16'], /dtype/],
     ];
@@ -168,9 +177,22 @@ describe('jacscope CLI data formats', () => {
     const xBad = { ...x, data: x.data.slice() };
     xBad.data[(2 * 256 + 5) * 5 + 1] = NaN; // x[2,5,1]
     const npz = join(dir, 'data.npz');
-    writeFileSync(npz, zipSync({ 'func_inp.npy': writeNpy(xBad, 'float64'), 'scalar_inp.npy': writeNpy(p, 'float64') }));
+    writeFileSync(
+      npz,
+      zipSync({ 'func_inp.npy': writeNpy(xBad, 'float64'), 'scalar_inp.npy': writeNpy(p, 'float64') }),
+    );
     const out = join(dir, 'J.npy');
-    const r = jacscope('jacobian', '--model', deep('model.pt'), '--data', npz, '--out', out, '--dtype', 'float64');
+    const r = jacscope(
+      'jacobian',
+      '--model',
+      deep('model.pt'),
+      '--data',
+      npz,
+      '--out',
+      out,
+      '--dtype',
+      'float64',
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/sample 2 \(x\[2,5,1\] = NaN\)/);
     const J = readNpy(new Uint8Array(readFileSync(out)), out);
@@ -184,10 +206,65 @@ describe('jacscope CLI data formats', () => {
 
   it('--p as CSV with feature names in the header', () => {
     const csv = join(dir, 'p.csv');
-    const rows = Array.from({ length: 4 }, (_, b) => Array.from(p.data.subarray(b * 6, (b + 1) * 6)).join(','));
+    const rows = Array.from({ length: 4 }, (_, b) =>
+      Array.from(p.data.subarray(b * 6, (b + 1) * 6)).join(','),
+    );
     writeFileSync(csv, ['alpha,beta,gamma,delta,eps,zeta', ...rows].join('\n') + '\n');
     const out = join(dir, 'J2.npy');
-    expect(jacscope('jacobian', '--model', deep('model.pt'), '--x', deep('x4.npy'), '--p', csv, '--out', out, '--dtype', 'float64').code).toBe(0);
+    expect(
+      jacscope(
+        'jacobian',
+        '--model',
+        deep('model.pt'),
+        '--x',
+        deep('x4.npy'),
+        '--p',
+        csv,
+        '--out',
+        out,
+        '--dtype',
+        'float64',
+      ).code,
+    ).toBe(0);
     expect(relErr(readNpy(new Uint8Array(readFileSync(out)), out).data, ref.data)).toBeLessThanOrEqual(1e-10);
+  });
+});
+
+describe('jacscope CLI on broken files (in-process, the same main() the bin runs)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jacscope-cli-broken-'));
+  const sources: [string, string, 'model' | 'x' | 'p'][] = [
+    ['model.pt', deep('model.pt'), 'model'],
+    ['model.safetensors', deep('model.safetensors'), 'model'],
+    ['x.npy', deep('x.npy'), 'x'],
+    ['p.npy', deep('p.npy'), 'p'],
+  ];
+  const r = rng(42);
+  const cases: [string, string, 'model' | 'x' | 'p'][] = [];
+  for (const [name, path, role] of sources) {
+    const bytes = readFileSync(path);
+    for (let i = 0; i < 12; i++) {
+      const b = new Uint8Array(bytes);
+      const cut = i < 6 ? Math.floor(r() * bytes.length) : bytes.length;
+      const broken = b.slice(0, cut);
+      if (i >= 6) for (let k = 0; k < 64; k++) broken[Math.floor(r() * Math.min(256, broken.length))] ^= 0xff;
+      const file = join(dir, `${i}-${name}`);
+      writeFileSync(file, broken);
+      cases.push([`${i}-${name}`, file, role]);
+    }
+  }
+  it.each(cases)('%s', (_n, file, role) => {
+    const err: string[] = [];
+    const out = join(dir, 'J.npy');
+    const args = { model: deep('model.pt'), x: deep('x.npy'), p: deep('p.npy'), [role]: file };
+    const code = main(['jacobian', '--model', args.model, '--x', args.x, '--p', args.p, '--out', out], {
+      out: () => {},
+      err: (l: string) => err.push(l),
+    });
+    if (code === 0) return; // a flip that leaves the file valid (e.g. in a float's low bits) is fine
+    expect(code).toBe(1);
+    expect(err).toHaveLength(1);
+    expect(err[0].split('\n')).toHaveLength(1);
+    expect(err[0]).toContain(file);
+    expect(existsSync(out)).toBe(false);
   });
 });

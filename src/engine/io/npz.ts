@@ -7,10 +7,24 @@ import type { HostTensor } from '../tensor';
 import { readNpy } from './npy';
 import { readZip } from './zip';
 
+/**
+ * Numeric arrays compress a few times at most; an archive claiming to expand 64× beyond its own size
+ * is refused before anything is inflated, so a deflate bomb costs nothing.
+ */
+const MAX_EXPANSION = 64;
+
 export function readNpz(bytes: Uint8Array, file: string): Map<string, HostTensor> {
   const arrays = new Map<string, HostTensor>();
   let skipped = 0;
-  for (const entry of readZip(bytes, file)) {
+  const entries = readZip(bytes, file);
+  const total = entries.reduce((a, e) => a + e.uncompressedSize, 0);
+  if (total > MAX_EXPANSION * bytes.length + (1 << 20)) {
+    throw new LoadError(
+      file,
+      `would expand to ${total} bytes from ${bytes.length} (more than ${MAX_EXPANSION}×): refused as a possible zip bomb; if the data is real, save it uncompressed with np.savez`,
+    );
+  }
+  for (const entry of entries) {
     // np.load only exposes .npy members as arrays; anything else (directories, stray files) is ignored.
     if (!entry.name.endsWith('.npy')) {
       skipped++;
