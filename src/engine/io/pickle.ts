@@ -15,10 +15,9 @@
  * float → number, str → string, bytes/bytearray → Uint8Array, list → array, tuple → frozen array,
  * dict → Map, set/frozenset → Set.
  *
- * Nesting depth is tracked when a value is put into a container, which catches every structure built
- * the way Python's pickler builds it (children complete before their parent). A pickle can still
- * make a deeper or cyclic structure by mutating, through the memo, a container that is already inside
- * another one, so code that walks the result must guard against cycles and depth itself.
+ * When the pickle is read, the nesting depth of the result is measured (the longest chain of containers,
+ * shared sub-structures counted once, cycles — which Python allows — not followed), so callers may walk
+ * the value recursively as long as they do not re-enter a cycle.
  */
 
 import { LoadError } from '../errors';
@@ -68,6 +67,8 @@ export interface UnpickleOptions {
   maxObjects?: number;
   /** Most memo entries (default 1,000,000). */
   maxMemo?: number;
+  /** Most distinct lists, tuples, dicts, sets and objects in the result (default 1,000,000). */
+  maxContainers?: number;
 }
 
 export interface UnpickleResult {
@@ -86,20 +87,21 @@ export function isTuple(v: unknown): v is readonly unknown[] {
   return Array.isArray(v) && Object.isFrozen(v);
 }
 
-/** Python 2 names that protocol-2 pickles use (fix_imports), mapped to Python 3. */
-const COMPAT_MODULES: Record<string, string> = {
-  __builtin__: 'builtins',
-  copy_reg: 'copyreg',
-};
-const COMPAT_NAMES: Record<string, string> = {
-  'builtins.unicode': 'builtins.str',
-  'builtins.long': 'builtins.int',
-  'builtins.xrange': 'builtins.range',
-};
+/** Python 2 names that protocol-2 pickles use (fix_imports), mapped to Python 3. Maps, not objects:
+ * the names come from the file, and `constructor` must not find Object's. */
+const COMPAT_MODULES = new Map([
+  ['__builtin__', 'builtins'],
+  ['copy_reg', 'copyreg'],
+]);
+const COMPAT_NAMES = new Map([
+  ['builtins.unicode', 'builtins.str'],
+  ['builtins.long', 'builtins.int'],
+  ['builtins.xrange', 'builtins.range'],
+]);
 
 function globalName(module: string, name: string): string {
-  const full = `${COMPAT_MODULES[module] ?? module}.${name}`;
-  return COMPAT_NAMES[full] ?? full;
+  const full = `${COMPAT_MODULES.get(module) ?? module}.${name}`;
+  return COMPAT_NAMES.get(full) ?? full;
 }
 
 /**
@@ -170,16 +172,25 @@ function bytesFromArgs(args: unknown[]): Uint8Array {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Thrown inside the loop, turned into a LoadError naming the position. */
-class PickleFault extends Error {}
+class PickleFault extends Error {
+  constructor(
+    message: string,
+    /** A safety limit was exceeded (rather than the bytes being malformed). */
+    readonly limit = false,
+  ) {
+    super(message);
+  }
+}
 
 /** Pickles a few hundred levels deep are already absurd for checkpoints; the limit only has to be generous. */
-const DEFAULTS = { maxDepth: 1000, maxObjects: 5_000_000, maxMemo: 1_000_000 };
+const DEFAULTS = { maxDepth: 1000, maxObjects: 5_000_000, maxMemo: 1_000_000, maxContainers: 1_000_000 };
 
 export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptions = {}): UnpickleResult {
   const label = options.label ?? 'pickle';
   const maxDepth = options.maxDepth ?? DEFAULTS.maxDepth;
   const maxObjects = options.maxObjects ?? DEFAULTS.maxObjects;
   const maxMemo = options.maxMemo ?? DEFAULTS.maxMemo;
+  const maxContainers = options.maxContainers ?? DEFAULTS.maxContainers;
   const globals = options.globals ?? BASE_GLOBALS;
   const unknown = new Set<string>();
 
@@ -189,14 +200,23 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
   let opStart = 0;
 
   const stack: unknown[] = [];
+  // Beside each stack slot, a lower bound of its value's nesting depth (0 = leaf). It stops the usual
+  // bombs (a million EMPTY_LISTs, then a million APPENDs) early; measureDepth() at STOP is the exact check.
+  const depths: number[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  // Nesting depth of containers (absent: a leaf or an empty container).
-  const depth = new Map<object, number>();
+  // Depth lower bounds of memo entries, only where above 1.
+  const memoDepth = new Map<number, number>();
   let objects = 0;
+  // Depth of the value that pop() returned, and the deepest item that popMark() returned.
+  let popped = 0;
+  let marked = 0;
 
   const fail = (msg: string): never => {
     throw new PickleFault(msg);
+  };
+  const overLimit = (what: string): never => {
+    throw new PickleFault(`${what}; no real checkpoint comes near that`, true);
   };
 
   const need = (n: number): void => {
@@ -241,16 +261,27 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
     return s;
   };
 
-  const push = (v: unknown): void => {
-    if (++objects > maxObjects)
-      fail(`more than ${maxObjects} values (limit); the pickle is hostile or corrupt`);
+  const push = (v: unknown, depth = 0): void => {
+    if (++objects > maxObjects) overLimit(`more than ${maxObjects} values`);
+    if (depth > maxDepth) tooDeep();
     stack.push(v);
+    depths.push(depth);
   };
   const pop = (): unknown => {
     const floor = marks.length ? marks[marks.length - 1] : 0;
     if (stack.length <= floor) fail('stack underflow');
+    popped = depths.pop()!;
     return stack.pop();
   };
+  /** The value on top now holds something `depth` deep. */
+  const deepenTop = (depth: number): void => {
+    const i = depths.length - 1;
+    if (depth > depths[i]) {
+      if (depth > maxDepth) tooDeep();
+      depths[i] = depth;
+    }
+  };
+  const tooDeep = (): never => overLimit(`values nested more than ${maxDepth} levels deep`);
   const top = (): unknown => {
     const floor = marks.length ? marks[marks.length - 1] : 0;
     if (stack.length <= floor) fail('stack underflow');
@@ -259,33 +290,28 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
   const popMark = (): unknown[] => {
     const m = marks.pop();
     if (m === undefined) fail('MARK expected');
+    marked = 0;
+    for (const d of depths.splice(m as number)) if (d > marked) marked = d;
     return stack.splice(m as number);
-  };
-  const depthOf = (v: unknown): number =>
-    typeof v === 'object' && v !== null ? (depth.get(v) ?? (isContainer(v) ? 1 : 0)) : 0;
-  const grow = (parent: object, child: unknown): void => {
-    const d = depthOf(child) + 1;
-    if (d > maxDepth)
-      fail(`values nested deeper than ${maxDepth} levels (limit); the pickle is hostile or corrupt`);
-    if (d > (depth.get(parent) ?? 1)) depth.set(parent, d);
   };
   const count = (n: number): void => {
     objects += n;
-    if (objects > maxObjects)
-      fail(`more than ${maxObjects} values (limit); the pickle is hostile or corrupt`);
+    if (objects > maxObjects) overLimit(`more than ${maxObjects} values`);
   };
-  const tuple = (items: unknown[]): readonly unknown[] => {
-    const t = Object.freeze(items);
-    for (const it of items) grow(t, it);
-    return t;
-  };
-  const memoPut = (idx: number, v: unknown): void => {
-    if (!memo.has(idx) && memo.size >= maxMemo) fail(`more than ${maxMemo} memo entries (limit)`);
+  const tuple = (items: unknown[]): readonly unknown[] => Object.freeze(items);
+  const memoPut = (idx: number): void => {
+    const v = top();
+    if (memo.size >= maxMemo && !memo.has(idx)) overLimit(`more than ${maxMemo} memo entries`);
     memo.set(idx, v);
+    const d = depths[depths.length - 1];
+    if (d > 1) memoDepth.set(idx, d);
+    else if (memoDepth.size) memoDepth.delete(idx);
   };
-  const memoGet = (idx: number): unknown => {
-    if (!memo.has(idx)) fail(`memo entry ${idx} is used before it is defined`);
-    return memo.get(idx);
+  const memoGet = (idx: number): void => {
+    // Nothing stored is ever undefined, so one lookup tells both.
+    const v = memo.get(idx);
+    if (v === undefined) fail(`memo entry ${idx} is used before it is defined`);
+    push(v, memoDepth.get(idx) ?? (isContainer(v) ? 1 : 0));
   };
   const resolveGlobal = (module: string, name: string): unknown => {
     const full = globalName(module, name);
@@ -315,10 +341,8 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
   const setItem = (target: unknown, k: unknown, v: unknown): void => {
     if (target instanceof Map) {
       target.set(k, v);
-      grow(target, v);
     } else if (target instanceof PyObject) {
       (target.dictItems ??= new Map()).set(k, v);
-      grow(target, v);
     } else fail('SETITEM on a value that is not a dict');
   };
   const appendItems = (target: unknown, items: unknown[]): void => {
@@ -329,14 +353,12 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
       count(items.length);
       for (const it of items) {
         target.add(it);
-        grow(target, it);
       }
       return;
     } else return fail('APPEND on a value that is not a list');
     count(items.length);
     for (const it of items) {
       list.push(it);
-      grow(target as object, it);
     }
   };
 
@@ -359,6 +381,10 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           // STOP
           if (marks.length) fail('STOP inside an unfinished MARK');
           const value = pop();
+          const deepest = measureDepth(value, maxDepth, maxContainers);
+          if (deepest === 'too-many')
+            overLimit(`more than ${maxContainers} lists, tuples, dicts and objects`);
+          if (deepest === 'too-deep') tooDeep();
           return { value, unknownGlobals: [...unknown] };
         }
 
@@ -389,7 +415,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
         case 0x8b: {
           // LONG4
           const n = u32();
-          if (n > 4096) fail(`an integer of ${n} bytes (limit 4096)`);
+          if (n > 4096) overLimit(`an integer of ${n} bytes`);
           push(decodeLong(take(n)));
           break;
         }
@@ -469,65 +495,80 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
 
         // -- containers
         case 0x28: // MARK
-          if (marks.length >= maxDepth) fail(`MARKs nested deeper than ${maxDepth} (limit)`);
+          if (marks.length >= maxDepth) overLimit(`MARKs nested more than ${maxDepth} deep`);
           marks.push(stack.length);
           break;
         case 0x29: // EMPTY_TUPLE
-          push(Object.freeze([]));
+          push(Object.freeze([]), 1);
           break;
-        case 0x85: // TUPLE1
-          push(tuple([pop()]));
+        case 0x85: {
+          // TUPLE1
+          const a = pop();
+          push(tuple([a]), popped + 1);
           break;
+        }
         case 0x86: {
           // TUPLE2
           const b = pop();
+          const db = popped;
           const a = pop();
-          push(tuple([a, b]));
+          push(tuple([a, b]), Math.max(popped, db) + 1);
           break;
         }
         case 0x87: {
           // TUPLE3
           const c = pop();
+          const dc = popped;
           const b = pop();
+          const db = popped;
           const a = pop();
-          push(tuple([a, b, c]));
+          push(tuple([a, b, c]), Math.max(popped, db, dc) + 1);
           break;
         }
-        case 0x74: // TUPLE
-          push(tuple(popMark()));
+        case 0x74: {
+          // TUPLE
+          const items = popMark();
+          push(tuple(items), marked + 1);
           break;
+        }
         case 0x5d: // EMPTY_LIST
-          push([]);
+          push([], 1);
           break;
         case 0x6c: {
           // LIST
           const items = popMark();
           const l: unknown[] = [];
-          push(l);
+          push(l, marked + 1);
           appendItems(l, items);
           break;
         }
         case 0x61: {
           // APPEND
           const v = pop();
-          appendItems(top(), [v]);
+          const list = top();
+          if (Array.isArray(list) && !Object.isFrozen(list)) {
+            count(1);
+            list.push(v);
+          } else appendItems(list, [v]);
+          deepenTop(popped + 1);
           break;
         }
         case 0x65: {
           // APPENDS
           const items = popMark();
           appendItems(top(), items);
+          deepenTop(marked + 1);
           break;
         }
         case 0x7d: // EMPTY_DICT
-          push(new Map());
+          push(new Map(), 1);
           break;
         case 0x64: {
           // DICT
           const items = popMark();
           if (items.length % 2) fail('DICT with an odd number of items');
           const m = new Map<unknown, unknown>();
-          push(m);
+          push(m, marked + 1);
           for (let i = 0; i < items.length; i += 2) setItem(m, items[i], items[i + 1]);
           count(items.length / 2);
           break;
@@ -535,9 +576,11 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
         case 0x73: {
           // SETITEM
           const v = pop();
+          const dv = popped;
           const k = pop();
           setItem(top(), k, v);
           count(1);
+          deepenTop(Math.max(popped, dv) + 1);
           break;
         }
         case 0x75: {
@@ -547,10 +590,11 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const target = top();
           for (let i = 0; i < items.length; i += 2) setItem(target, items[i], items[i + 1]);
           count(items.length / 2);
+          deepenTop(marked + 1);
           break;
         }
         case 0x8f: // EMPTY_SET
-          push(new Set());
+          push(new Set(), 1);
           break;
         case 0x90: {
           // ADDITEMS
@@ -558,13 +602,14 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const s = top();
           if (!(s instanceof Set)) fail('ADDITEMS on a value that is not a set');
           appendItems(s, items);
+          deepenTop(marked + 1);
           break;
         }
         case 0x91: {
           // FROZENSET
           const items = popMark();
           const s = new Set<unknown>();
-          push(s);
+          push(s, marked + 1);
           appendItems(s, items);
           break;
         }
@@ -577,31 +622,34 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
         case 0x31: // POP_MARK
           popMark();
           break;
-        case 0x32: // DUP
-          push(top());
+        case 0x32: {
+          // DUP
+          const v = top();
+          push(v, depths[depths.length - 1]);
           break;
+        }
 
         // -- memo
         case 0x71: // BINPUT
-          memoPut(u8(), top());
+          memoPut(u8());
           break;
         case 0x72: // LONG_BINPUT
-          memoPut(u32(), top());
+          memoPut(u32());
           break;
         case 0x94: // MEMOIZE
-          memoPut(memo.size, top());
+          memoPut(memo.size);
           break;
         case 0x70: // PUT (text)
-          memoPut(parseIndex(line()) ?? fail('bad PUT index'), top());
+          memoPut(parseIndex(line()) ?? fail('bad PUT index'));
           break;
         case 0x68: // BINGET
-          push(memoGet(u8()));
+          memoGet(u8());
           break;
         case 0x6a: // LONG_BINGET
-          push(memoGet(u32()));
+          memoGet(u32());
           break;
         case 0x67: // GET (text)
-          push(memoGet(parseIndex(line()) ?? fail('bad GET index')));
+          memoGet(parseIndex(line()) ?? fail('bad GET index'));
           break;
 
         // -- globals and objects
@@ -623,39 +671,41 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
         case 0x52: {
           // REDUCE
           const args = pop();
+          const da = popped;
           const fn = pop();
           if (!Array.isArray(args)) fail('REDUCE arguments are not a tuple');
           const v = callable(fn, [...(args as unknown[])]);
-          push(v);
-          if (typeof v === 'object' && v !== null) grow(v, args);
+          push(v, resultDepth(v, da));
           break;
         }
         case 0x81: {
           // NEWOBJ: cls.__new__(cls, *args)
           const args = pop();
+          const da = popped;
           const cls = pop();
           if (!Array.isArray(args)) fail('NEWOBJ arguments are not a tuple');
           const v = callable(cls, [...(args as unknown[])]);
-          push(v);
-          if (typeof v === 'object' && v !== null) grow(v, args);
+          push(v, resultDepth(v, da));
           break;
         }
         case 0x92: {
           // NEWOBJ_EX
           const kwargs = pop();
+          const dk = popped;
           const args = pop();
+          const da = Math.max(popped, dk);
           const cls = pop();
           if (!Array.isArray(args) || !(kwargs instanceof Map)) fail('NEWOBJ_EX needs a tuple and a dict');
           const v = callable(cls, [...(args as unknown[])], kwargs as Map<unknown, unknown>);
-          push(v);
-          if (typeof v === 'object' && v !== null) grow(v, args);
+          push(v, resultDepth(v, da));
           break;
         }
         case 0x6f: {
           // OBJ: MARK cls args... OBJ
           const items = popMark();
           if (items.length === 0) fail('OBJ without a class');
-          push(callable(items[0], items.slice(1)));
+          const v = callable(items[0], items.slice(1));
+          push(v, resultDepth(v, marked));
           break;
         }
         case 0x69: {
@@ -663,33 +713,37 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const module = line();
           const name = line();
           const args = popMark();
-          push(callable(resolveGlobal(module, name), args));
+          const v = callable(resolveGlobal(module, name), args);
+          push(v, resultDepth(v, marked));
           break;
         }
         case 0x62: {
           // BUILD: obj.__setstate__(state) — for an inert object, just remember the state.
           const state = pop();
           const obj = top();
+          deepenTop(popped + 1);
           if (obj instanceof PyObject) {
             if (obj.state instanceof Map && state instanceof Map)
               for (const [k, v] of state) obj.state.set(k, v);
             else obj.state = state;
-            grow(obj, state);
           } else if (typeof obj === 'object' && obj !== null) {
             attributes.set(obj, state);
-            grow(obj, state);
           } else fail('BUILD on a value that is not an object');
           break;
         }
         case 0x51: {
           // BINPERSID
           const pid = pop();
-          push(persistent(pid));
+          const v = persistent(pid);
+          push(v, isContainer(v) ? 1 : 0);
           break;
         }
-        case 0x50: // PERSID (text)
-          push(persistent(line()));
+        case 0x50: {
+          // PERSID (text)
+          const v = persistent(line());
+          push(v, isContainer(v) ? 1 : 0);
           break;
+        }
         case 0x82: // EXT1
         case 0x83: // EXT2
         case 0x84: {
@@ -705,8 +759,10 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
       }
     }
   } catch (e) {
-    if (e instanceof PickleFault)
-      throw new LoadError(file, `${label} is corrupt: ${e.message} (at byte ${opStart})`);
+    if (e instanceof PickleFault) {
+      const what = e.limit ? 'exceeds a safety limit' : 'is corrupt';
+      throw new LoadError(file, `${label} ${what}: ${e.message} (at byte ${opStart})`);
+    }
     if (e instanceof RangeError && /call stack|Invalid array length|allocation/i.test(e.message)) {
       throw new LoadError(file, `${label} is too large or too deeply nested to read (${e.message})`);
     }
@@ -720,8 +776,83 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
   }
 }
 
-function isContainer(v: object): boolean {
+/**
+ * A lower bound of the depth of what a call returned: an inert object keeps its arguments (as deep
+ * as they are); an allow-listed call may return anything, so only its own level counts.
+ */
+function resultDepth(v: unknown, argsDepth: number): number {
+  if (v instanceof PyObject) return Math.max(argsDepth, 1);
+  return isContainer(v) ? 1 : 0;
+}
+
+function isContainer(v: unknown): v is object {
   return Array.isArray(v) || v instanceof Map || v instanceof Set || v instanceof PyObject;
+}
+
+function childrenOf(v: object): unknown[] {
+  let out: unknown[];
+  if (Array.isArray(v)) out = v;
+  else if (v instanceof Map) {
+    out = [];
+    for (const [k, x] of v) out.push(k, x);
+  } else if (v instanceof Set) out = [...v];
+  else {
+    const o = v as PyObject;
+    out = [...o.args, o.state];
+    if (o.listItems) out.push(o.listItems);
+    if (o.dictItems) out.push(o.dictItems);
+    if (o.kwargs) out.push(o.kwargs);
+  }
+  const attrs = attributes.get(v);
+  return attrs === undefined ? out : [...out, attrs];
+}
+
+/**
+ * The longest chain of nested containers in `root`, by an iterative post-order walk in which every
+ * container is expanded once (so a memo-shared "billion laughs" graph costs its size, not its
+ * expansion) and an edge back into the current path (a cycle) is not followed.
+ */
+function measureDepth(
+  root: unknown,
+  maxDepth: number,
+  maxContainers: number,
+): 'ok' | 'too-deep' | 'too-many' {
+  if (!isContainer(root)) return 'ok';
+  // 0 while on the current path; afterwards the height of the finished container.
+  const height = new Map<object, number>();
+  const path: { node: object; children: unknown[]; next: number; best: number }[] = [];
+  const enter = (node: object): boolean => {
+    if (path.length >= maxDepth) return false;
+    height.set(node, 0);
+    path.push({ node, children: childrenOf(node), next: 0, best: 0 });
+    return true;
+  };
+  if (!enter(root)) return 'too-deep';
+  while (path.length) {
+    const f = path[path.length - 1];
+    if (f.next < f.children.length) {
+      const c = f.children[f.next++];
+      if (!isContainer(c)) continue;
+      const h = height.get(c);
+      if (h === undefined) {
+        if (height.size >= maxContainers) return 'too-many';
+        if (!enter(c)) return 'too-deep';
+      } else {
+        // A finished container reached again: its chain hangs below the current path.
+        if (path.length + h > maxDepth) return 'too-deep';
+        if (h > f.best) f.best = h;
+      }
+      continue;
+    }
+    path.pop();
+    const h = f.best + 1;
+    height.set(f.node, h);
+    if (path.length) {
+      const parent = path[path.length - 1];
+      if (h > parent.best) parent.best = h;
+    }
+  }
+  return 'ok';
 }
 
 function clip(s: string): string {

@@ -351,10 +351,11 @@ interface Found {
 
 function selectTensors(root: unknown, notes: string[], file: string): Found | undefined {
   if (root instanceof Map) {
-    if (hasTensorValue(root)) return fromDict(root, 'the state_dict');
+    // The known keys come first: a training checkpoint may also hold a loose tensor (a metric, say).
     for (const key of STATE_DICT_KEYS) {
       if (!root.has(key)) continue;
       const inner = root.get(key);
+      const noteAt = notes.length;
       const found =
         inner instanceof Map && hasTensorValue(inner)
           ? fromDict(inner, `'${key}'`)
@@ -363,12 +364,15 @@ function selectTensors(root: unknown, notes: string[], file: string): Found | un
             : undefined;
       if (!found) continue;
       const others = [...root.keys()].filter((k) => k !== key).map((k) => `'${keyName(k)}'`);
-      notes.push(
+      notes.splice(
+        noteAt,
+        0,
         `read the model weights under '${key}' of a training checkpoint` +
           (others.length ? `; ignored ${listNames(others, 12)}` : ''),
       );
       return found;
     }
+    if (hasTensorValue(root)) return fromDict(root, 'the state_dict');
     return undefined;
   }
   if (isModule(root)) return fromModule(root as PyObject, notes, 'the pickled module', file);
@@ -405,7 +409,15 @@ function stateOf(obj: PyObject): Map<unknown, unknown> | undefined {
 function isModule(v: unknown): boolean {
   if (!(v instanceof PyObject)) return false;
   const s = stateOf(v);
-  return !!s && (s.has('_parameters') || s.has('_modules') || s.has('_buffers'));
+  return !!s && (isScripted(v) || s.has('_parameters') || s.has('_modules') || s.has('_buffers'));
+}
+
+/**
+ * A TorchScript module (`torch.jit.save`): its classes live under `__torch__.` and its state is a
+ * flat dict of attributes, parameters and sub-modules side by side.
+ */
+function isScripted(v: PyObject): boolean {
+  return v.$global.startsWith('__torch__.');
 }
 
 /**
@@ -430,6 +442,18 @@ function fromModule(root: PyObject, notes: string[], where: string, file: string
       throw new LoadError(file, `modules nested more than ${MAX_MODULE_DEPTH} deep`);
     const state = stateOf(obj);
     if (!state) continue;
+    if (isScripted(obj) && !state.has('_parameters')) {
+      // Attribute order is registration order, as in state_dict(); tensors first, then sub-modules.
+      const list: { obj: PyObject; prefix: string; depth: number }[] = [];
+      for (const [k, v] of state) {
+        if (v instanceof TensorRef) entries.push([prefix + keyName(k), v]);
+        else if (v instanceof PyObject && isScripted(v)) {
+          list.push({ obj: v, prefix: `${prefix}${keyName(k)}.`, depth: depth + 1 });
+        }
+      }
+      for (let i = list.length - 1; i >= 0; i--) work.push(list[i]);
+      continue;
+    }
     const nonPersistent = state.get('_non_persistent_buffers_set');
     for (const group of ['_parameters', '_buffers']) {
       const items = state.get(group);
@@ -451,9 +475,13 @@ function fromModule(root: PyObject, notes: string[], where: string, file: string
       for (let i = list.length - 1; i >= 0; i--) work.push(list[i]);
     }
   }
+  const resave = 're-saving with `torch.save(model.state_dict(), path)` makes a smaller, safer file';
   notes.push(
-    `read a whole pickled module (class ${root.$global}) without running its code: only its parameters and ` +
-      `buffers were taken; re-saving with \`torch.save(model.state_dict(), path)\` makes a smaller, safer file`,
+    isScripted(root)
+      ? `read a TorchScript archive (class ${root.$global.slice('__torch__.'.length)}) without running its ` +
+          `code: only its tensors were taken; ${resave}`
+      : `read a whole pickled module (class ${root.$global}) without running its code: only its parameters ` +
+          `and buffers were taken; ${resave}`,
   );
   if (shared)
     notes.push(`${shared} sub-module reference(s) repeat a module already read; they were listed once`);
