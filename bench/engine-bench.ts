@@ -11,7 +11,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cpuGemm } from '../src/engine/backends/cpu';
+import { cpuGemmName } from '../src/engine/backends/cpu';
 import { demoData, demoModel } from '../src/engine/models/demo';
 import { Fno1dScalar } from '../src/engine/models/fno1d-scalar';
 
@@ -57,7 +57,7 @@ function measure(B: number): EngineRow {
     forward_ms,
     jacobian_ms,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-    gemm: cpuGemm.name || 'gemm',
+    gemm: cpuGemmName(),
     dft: model.dftKinds(T).join(','),
   };
 }

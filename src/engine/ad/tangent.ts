@@ -49,13 +49,19 @@ export function unreachable(x: never): never {
 }
 
 /** A time-domain tangent written out in full [B,T,P,C] (for rules that need it dense). */
-export function densify(t: TimeTangent, B: number, T: number, P: number, C: number): Float64Array {
-  const out = new Float64Array(B * T * P * C);
+export function densify(
+  t: TimeTangent,
+  B: number,
+  T: number,
+  P: number,
+  C: number,
+  alloc: (n: number) => Float64Array = (n) => new Float64Array(n),
+): Float64Array {
+  if (t.kind === 'dense') return t.data;
+  const out = alloc(B * T * P * C);
   switch (t.kind) {
     case 'zero':
       return out;
-    case 'dense':
-      return t.data;
     case 'const': {
       const row = P * C;
       for (let b = 0; b < B; b++) {

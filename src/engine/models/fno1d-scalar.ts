@@ -1,5 +1,6 @@
 import type { Act, Primitive, Spec } from '../ad/primitive';
 import { ZERO, type TimeTangent } from '../ad/tangent';
+import { Workspace } from '../ad/workspace';
 import { cpuGemm } from '../backends/cpu';
 import type { Gemm } from '../backends/cpu/gemm';
 import { chooseDft, type DftChoice } from '../dft/choose-dft';
@@ -50,6 +51,8 @@ export class Fno1dScalar {
   /** Truncated DFTs per layer and time length, chosen on first use of that T. */
   private readonly dfts = new Map<number, TruncatedDft[]>();
   private readonly counts: { real: number; complex: number };
+  /** Buffers reused from one run of the graph to the next (see ad/workspace.ts). */
+  private readonly ws = new Workspace();
 
   constructor(config: FnoConfig, tensors: Map<string, HostTensor>, options: ModelOptions = {}) {
     this.config = config;
@@ -192,7 +195,9 @@ export class Fno1dScalar {
     const c = this.config;
     const P = c.inp_dim_scalar;
     const gemm = this.gemm;
-    const act = activation(ACTIVATIONS[c.activation]);
+    this.ws.reset();
+    const alloc = this.ws.alloc;
+    const act = activation(ACTIVATIONS[c.activation], alloc);
     const dfts = this.dftsFor(T);
 
     function step<I, O, TI, TO>(prim: Primitive<I, O, TI, TO>, inp: I, tan: TI | null): [O, TO | null] {
@@ -205,31 +210,31 @@ export class Fno1dScalar {
     // Seed: ∂p/∂p_k is the k-th unit vector, laid out as a dense [B,1,P,P] tangent.
     let dp: TimeTangent | null = null;
     if (withTangents) {
-      const eye = new Float64Array(B * P * P);
+      const eye = alloc(B * P * P);
       for (let b = 0; b < B; b++) for (let k = 0; k < P; k++) eye[(b * P + k) * P + k] = 1;
       dp = { kind: 'dense', data: eye };
     }
     const dx: TimeTangent | null = withTangents ? ZERO : null;
 
-    const [a, da] = step(dense(this.linearP, gemm, 'linear_p'), xIn, dx);
-    const [s, ds] = step(dense(this.linearScalar, gemm, 'linear_scalar'), pIn, dp);
-    const [sb, dsb] = step(broadcastTime(T), s, ds);
-    let [h, dh] = step(concatChannels(), [a, sb], withTangents ? [da!, dsb!] : null);
+    const [a, da] = step(dense(this.linearP, gemm, 'linear_p', alloc), xIn, dx);
+    const [s, ds] = step(dense(this.linearScalar, gemm, 'linear_scalar', alloc), pIn, dp);
+    const [sb, dsb] = step(broadcastTime(T, alloc), s, ds);
+    let [h, dh] = step(concatChannels(alloc), [a, sb], withTangents ? [da!, dsb!] : null);
     for (let i = 0; i < c.layers; i++) {
-      const [X, dX] = step(rfftTruncated(dfts[i]), h, dh);
+      const [X, dX] = step(rfftTruncated(dfts[i], alloc), h, dh);
       const [Y, dY] = step<Spec, Spec, typeof dX & {}, typeof dX & {}>(
-        spectralMix(this.mixes[i], gemm),
+        spectralMix(this.mixes[i], gemm, alloc),
         X,
         dX,
       );
-      const [u, du] = step(irfftTruncated(dfts[i]), Y, dY);
-      const [v, dv] = step(conv1x1(this.lins[i], gemm, `lin${i}`), h, dh);
-      const [pre, dpre] = step(add(), [u, v], withTangents ? [du!, dv!] : null);
+      const [u, du] = step(irfftTruncated(dfts[i], alloc), Y, dY);
+      const [v, dv] = step(conv1x1(this.lins[i], gemm, `lin${i}`, alloc), h, dh);
+      const [pre, dpre] = step(add(alloc), [u, v], withTangents ? [du!, dv!] : null);
       [h, dh] = step(act, pre, dpre);
     }
-    const [q, dq] = step(dense(this.linearQ, gemm, 'linear_q'), h, dh);
+    const [q, dq] = step(dense(this.linearQ, gemm, 'linear_q', alloc), h, dh);
     const [z, dz] = step(act, q, dq);
-    const [y, dyT] = step(dense(this.outputLayer, gemm, 'output_layer'), z, dz);
+    const [y, dyT] = step(dense(this.outputLayer, gemm, 'output_layer', alloc), z, dz);
     let dy: Float64Array | null = null;
     if (dyT) {
       if (dyT.kind !== 'dense') throw new Error('internal: output tangent is not dense');

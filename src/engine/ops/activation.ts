@@ -1,25 +1,29 @@
 import type { Act, Primitive } from '../ad/primitive';
 import { unreachable, ZERO, type TimeTangent } from '../ad/tangent';
+import { freshAlloc, type Alloc } from '../ad/workspace';
 import type { ActivationFn } from './activations';
 
 /**
  * y = f(x) elementwise. JVP: dy[b,t,k,c] = f'(x[b,t,c]) · dx[b,t,k,c]. A time-constant tangent
  * becomes dense here — f' varies in time — which is where the Jacobian's real work begins.
  */
-export function activation(fn: ActivationFn): Primitive<Act, Act, TimeTangent, TimeTangent> {
+export function activation(
+  fn: ActivationFn,
+  alloc: Alloc = freshAlloc,
+): Primitive<Act, Act, TimeTangent, TimeTangent> {
   return {
     name: fn.name,
     forward(x) {
-      const out = new Float64Array(x.data.length);
+      const out = alloc(x.data.length);
       for (let i = 0; i < out.length; i++) out[i] = fn.f(x.data[i]);
       return { B: x.B, T: x.T, C: x.C, data: out };
     },
     jvp(x, y, dx, P) {
       if (dx.kind === 'zero') return ZERO;
       const { B, T, C } = x;
-      const d = new Float64Array(B * T * C);
+      const d = alloc(B * T * C);
       for (let i = 0; i < d.length; i++) d[i] = fn.df(x.data[i], y.data[i]);
-      const out = new Float64Array(B * T * P * C);
+      const out = alloc(B * T * P * C);
       switch (dx.kind) {
         case 'const':
           for (let b = 0; b < B; b++)

@@ -1,5 +1,6 @@
 import type { Act, Primitive } from '../ad/primitive';
 import { unreachable, type TimeTangent } from '../ad/tangent';
+import { freshAlloc, type Alloc } from '../ad/workspace';
 
 /** out += const tangent [B,P,C] broadcast over time into a dense [B,T,P,C]. */
 function addConstInto(out: Float64Array, c: Float64Array, B: number, T: number, PC: number): void {
@@ -12,28 +13,33 @@ function addConstInto(out: Float64Array, c: Float64Array, B: number, T: number, 
   }
 }
 
-function sum(a: Float64Array, b: Float64Array): Float64Array {
-  const out = new Float64Array(a.length);
+function sum(a: Float64Array, b: Float64Array, alloc: Alloc): Float64Array {
+  const out = alloc(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i];
   return out;
 }
 
 /** Elementwise a + b of two [B,T,C] tensors (the spectral and the 1×1-conv paths of a layer). */
-export function add(): Primitive<[Act, Act], Act, [TimeTangent, TimeTangent], TimeTangent> {
+export function add(
+  alloc: Alloc = freshAlloc,
+): Primitive<[Act, Act], Act, [TimeTangent, TimeTangent], TimeTangent> {
   return {
     name: 'add',
     forward([a, b]) {
       if (a.data.length !== b.data.length) throw new Error('add: shapes differ');
-      return { B: a.B, T: a.T, C: a.C, data: sum(a.data, b.data) };
+      return { B: a.B, T: a.T, C: a.C, data: sum(a.data, b.data, alloc) };
     },
     jvp([a], _y, [da, db], P) {
       if (da.kind === 'zero') return db;
       if (db.kind === 'zero') return da;
-      if (da.kind === 'const' && db.kind === 'const') return { kind: 'const', data: sum(da.data, db.data) };
-      if (da.kind === 'dense' && db.kind === 'dense') return { kind: 'dense', data: sum(da.data, db.data) };
+      if (da.kind === 'const' && db.kind === 'const')
+        return { kind: 'const', data: sum(da.data, db.data, alloc) };
+      if (da.kind === 'dense' && db.kind === 'dense')
+        return { kind: 'dense', data: sum(da.data, db.data, alloc) };
       const [d, c] = da.kind === 'dense' ? [da, db] : [db, da];
       if (d.kind !== 'dense' || c.kind !== 'const') return unreachable(d as never);
-      const out = d.data.slice();
+      const out = alloc(d.data.length);
+      out.set(d.data);
       addConstInto(out, c.data, a.B, a.T, P * a.C);
       return { kind: 'dense', data: out };
     },

@@ -1,5 +1,6 @@
 import type { Act, Primitive } from '../ad/primitive';
 import { densify, ZERO, type TimeTangent } from '../ad/tangent';
+import { freshAlloc, type Alloc } from '../ad/workspace';
 
 /** Interleave row blocks: out[r] = a[r] ++ b[r] for `rows` rows (a missing side is zeros). */
 function concatRows(
@@ -8,9 +9,10 @@ function concatRows(
   b: Float64Array | null,
   Cb: number,
   rows: number,
+  alloc: Alloc,
 ): Float64Array {
   const C = Ca + Cb;
-  const out = new Float64Array(rows * C);
+  const out = alloc(rows * C);
   for (let r = 0; r < rows; r++) {
     if (a) out.set(a.subarray(r * Ca, (r + 1) * Ca), r * C);
     if (b) out.set(b.subarray(r * Cb, (r + 1) * Cb), r * C + Ca);
@@ -22,23 +24,25 @@ function concatRows(
  * Concatenation along channels: [B,T,Ca] ++ [B,T,Cb] → [B,T,Ca+Cb]. The tangent keeps the
  * weakest structure of its parts: zero ++ const stays const (the x-channels filled with zeros).
  */
-export function concatChannels(): Primitive<[Act, Act], Act, [TimeTangent, TimeTangent], TimeTangent> {
+export function concatChannels(
+  alloc: Alloc = freshAlloc,
+): Primitive<[Act, Act], Act, [TimeTangent, TimeTangent], TimeTangent> {
   return {
     name: 'concatChannels',
     forward([a, b]) {
       if (a.B !== b.B || a.T !== b.T) throw new Error('concatChannels: batch or time sizes differ');
-      return { B: a.B, T: a.T, C: a.C + b.C, data: concatRows(a.data, a.C, b.data, b.C, a.B * a.T) };
+      return { B: a.B, T: a.T, C: a.C + b.C, data: concatRows(a.data, a.C, b.data, b.C, a.B * a.T, alloc) };
     },
     jvp([a, b], _y, [da, db], P) {
       if (da.kind === 'zero' && db.kind === 'zero') return ZERO;
       if (da.kind !== 'dense' && db.kind !== 'dense') {
         const pa = da.kind === 'const' ? da.data : null;
         const pb = db.kind === 'const' ? db.data : null;
-        return { kind: 'const', data: concatRows(pa, a.C, pb, b.C, a.B * P) };
+        return { kind: 'const', data: concatRows(pa, a.C, pb, b.C, a.B * P, alloc) };
       }
-      const fa = da.kind === 'zero' ? null : densify(da, a.B, a.T, P, a.C);
-      const fb = db.kind === 'zero' ? null : densify(db, b.B, b.T, P, b.C);
-      return { kind: 'dense', data: concatRows(fa, a.C, fb, b.C, a.B * a.T * P) };
+      const fa = da.kind === 'zero' ? null : densify(da, a.B, a.T, P, a.C, alloc);
+      const fb = db.kind === 'zero' ? null : densify(db, b.B, b.T, P, b.C, alloc);
+      return { kind: 'dense', data: concatRows(fa, a.C, fb, b.C, a.B * a.T * P, alloc) };
     },
   };
 }

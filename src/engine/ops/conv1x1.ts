@@ -2,6 +2,7 @@ import type { Gemm } from '../backends/cpu/gemm';
 import type { Act, Primitive } from '../ad/primitive';
 import type { TimeTangent } from '../ad/tangent';
 import { dense, type DenseWeights } from './dense';
+import { freshAlloc, type Alloc } from '../ad/workspace';
 
 /**
  * PyTorch's Conv1d with kernel_size 1: weight [Cout, Cin, 1], bias [Cout]. On our time-major
@@ -22,6 +23,7 @@ export function conv1x1(
   w: DenseWeights,
   gemm: Gemm,
   name = 'conv1x1',
+  alloc: Alloc = freshAlloc,
 ): Primitive<Act, Act, TimeTangent, TimeTangent> {
-  return dense(w, gemm, name);
+  return dense(w, gemm, name, alloc);
 }

@@ -1,6 +1,7 @@
 import type { Gemm } from '../backends/cpu/gemm';
 import type { Act, Primitive } from '../ad/primitive';
 import { unreachable, ZERO, type TimeTangent } from '../ad/tangent';
+import { freshAlloc, type Alloc } from '../ad/workspace';
 
 /** Weights of an affine map over channels, stored [Cin, Cout] so the product needs no transpose. */
 export interface DenseWeights {
@@ -31,8 +32,9 @@ export function applyLinear(
   rows: number,
   gemm: Gemm,
   withBias: boolean,
+  alloc: Alloc = freshAlloc,
 ): Float64Array {
-  const out = new Float64Array(rows * w.Cout);
+  const out = alloc(rows * w.Cout);
   gemm({ M: rows, N: w.Cout, K: w.Cin, A: x, B: w.W, C: out });
   if (withBias && w.bias) {
     const { bias, Cout } = w;
@@ -49,21 +51,22 @@ export function dense(
   w: DenseWeights,
   gemm: Gemm,
   name = 'dense',
+  alloc: Alloc = freshAlloc,
 ): Primitive<Act, Act, TimeTangent, TimeTangent> {
   return {
     name,
     forward(x) {
       checkChannels(name, x.C, w.Cin);
-      return { B: x.B, T: x.T, C: w.Cout, data: applyLinear(w, x.data, x.B * x.T, gemm, true) };
+      return { B: x.B, T: x.T, C: w.Cout, data: applyLinear(w, x.data, x.B * x.T, gemm, true, alloc) };
     },
     jvp(x, _y, dx, P) {
       switch (dx.kind) {
         case 'zero':
           return ZERO;
         case 'const':
-          return { kind: 'const', data: applyLinear(w, dx.data, x.B * P, gemm, false) };
+          return { kind: 'const', data: applyLinear(w, dx.data, x.B * P, gemm, false, alloc) };
         case 'dense':
-          return { kind: 'dense', data: applyLinear(w, dx.data, x.B * x.T * P, gemm, false) };
+          return { kind: 'dense', data: applyLinear(w, dx.data, x.B * x.T * P, gemm, false, alloc) };
         default:
           return unreachable(dx);
       }

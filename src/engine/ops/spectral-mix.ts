@@ -1,6 +1,7 @@
 import type { Gemm } from '../backends/cpu/gemm';
 import type { Primitive, Spec } from '../ad/primitive';
 import { unreachable, ZERO, type SpecTangent } from '../ad/tangent';
+import { freshAlloc, type Alloc } from '../ad/workspace';
 
 /**
  * Complex weights of a spectral layer, re-laid per mode: for each k a [Cin, Cout] matrix, so
@@ -67,14 +68,18 @@ function mixMode(
 }
 
 /** The complex channel mix of a spectral layer, [modes,B,Cin] → [modes,B,Cout]. */
-export function spectralMix(w: MixWeights, gemm: Gemm): Primitive<Spec, Spec, SpecTangent, SpecTangent> {
+export function spectralMix(
+  w: MixWeights,
+  gemm: Gemm,
+  alloc: Alloc = freshAlloc,
+): Primitive<Spec, Spec, SpecTangent, SpecTangent> {
   const { Cin, Cout, modes } = w;
   return {
     name: 'spectralMix',
     forward(x) {
       if (x.C !== Cin || x.modes !== modes) throw new Error(`spectralMix: expected [${modes},B,${Cin}]`);
-      const re = new Float64Array(modes * x.B * Cout);
-      const im = new Float64Array(modes * x.B * Cout);
+      const re = alloc(modes * x.B * Cout);
+      const im = alloc(modes * x.B * Cout);
       for (let k = 0; k < modes; k++) mixMode(w, k, x.re, x.im, re, im, k * x.B, x.B, gemm);
       return { modes, B: x.B, C: Cout, re, im };
     },
@@ -84,14 +89,14 @@ export function spectralMix(w: MixWeights, gemm: Gemm): Primitive<Spec, Spec, Sp
         case 'zero':
           return ZERO;
         case 'dc': {
-          const re = new Float64Array(rows * Cout);
-          const im = new Float64Array(rows * Cout);
+          const re = alloc(rows * Cout);
+          const im = alloc(rows * Cout);
           mixMode(w, 0, dx.re, dx.im, re, im, 0, rows, gemm);
           return { kind: 'dc', re, im };
         }
         case 'dense': {
-          const re = new Float64Array(modes * rows * Cout);
-          const im = new Float64Array(modes * rows * Cout);
+          const re = alloc(modes * rows * Cout);
+          const im = alloc(modes * rows * Cout);
           for (let k = 0; k < modes; k++) mixMode(w, k, dx.re, dx.im, re, im, k * rows, rows, gemm);
           return { kind: 'dense', re, im };
         }
