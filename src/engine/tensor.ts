@@ -51,7 +51,8 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 export function realTensor(shape: number[], data?: Float64Array, dtype: RealDType = 'float64'): HostTensor {
   const n = sizeOf(shape);
-  if (data && data.length !== n) throw new Error(`data of length ${data.length} for shape ${shapeString(shape)}`);
+  if (data && data.length !== n)
+    throw new Error(`data of length ${data.length} for shape ${shapeString(shape)}`);
   return { dtype, shape, data: data ?? new Float64Array(n) };
 }
 

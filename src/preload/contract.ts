@@ -1,0 +1,111 @@
+/**
+ * The typed IPC contract between the Electron main process, the preload script and the renderer.
+ * The only file the three share (types and channel names; no code that needs Electron or the DOM).
+ */
+
+export const CHANNELS = {
+  /** renderer → main (invoke): show the open dialog, read the chosen files. */
+  openDialog: 'jacscope:open-dialog',
+  /** renderer → main (invoke): read dropped files, given as paths from webUtils.getPathForFile. */
+  openPaths: 'jacscope:open-paths',
+  /** renderer → main (invoke): reopen a file from the recent list (must be on the list). */
+  openRecent: 'jacscope:open-recent',
+  /** renderer → main (invoke): the recent-files list. */
+  listRecent: 'jacscope:list-recent',
+  /** renderer → main (invoke): show a save dialog and write the bytes atomically. */
+  save: 'jacscope:save',
+  /** main → renderer (send): files opened from the menu (File › Open, Open Recent). */
+  filesOpened: 'jacscope:files-opened',
+  /** main → renderer (send): a menu command the renderer carries out (exports). */
+  menuCommand: 'jacscope:menu-command',
+} as const;
+
+export type InvokeChannel = (typeof CHANNELS)[
+  'openDialog' | 'openPaths' | 'openRecent' | 'listRecent' | 'save'];
+
+/** A file main read for the renderer. */
+export interface OpenedFile {
+  name: string;
+  path: string;
+  bytes: Uint8Array;
+}
+
+/** A file main could not read, and why (in words a user understands). */
+export interface FileFailure {
+  name: string;
+  path: string;
+  reason: string;
+}
+
+export interface OpenResult {
+  files: OpenedFile[];
+  failures: FileFailure[];
+  /** The user closed the dialog without choosing. */
+  cancelled?: boolean;
+}
+
+export type SaveKind = 'csv' | 'npy' | 'png';
+
+export interface SaveRequest {
+  /** A bare file name (no directory), used as the dialog's default. */
+  suggestedName: string;
+  kind: SaveKind;
+  bytes: Uint8Array;
+}
+
+export type SaveResult =
+  { saved: true; path: string } | { saved: false; cancelled: boolean; reason?: string };
+
+export type MenuCommand =
+  | 'export-slice-csv'
+  | 'export-slice-npy'
+  | 'export-full-npy'
+  | 'export-full-csv'
+  | 'export-heatmap-png'
+  | 'export-plot-png';
+
+export const MENU_COMMANDS: readonly MenuCommand[] = [
+  'export-slice-csv',
+  'export-slice-npy',
+  'export-full-npy',
+  'export-full-csv',
+  'export-heatmap-png',
+  'export-plot-png',
+];
+
+/** What the preload exposes on `window.jacscope`: one function per capability, nothing generic. */
+export interface JacscopeApi {
+  readonly version: 1;
+  openDialog(): Promise<OpenResult>;
+  /** Dropped files: the preload turns each File into its path (webUtils.getPathForFile); main reads them. */
+  openDropped(files: readonly File[]): Promise<OpenResult>;
+  openRecent(path: string): Promise<OpenResult>;
+  listRecent(): Promise<string[]>;
+  save(request: SaveRequest): Promise<SaveResult>;
+  /** Returns a function that unsubscribes. */
+  onFilesOpened(listener: (result: OpenResult) => void): () => void;
+  onMenuCommand(listener: (command: MenuCommand) => void): () => void;
+}
+
+/** Limits main enforces on what it reads and writes. */
+export const LIMITS = {
+  maxOpenFiles: 16,
+  maxReadBytes: 2 * 1024 ** 3 - 1,
+  maxWriteBytes: 4 * 1024 ** 3,
+  maxPathLength: 4096,
+  maxNameLength: 255,
+  maxRecent: 10,
+} as const;
+
+/** Extensions jacscope opens (models, configs, data). */
+export const OPEN_EXTENSIONS = [
+  'pt',
+  'pth',
+  'bin',
+  'ckpt',
+  'safetensors',
+  'json',
+  'npy',
+  'npz',
+  'csv',
+] as const;

@@ -1,0 +1,54 @@
+/** What data is loaded: files, shapes, dtypes and feature names. */
+import { shapeText } from '../lib/format';
+import { useStore } from '../store';
+
+function Names({ label, names }: { label: string; names: string[] }) {
+  const shown = names.slice(0, 40).join(', ') + (names.length > 40 ? `, … (${names.length})` : '');
+  return (
+    <details className="names">
+      <summary>
+        {label} ({names.length})
+      </summary>
+      <p>{shown}</p>
+    </details>
+  );
+}
+
+export function DataPanel() {
+  const data = useStore((s) => s.data);
+  const meta = useStore((s) => s.result?.meta);
+  const staged = useStore((s) => s.staged);
+  if (!data || !meta) return null;
+  return (
+    <section className="panel" data-testid="data-panel">
+      <h2>Data</h2>
+      <div className="kv">
+        <span>x</span>
+        <span title={data.xFile}>
+          <strong>{data.xFile}</strong> {shapeText([data.B, data.T, data.Xf])} {data.xDtype}
+        </span>
+        <span>p</span>
+        <span title={data.pFile}>
+          <strong>{data.pFile}</strong> {shapeText([data.B, data.P])} {data.pDtype}
+        </span>
+        <span>y</span>
+        <span>{shapeText([meta.B, meta.T, meta.O])}</span>
+        <span>J</span>
+        <span data-testid="j-shape">{shapeText([meta.B, meta.T, meta.O, meta.P])}</span>
+      </div>
+      <Names label="x features" names={data.xNames} />
+      <Names label="p features" names={data.pNames} />
+      <Names label="outputs" names={meta.yNames} />
+      {data.notes.map((n) => (
+        <p className="note" key={n}>
+          {n}
+        </p>
+      ))}
+      {staged.length > 0 && (
+        <p className="note" data-testid="staged">
+          Waiting for a match: {staged.join(', ')}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,165 @@
+/** The J heatmap: any two of the axes against each other, the rest fixed; hover shows the exact value. */
+import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { AXIS_LABEL, indexName } from '../lib/axes';
+import type { Axis, AxisIndex, FeatureNames } from '../lib/axes';
+import { exact } from '../lib/format';
+import { extractSlice } from '../lib/slice';
+import { registerCanvas } from '../store/canvases';
+import { select, useStore } from '../store';
+import { cellAt, drawHeatmap } from './heatmap-draw';
+import type { HeatmapLayout } from './heatmap-draw';
+import { useWidth } from './use-width';
+
+const HEIGHT = 380;
+
+function sliceTitle(xAxis: Axis, yAxis: Axis, fixed: AxisIndex, names: FeatureNames, B: number): string {
+  const parts = (['b', 't', 'o', 'k'] as const).map((a) => {
+    if (a === xAxis || a === yAxis) return a;
+    if (a === 'b' && B === 1) return 'b=0';
+    return a === 'o' || a === 'k'
+      ? `${a}=${fixed[a]} (${indexName(a, fixed[a], names)})`
+      : `${a}=${fixed[a]}`;
+  });
+  return `J[${parts.join(', ')}]`;
+}
+
+export function describeCell(at: AxisIndex, names: FeatureNames, value: number): string {
+  return (
+    `b=${at.b}  t=${at.t}  o=${at.o} (${indexName('o', at.o, names)})  k=${at.k} (${indexName('k', at.k, names)})` +
+    `  J = ${exact(value)}`
+  );
+}
+
+export function Heatmap() {
+  const result = useStore((s) => s.result);
+  const xAxis = useStore((s) => s.view.xAxis);
+  const yAxis = useStore((s) => s.view.yAxis);
+  const fixed = useStore((s) => s.view.fixed);
+  const scale = useStore((s) => s.view.scale);
+  const dims = useStore(select.dims);
+  const [wrapRef, width] = useWidth<HTMLDivElement>();
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const layoutRef = useRef<HeatmapLayout | null>(null);
+  const [hover, setHover] = useState<{ ix: number; iy: number; px: number; py: number } | null>(null);
+
+  const names = useMemo<FeatureNames | null>(
+    () => (result ? { y: result.meta.yNames, p: result.meta.pNames } : null),
+    [result],
+  );
+  const slice = useMemo(
+    () => (result && dims ? extractSlice(result.J, dims, xAxis, yAxis, fixed) : null),
+    [result, dims?.B, dims?.T, dims?.O, dims?.P, xAxis, yAxis, fixed],
+  );
+  const limit =
+    scale.mode === 'fixed'
+      ? scale.limit
+      : scale.mode === 'all'
+        ? (result?.summary.globalMaxAbs ?? 0)
+        : (slice?.maxAbs ?? 0);
+  const scaleNote =
+    scale.mode === 'fixed'
+      ? 'fixed range'
+      : scale.mode === 'all'
+        ? 'symmetric, all of J'
+        : 'symmetric, this slice';
+
+  useLayoutEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || !slice || !names || !dims) return;
+    const t0 = performance.now();
+    layoutRef.current = drawHeatmap(canvas, {
+      slice,
+      names,
+      limit,
+      title: sliceTitle(xAxis, yAxis, fixed, names, dims.B),
+      scaleNote,
+      cssWidth: width,
+      cssHeight: HEIGHT,
+    });
+    canvas.dataset.drawMs = (performance.now() - t0).toFixed(2);
+  }, [slice, names, limit, width, scaleNote]);
+
+  const setCanvas = useCallback((el: HTMLCanvasElement | null) => {
+    canvasRef.current = el;
+    registerCanvas('heatmap', el);
+  }, []);
+
+  const onMove = (e: React.MouseEvent<HTMLCanvasElement>) => {
+    const layout = layoutRef.current;
+    if (!layout) return;
+    const r = e.currentTarget.getBoundingClientRect();
+    const px = e.clientX - r.left;
+    const py = e.clientY - r.top;
+    const cell = cellAt(layout, px, py);
+    setHover(cell ? { ...cell, px, py } : null);
+  };
+
+  let readout = 'Hover over the heatmap to read exact values.';
+  let tip: {
+    text: string[];
+    x: number;
+    y: number;
+    box: { x: number; y: number; w: number; h: number };
+  } | null = null;
+  if (hover && slice && names && layoutRef.current && hover.ix < slice.nx && hover.iy < slice.ny) {
+    const at: AxisIndex = { ...fixed, [xAxis]: hover.ix, [yAxis]: hover.iy };
+    const value = slice.data[hover.iy * slice.nx + hover.ix];
+    readout = describeCell(at, names, value);
+    const L = layoutRef.current;
+    const cw = L.width / L.nx;
+    const ch = L.height / L.ny;
+    tip = {
+      text: [
+        `${AXIS_LABEL[xAxis]}: ${hover.ix}${xAxis === 'o' || xAxis === 'k' ? ` · ${indexName(xAxis, hover.ix, names)}` : ''}`,
+        `${AXIS_LABEL[yAxis]}: ${hover.iy}${yAxis === 'o' || yAxis === 'k' ? ` · ${indexName(yAxis, hover.iy, names)}` : ''}`,
+        `J = ${exact(value)}`,
+      ],
+      x: hover.px,
+      y: hover.py,
+      box: { x: L.left + hover.ix * cw, y: L.top + hover.iy * ch, w: cw, h: ch },
+    };
+  }
+
+  if (!result) return <div className="placeholder">Computing the built-in demo…</div>;
+  return (
+    <div className="heatmap" ref={wrapRef}>
+      <div className="canvas-wrap">
+        <canvas
+          ref={setCanvas}
+          data-testid="heatmap-canvas"
+          onMouseMove={onMove}
+          onMouseLeave={() => setHover(null)}
+          aria-label="Jacobian heatmap"
+        />
+        {tip && (
+          <>
+            <div
+              className="cell-outline"
+              style={{
+                left: tip.box.x,
+                top: tip.box.y,
+                width: Math.max(2, tip.box.w),
+                height: Math.max(2, tip.box.h),
+              }}
+            />
+            <div
+              className="tooltip"
+              data-testid="heatmap-tooltip"
+              style={{
+                left: Math.min(tip.x + 14, width - 230),
+                top: tip.y + 16 > HEIGHT - 70 ? tip.y - 74 : tip.y + 16,
+              }}
+            >
+              {tip.text.map((t) => (
+                <div key={t}>{t}</div>
+              ))}
+            </div>
+          </>
+        )}
+      </div>
+      <div className="readout" data-testid="hover-readout">
+        {readout}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+/** What model is loaded: architecture, hyperparameters (given / inferred / assumed), parameter counts. */
+import { formatCount, formatMs } from '../lib/format';
+import { useStore } from '../store';
+import type { HyperKey } from '../worker/protocol';
+
+const KEYS: { key: HyperKey; label: string }[] = [
+  { key: 'inp_dim_func', label: 'Xf (inp_dim_func)' },
+  { key: 'inp_dim_scalar', label: 'P (inp_dim_scalar)' },
+  { key: 'out_dim_func', label: 'O (out_dim_func)' },
+  { key: 'modes', label: 'modes' },
+  { key: 'width', label: 'width' },
+  { key: 'hidden', label: 'hidden' },
+  { key: 'layers', label: 'layers' },
+  { key: 'activation', label: 'activation' },
+];
+
+export function ModelPanel() {
+  const model = useStore((s) => s.model);
+  const meta = useStore((s) => s.result?.meta);
+  if (!model) return <section className="panel">No model yet.</section>;
+  const assumed = KEYS.filter((k) => model.origin[k.key] === 'assumed');
+  return (
+    <section className="panel" data-testid="model-panel">
+      <h2>Model</h2>
+      <div className="kv">
+        <span>file</span>
+        <strong data-testid="model-file" title={model.file}>
+          {model.file}
+        </strong>
+        <span>format</span>
+        <span>{model.format}</span>
+        <span>architecture</span>
+        <span>{model.architecture}</span>
+      </div>
+      <table className="hyper">
+        <tbody>
+          {KEYS.map(({ key, label }) => (
+            <tr key={key}>
+              <td>{label}</td>
+              <td className="num">{String(model.config[key])}</td>
+              <td className={`origin ${model.origin[key] ?? ''}`}>{model.origin[key] ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {assumed.length > 0 && (
+        <p className="note">
+          Assumed {assumed.map((k) => `${k.key} = ${String(model.config[k.key])}`).join(', ')}: the weights do
+          not say; a config.json dropped with the model overrides it.
+        </p>
+      )}
+      {model.configFile && <p className="note">Configuration from {model.configFile}.</p>}
+      <div className="kv">
+        <span>parameters</span>
+        <span data-testid="param-count">
+          {formatCount(model.params.real)} real + {formatCount(model.params.complex)} complex
+        </span>
+        <span>tensors</span>
+        <span>{model.tensorCount}</span>
+      </div>
+      {meta && (
+        <div className="kv">
+          <span>computed on</span>
+          <span data-testid="backend">{meta.backend}</span>
+          <span>time</span>
+          <span data-testid="compute-time">{formatMs(meta.ms)}</span>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,97 @@
+/** For every (o,k): the L2 norm over time, the largest |J| and where it occurs; sortable; click to focus. */
+import { memo, useMemo } from 'react';
+import { compact } from '../lib/format';
+import { sortRows, summaryRows } from '../lib/summary';
+import type { SummaryRow, SummarySortKey } from '../lib/summary';
+import { select, useStore, viewActions } from '../store';
+
+const COLUMNS: { key: SummarySortKey; label: string; title: string }[] = [
+  { key: 'o', label: 'output o', title: 'output index and name' },
+  { key: 'k', label: 'parameter k', title: 'parameter index and name' },
+  { key: 'l2', label: '‖J‖₂ over t', title: 'sqrt(sum over t of J[b,t,o,k]²)' },
+  { key: 'maxAbs', label: 'max |J|', title: 'largest |J[b,t,o,k]| over t' },
+  { key: 'argT', label: 'at t', title: 'the time step of the largest |J|' },
+];
+
+const MAX_ROWS = 300;
+
+interface RowProps {
+  r: SummaryRow;
+  yName: string;
+  pName: string;
+  focused: boolean;
+}
+
+/** One (o,k) row; memoised, so moving the focus re-renders two rows, not all of them. */
+const Row = memo(function Row({ r, yName, pName, focused }: RowProps) {
+  return (
+    <tr className={focused ? 'focus' : undefined} onClick={() => viewActions.focusPair({ o: r.o, k: r.k })}>
+      <td>
+        {r.o} · {yName}
+      </td>
+      <td>
+        {r.k} · {pName}
+      </td>
+      <td className="num" title={String(r.l2)}>
+        {compact(r.l2)}
+      </td>
+      <td className="num" title={String(r.maxAbs)}>
+        {compact(r.maxAbs)}
+      </td>
+      <td className="num">{r.argT}</td>
+    </tr>
+  );
+});
+
+export function SummaryTable() {
+  const result = useStore((s) => s.result);
+  const dims = useStore(select.dims);
+  const b = useStore((s) => s.view.fixed.b);
+  const sort = useStore((s) => s.view.summarySort);
+  const focusO = useStore((s) => s.view.fixed.o);
+  const focusK = useStore((s) => s.view.fixed.k);
+  const rows = useMemo(
+    () => (result && dims ? sortRows(summaryRows(result.summary, dims, b), sort.key, sort.desc) : []),
+    [result, dims?.B, dims?.O, dims?.P, b, sort.key, sort.desc],
+  );
+  if (!result || !dims) return null;
+  const { yNames, pNames } = result.meta;
+  return (
+    <div className="summary-table">
+      <table data-testid="summary-table">
+        <thead>
+          <tr>
+            {COLUMNS.map((c) => (
+              <th
+                key={c.key}
+                title={c.title}
+                aria-sort={sort.key === c.key ? (sort.desc ? 'descending' : 'ascending') : 'none'}
+              >
+                <button type="button" onClick={() => viewActions.sortSummary(c.key)}>
+                  {c.label}
+                  {sort.key === c.key ? (sort.desc ? ' ▼' : ' ▲') : ''}
+                </button>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.slice(0, MAX_ROWS).map((r) => (
+            <Row
+              key={`${r.o}-${r.k}`}
+              r={r}
+              yName={yNames[r.o]}
+              pName={pNames[r.k]}
+              focused={r.o === focusO && r.k === focusK}
+            />
+          ))}
+        </tbody>
+      </table>
+      {rows.length > MAX_ROWS && (
+        <div className="muted">
+          showing the first {MAX_ROWS} of {rows.length} rows in this order
+        </div>
+      )}
+    </div>
+  );
+}

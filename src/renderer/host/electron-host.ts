@@ -1,0 +1,26 @@
+/** The desktop host: everything goes through the preload's small typed API (`window.jacscope`). */
+import type { JacscopeApi, OpenResult } from '../../preload/contract';
+import type { Host, HostOpenResult } from './host';
+
+function toHost(r: OpenResult): HostOpenResult {
+  return {
+    files: r.files.map((f) => ({ name: f.name, bytes: f.bytes })),
+    failures: r.failures.map((f) => ({ name: f.name, reason: f.reason })),
+    cancelled: r.cancelled,
+  };
+}
+
+export function createElectronHost(api: JacscopeApi): Host {
+  return {
+    kind: 'electron',
+    readDropped: async (files) => toHost(await api.openDropped(files)),
+    openDialog: async () => toHost(await api.openDialog()),
+    recent: {
+      list: () => api.listRecent(),
+      open: async (path) => toHost(await api.openRecent(path)),
+    },
+    save: (suggestedName, kind, bytes) => api.save({ suggestedName, kind, bytes }),
+    onFilesOpened: (listener) => api.onFilesOpened((r) => listener(toHost(r))),
+    onMenuCommand: (listener) => api.onMenuCommand(listener),
+  };
+}

@@ -1,0 +1,266 @@
+/**
+ * Effects: the engine worker and the host (files in, exports out). Every async path ends in a message to the
+ * user, never in an unhandled rejection.
+ */
+import { startEngineWorker } from '../engine-client';
+import type { EngineClient } from '../engine-client';
+import type { Host, HostFile, HostOpenResult } from '../host';
+import type { MenuCommand, SaveKind } from '../../preload/contract';
+import type { ExportWhat, FromWorker, SliceSpec } from '../worker/protocol';
+import { canvasFor } from './canvases';
+import { addMessages, newMessageGroup, setResult, useStore } from './index';
+
+let engine: EngineClient | null = null;
+let host: Host | null = null;
+let nextId = 1;
+
+interface JobContext {
+  group: number;
+  anchor?: { x: number; y: number };
+}
+const jobs = new Map<number, JobContext>();
+const exportsPending = new Map<
+  number,
+  { resolve: (r: { name: string; bytes: Uint8Array }) => void; reject: (e: Error) => void }
+>();
+
+function onWorker(m: FromWorker): void {
+  switch (m.type) {
+    case 'ready':
+      useStore.setState({ backend: m.backend });
+      return;
+    case 'loaded': {
+      const ctx = jobs.get(m.id);
+      if (ctx) addMessages(m.messages, ctx.group, ctx.anchor);
+      if (m.computing) {
+        useStore.setState((s) => (s.job?.id === m.id ? { job: { ...s.job, phase: 'computing' } } : s));
+      } else {
+        jobs.delete(m.id);
+        useStore.setState((s) => ({ job: s.job?.id === m.id ? null : s.job, staged: m.staged }));
+      }
+      return;
+    }
+    case 'progress':
+      useStore.setState((s) =>
+        s.job?.id === m.id ? { job: { ...s.job, done: m.done, total: m.total } } : s,
+      );
+      return;
+    case 'result': {
+      const ctx = jobs.get(m.id);
+      jobs.delete(m.id);
+      setResult({ meta: m.meta, J: m.J, y: m.y, summary: m.summary }, m.model, m.data);
+      if (ctx) addMessages(m.messages, ctx.group, ctx.anchor);
+      useStore.setState((s) => ({ job: s.job?.id === m.id ? null : s.job }));
+      return;
+    }
+    case 'cancelled':
+    case 'failed': {
+      const ctx = jobs.get(m.id);
+      jobs.delete(m.id);
+      addMessages(m.messages, ctx?.group ?? newMessageGroup(), ctx?.anchor);
+      useStore.setState((s) => ({ job: s.job?.id === m.id ? null : s.job }));
+      return;
+    }
+    case 'exported':
+      exportsPending.get(m.id)?.resolve({ name: m.name, bytes: m.bytes });
+      exportsPending.delete(m.id);
+      return;
+    case 'export-failed':
+      exportsPending.get(m.id)?.reject(new Error(m.message));
+      exportsPending.delete(m.id);
+      return;
+  }
+}
+
+function onCrash(text: string): void {
+  addMessages([{ file: '', level: 'error', text: `engine: ${text}` }], newMessageGroup());
+  useStore.setState({ job: null });
+}
+
+export function startApp(h: Host): () => void {
+  host = h;
+  engine ??= startEngineWorker(onWorker, onCrash);
+  const id = nextId++;
+  jobs.set(id, { group: newMessageGroup() });
+  useStore.setState({
+    job: {
+      id,
+      label: 'built-in demo',
+      phase: 'computing',
+      startedAt: performance.now(),
+      done: 0,
+      total: 1,
+      cancelling: false,
+    },
+  });
+  engine.send({ type: 'demo', id });
+  const offOpened = h.onFilesOpened((r) => void openResult(r, undefined, 'File › Open'));
+  const offMenu = h.onMenuCommand((c) => void runMenuCommand(c));
+  void refreshRecent();
+  return () => {
+    offOpened();
+    offMenu();
+  };
+}
+
+async function refreshRecent(): Promise<void> {
+  if (!host?.recent) return;
+  try {
+    useStore.setState({ recent: await host.recent.list() });
+  } catch {
+    // The list is a convenience; failing to read it is not worth a message.
+  }
+}
+
+function detachable(bytes: Uint8Array): ArrayBuffer {
+  const buf = bytes.buffer as ArrayBuffer;
+  return bytes.byteOffset === 0 && bytes.byteLength === buf.byteLength
+    ? buf
+    : (bytes.slice().buffer as ArrayBuffer);
+}
+
+/** Sends opened files to the worker; reports read failures at the drop point. */
+export function loadFiles(
+  files: HostFile[],
+  failures: HostOpenResult['failures'],
+  anchor?: { x: number; y: number },
+  label?: string,
+): void {
+  const group = newMessageGroup();
+  addMessages(
+    failures.map((f) => ({ file: f.name, level: 'error' as const, text: `${f.name}: ${f.reason}` })),
+    group,
+    anchor,
+  );
+  if (!engine || files.length === 0) return;
+  const id = nextId++;
+  jobs.set(id, { group, anchor });
+  const names = files.map((f) => f.name).join(', ');
+  useStore.setState({
+    job: {
+      id,
+      label: label ? `${label}: ${names}` : names,
+      phase: 'reading',
+      startedAt: performance.now(),
+      done: 0,
+      total: 1,
+      cancelling: false,
+    },
+  });
+  const payload = files.map((f) => ({ name: f.name, bytes: detachable(f.bytes) }));
+  engine.send(
+    { type: 'load', id, files: payload },
+    payload.map((f) => f.bytes),
+  );
+}
+
+async function openResult(
+  r: HostOpenResult,
+  anchor: { x: number; y: number } | undefined,
+  label?: string,
+): Promise<void> {
+  if (r.cancelled) return;
+  loadFiles(r.files, r.failures, anchor, label);
+  await refreshRecent();
+}
+
+export async function dropFiles(files: File[], anchor: { x: number; y: number }): Promise<void> {
+  if (!host) return;
+  try {
+    await openResult(await host.readDropped(files), anchor);
+  } catch (e) {
+    addMessages(
+      [{ file: files.map((f) => f.name).join(', '), level: 'error', text: errorText(e) }],
+      newMessageGroup(),
+      anchor,
+    );
+  }
+}
+
+export async function openDialog(): Promise<void> {
+  if (!host) return;
+  try {
+    await openResult(await host.openDialog(), undefined, 'open');
+  } catch (e) {
+    addMessages([{ file: '', level: 'error', text: `open: ${errorText(e)}` }], newMessageGroup());
+  }
+}
+
+export async function openRecent(path: string): Promise<void> {
+  if (!host?.recent) return;
+  try {
+    await openResult(await host.recent.open(path), undefined, 'recent');
+  } catch (e) {
+    addMessages([{ file: path, level: 'error', text: `${path}: ${errorText(e)}` }], newMessageGroup());
+  }
+}
+
+export function cancelJob(): void {
+  const job = useStore.getState().job;
+  if (!job || !engine) return;
+  useStore.setState({ job: { ...job, cancelling: true } });
+  engine.send({ type: 'cancel' });
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function requestExport(what: ExportWhat, slice?: SliceSpec): Promise<{ name: string; bytes: Uint8Array }> {
+  return new Promise((resolve, reject) => {
+    if (!engine) return reject(new Error('the engine is not running'));
+    const id = nextId++;
+    exportsPending.set(id, { resolve, reject });
+    engine.send({ type: 'export', id, what, slice });
+  });
+}
+
+async function save(name: string, kind: SaveKind, bytes: Uint8Array): Promise<void> {
+  if (!host) return;
+  const r = await host.save(name, kind, bytes);
+  if (r.saved) useStore.setState({ lastExport: `saved ${r.path}` });
+  else if (!r.cancelled) throw new Error(r.reason ?? 'not saved');
+}
+
+/** Exports J (the visible slice or all of it); the worker formats the bytes. */
+export async function exportJ(what: ExportWhat): Promise<void> {
+  const { view, result } = useStore.getState();
+  if (!result) return;
+  try {
+    const slice: SliceSpec = { xAxis: view.xAxis, yAxis: view.yAxis, fixed: view.fixed };
+    const out = await requestExport(what, slice);
+    await save(out.name, what.endsWith('csv') ? 'csv' : 'npy', out.bytes);
+  } catch (e) {
+    addMessages([{ file: '', level: 'error', text: `export: ${errorText(e)}` }], newMessageGroup());
+  }
+}
+
+/** Exports a drawn canvas ('heatmap', 'plot', 'summary') to PNG. */
+export async function exportPng(which: string, name: string): Promise<void> {
+  const canvas = canvasFor(which);
+  if (!canvas) return;
+  try {
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+    if (!blob) throw new Error('the picture could not be encoded');
+    await save(name, 'png', new Uint8Array(await blob.arrayBuffer()));
+  } catch (e) {
+    addMessages([{ file: '', level: 'error', text: `export: ${errorText(e)}` }], newMessageGroup());
+  }
+}
+
+export async function runMenuCommand(c: MenuCommand): Promise<void> {
+  switch (c) {
+    case 'export-slice-csv':
+      return exportJ('slice-csv');
+    case 'export-slice-npy':
+      return exportJ('slice-npy');
+    case 'export-full-npy':
+      return exportJ('full-npy');
+    case 'export-full-csv':
+      return exportJ('full-csv');
+    case 'export-heatmap-png':
+      return exportPng('heatmap', 'heatmap.png');
+    case 'export-plot-png':
+      return exportPng('plot', 'line-plot.png');
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The real engine behind the session's EngineAdapter interface. This file and the worker are the only
+ * renderer code that imports the engine.
+ */
+import {
+  CancelledError,
+  Fno1dScalar,
+  LoadError,
+  ShapeError,
+  demoData,
+  demoModel,
+  checkDataset,
+  parseConfigJson,
+  readDataFile,
+  readModelFile,
+  recognizeFno,
+  writeNpy,
+} from '../../engine';
+import type { FnoConfig, HostTensor, ModelFile, RecognizedModel } from '../../engine';
+import type { EngineAdapter, ParsedModel, Recognized, Tensor } from './session';
+import type { HyperKey } from './protocol';
+
+const KEYS: HyperKey[] = [
+  'inp_dim_func',
+  'inp_dim_scalar',
+  'out_dim_func',
+  'modes',
+  'width',
+  'hidden',
+  'layers',
+  'activation',
+];
+
+function toRecognized(rec: RecognizedModel): Recognized {
+  const config = {} as Record<HyperKey, number | string>;
+  for (const k of KEYS) config[k] = rec.config[k];
+  const origin: Recognized['origin'] = {};
+  for (const k of KEYS) origin[k] = rec.sources[k];
+  return { architecture: rec.config.architecture, config, origin, notes: rec.notes, raw: rec };
+}
+
+function parsedModel(file: ModelFile): ParsedModel {
+  return { file: file.file, format: file.format, tensorCount: file.tensors.size, raw: file };
+}
+
+/** A CSV named like x or p (x.csv, func_inp.csv, p_train.csv, scalars.csv) is read in that role. */
+export function csvRoleFromName(file: string): 'x' | 'p' | undefined {
+  const base = (file.split(/[\\/]/).pop() ?? file).toLowerCase().replace(/\.[^.]*$/, '');
+  const words = base.split(/[^a-z0-9]+/).filter(Boolean);
+  const isX = words.some((w) => /^(x\d*|func|funcinp|inputs?|forcing)$/.test(w)) || base.includes('func_inp');
+  const isP =
+    words.some((w) => /^(p\d*|params?|parameters?|scalars?)$/.test(w)) || base.includes('scalar_inp');
+  return isX === isP ? undefined : isX ? 'x' : 'p';
+}
+
+export function createEngineAdapter(): EngineAdapter {
+  return {
+    backend: 'cpu · float64',
+    readModel: (bytes, file) => parsedModel(readModelFile(bytes, file)),
+    recognize: (model, explicit) =>
+      toRecognized(recognizeFno(model.raw as ModelFile, (explicit ?? {}) as Partial<FnoConfig>)),
+    build: (_model, rec) => {
+      const r = rec.raw as RecognizedModel;
+      return new Fno1dScalar(r.config, r.tensors);
+    },
+    readConfig: (bytes, file) =>
+      parseConfigJson(new TextDecoder().decode(bytes), file) as Record<string, unknown>,
+    readData: (bytes, file, hint) => {
+      const isCsv = file.toLowerCase().endsWith('.csv');
+      const d = readDataFile(bytes, file, hint, isCsv ? csvRoleFromName(file) : undefined);
+      return {
+        x: d.x as Tensor | undefined,
+        p: d.p as Tensor | undefined,
+        xNames: d.xNames,
+        pNames: d.pNames,
+        notes: d.notes.map((n) => `${file}: ${n}`),
+      };
+    },
+    // The app computes every sample (the CLI skips non-finite ones), so say what that means here.
+    checkData: (x, p, expect) =>
+      checkDataset(x as HostTensor, p as HostTensor, expect).notes.map((n) =>
+        n.replace(' and will be skipped', '; their J is not finite'),
+      ),
+    demo: () => {
+      const m = demoModel();
+      const d = demoData();
+      const file: ModelFile = { file: 'built-in demo', format: 'torch', tensors: m.tensors, notes: [] };
+      const rec = recognizeFno(file, m.config);
+      return {
+        model: { ...parsedModel(file), format: 'generated in code' },
+        rec: toRecognized(rec),
+        x: d.x as Tensor,
+        p: d.p as Tensor,
+        xNames: d.xNames,
+        pNames: d.pNames,
+      };
+    },
+    describeError: (e) => {
+      if (e instanceof LoadError || e instanceof ShapeError) return e.message;
+      if (e instanceof Error) return e.message;
+      return String(e);
+    },
+    isCancelled: (e) => e instanceof CancelledError,
+  };
+}
+
+export { writeNpy };

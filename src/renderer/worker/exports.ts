@@ -1,0 +1,45 @@
+/** Builds export files from the worker's last result (so large exports never run on the UI thread). */
+import { clampIndex } from '../lib/axes';
+import type { Dims, FeatureNames } from '../lib/axes';
+import { longCsv, sliceCsv, sliceFileName, sliceMatrix } from '../lib/export-format';
+import { extractSlice } from '../lib/slice';
+import type { ComputedResult } from './session';
+import type { ToWorker } from './protocol';
+
+export interface NpyWriter {
+  writeNpy(t: { shape: number[]; data: Float64Array }, dtype: 'float32' | 'float64'): Uint8Array;
+}
+
+export function exportBytes(
+  result: ComputedResult | null,
+  msg: Extract<ToWorker, { type: 'export' }>,
+  npy: NpyWriter,
+): { name: string; bytes: Uint8Array } {
+  if (!result) throw new Error('nothing computed yet');
+  const { B, T, O, P } = result.meta;
+  const dims: Dims = { B, T, O, P };
+  const names: FeatureNames = { y: result.meta.yNames, p: result.meta.pNames };
+  const dtype = msg.dtype ?? 'float64';
+  switch (msg.what) {
+    case 'full-npy':
+      return { name: 'J.npy', bytes: npy.writeNpy({ shape: [B, T, O, P], data: result.J }, dtype) };
+    case 'full-csv':
+      return { name: 'J_long.csv', bytes: longCsv(result.J, dims) };
+    case 'slice-csv':
+    case 'slice-npy': {
+      const spec = msg.slice;
+      if (!spec) throw new Error('no slice given');
+      const fixed = {
+        b: clampIndex(spec.fixed.b, B),
+        t: clampIndex(spec.fixed.t, T),
+        o: clampIndex(spec.fixed.o, O),
+        k: clampIndex(spec.fixed.k, P),
+      };
+      const slice = extractSlice(result.J, dims, spec.xAxis, spec.yAxis, fixed);
+      const ext = msg.what === 'slice-csv' ? 'csv' : 'npy';
+      const name = sliceFileName(spec.xAxis, spec.yAxis, fixed, dims, names, ext);
+      if (msg.what === 'slice-csv') return { name, bytes: sliceCsv(slice, names) };
+      return { name, bytes: npy.writeNpy(sliceMatrix(slice), dtype) };
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// Shared helpers for the end-to-end tests: paths, the browser, drops built from bytes, .npy/.csv parsing.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Fixtures live beside the repository (../shared/fixtures), in CI and here alike. */
+export const fixturesDir = resolve(repoRoot, process.env.JACSCOPE_FIXTURES ?? '../shared/fixtures');
+export const seedDir = resolve(fixturesDir, 'seed-fno1d');
+export const webDist = resolve(repoRoot, 'dist-web');
+export const outDir = resolve(repoRoot, 'test-output');
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
+  await mkdir(outDir, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/**
+ * A page that records console errors, page errors and unhandled rejections; `problems()` lists them.
+ */
+export async function openApp(browser, url) {
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 1000 },
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.addInitScript(() => {
+    window.addEventListener('unhandledrejection', (e) => console.error(`unhandled rejection: ${e.reason}`));
+  });
+  await page.goto(url);
+  await waitForResult(page, 1);
+  return { page, context, problems: () => problems };
+}
+
+/** Waits until the app shows result number `seq` (the demo is 1) and nothing is running. */
+export async function waitForResult(page, seq, timeout = 60_000) {
+  await page.waitForSelector(`.app[data-result-seq="${seq}"][data-busy="no"]`, { timeout });
+}
+
+export async function waitIdle(page, timeout = 60_000) {
+  await page.waitForSelector('.app[data-busy="no"]', { timeout });
+}
+
+/**
+ * Drops files on the window as a user would: a DataTransfer built in the page from the bytes, dispatched as
+ * dragenter, dragover and drop at (x, y).
+ */
+export async function dropFiles(page, files, at = { x: 700, y: 300 }) {
+  const payload = files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') }));
+  const dt = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) {
+      const bin = atob(f.b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      dt.items.add(new File([bytes], f.name));
+    }
+    return dt;
+  }, payload);
+  for (const type of ['dragenter', 'dragover', 'drop']) {
+    await page.evaluate(
+      ([dataTransfer, type, x, y]) => {
+        window.dispatchEvent(
+          new DragEvent(type, { dataTransfer, clientX: x, clientY: y, bubbles: true, cancelable: true }),
+        );
+      },
+      [dt, type, at.x, at.y],
+    );
+  }
+  await dt.dispose();
+}
+
+/** Parses a little-endian float32/float64 C-order .npy (what the fixtures and the app's exports are). */
+export function parseNpy(buf) {
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  const magic = String.fromCharCode(...bytes.subarray(1, 6));
+  if (bytes[0] !== 0x93 || magic !== 'NUMPY') throw new Error('not an .npy file');
+  const major = bytes[6];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hlen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  const header = new TextDecoder().decode(bytes.subarray(start, start + hlen));
+  const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
+  const shape = /'shape':\s*\(([^)]*)\)/
+    .exec(header)[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (/True/.test(/'fortran_order':\s*(\w+)/.exec(header)[1])) throw new Error('Fortran order not handled');
+  const n = shape.reduce((a, b) => a * b, 1);
+  const off = start + hlen;
+  const data = new Float64Array(n);
+  if (descr === '<f8') for (let i = 0; i < n; i++) data[i] = dv.getFloat64(off + 8 * i, true);
+  else if (descr === '<f4') for (let i = 0; i < n; i++) data[i] = dv.getFloat32(off + 4 * i, true);
+  else throw new Error(`dtype ${descr} not handled`);
+  return { shape, data };
+}
+
+/** Parses simple CSV (no quoted commas in numbers): header + rows of cells. */
+export function parseCsv(text) {
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  return { header: lines[0].split(','), rows: lines.slice(1).map((l) => l.split(',')) };
+}
+
+/** A float64 C-order .npy file (version 1.0) for the given shape and values. */
+export function npyBytes(shape, data) {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
+  const out = Buffer.alloc(total + data.length * 8, 0x20);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  out.writeUInt16LE(total - 10, 8);
+  out.write(dict, 10, 'latin1');
+  out[total - 1] = 0x0a;
+  for (let i = 0; i < data.length; i++) out.writeDoubleLE(data[i], total + 8 * i);
+  return out;
+}

@@ -1,0 +1,143 @@
+// The engine worker's logic, with the real engine, in Node: loading in any order, bad files, data that does not
+// fit, and J against the PyTorch float64 reference.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createEngineAdapter } from '../../src/renderer/worker/engine-adapter';
+import { exportBytes } from '../../src/renderer/worker/exports';
+import { Session } from '../../src/renderer/worker/session';
+import type { LoadOutcome } from '../../src/renderer/worker/session';
+import { writeNpy } from '../../src/engine';
+
+const seed = resolve(__dirname, '../../../shared/fixtures/seed-fno1d');
+const have = existsSync(resolve(seed, 'model.pt'));
+const file = (name: string) => ({ name, bytes: new Uint8Array(readFileSync(resolve(seed, name))) });
+
+function npyF64(name: string): { shape: number[]; data: Float64Array } {
+  const b = readFileSync(resolve(seed, name));
+  const hlen = b.readUInt16LE(8);
+  const header = b.subarray(10, 10 + hlen).toString('latin1');
+  const shape = /\(([^)]*)\)/
+    .exec(header)![1]
+    .split(',')
+    .filter((s) => s.trim())
+    .map(Number);
+  const data = new Float64Array(b.buffer.slice(b.byteOffset + 10 + hlen, b.byteOffset + b.byteLength));
+  return { shape, data };
+}
+
+function relErr(a: Float64Array, ref: Float64Array): number {
+  let e = 0;
+  let m = 0;
+  for (let i = 0; i < ref.length; i++) {
+    e = Math.max(e, Math.abs(a[i] - ref[i]));
+    m = Math.max(m, Math.abs(ref[i]));
+  }
+  return e / m;
+}
+
+function computed(o: LoadOutcome) {
+  if (o.kind !== 'computed')
+    throw new Error(`expected a result, got ${o.kind}: ${JSON.stringify(o.messages)}`);
+  return o.result;
+}
+
+describe.skipIf(!have)('engine session', () => {
+  it('computes the demo', async () => {
+    const s = new Session(createEngineAdapter());
+    const r = computed(await s.demo());
+    expect([r.meta.B, r.meta.T, r.meta.O, r.meta.P]).toEqual([1, 601, 15, 14]);
+    expect(r.model.file).toBe('built-in demo');
+    expect(r.model.params.complex).toBeGreaterThan(0);
+    expect(r.summary.globalMaxAbs).toBeGreaterThan(0);
+  });
+
+  it('loads model and data dropped in any order, and J matches jacobian_f64.npy', async () => {
+    const s = new Session(createEngineAdapter());
+    await s.demo();
+    const r = computed(await s.load([file('p.npy'), file('model.pt'), file('x.npy')]));
+    expect(r.model.file).toBe('model.pt');
+    expect(r.model.origin.activation).toBe('assumed');
+    expect(r.model.origin.width).toBe('inferred');
+    expect(relErr(r.J, npyF64('jacobian_f64.npy').data)).toBeLessThan(1e-10);
+    expect(relErr(r.y, npyF64('y_f64.npy').data)).toBeLessThan(1e-10);
+    // The worker's CSV export of a slice round-trips the numbers.
+    const out = exportBytes(
+      s.result,
+      {
+        type: 'export',
+        id: 1,
+        what: 'slice-csv',
+        slice: { xAxis: 't', yAxis: 'o', fixed: { b: 0, t: 0, o: 0, k: 2 } },
+      },
+      { writeNpy },
+    );
+    const lines = new TextDecoder().decode(out.bytes).split('\n');
+    expect(out.name).toBe('J_k2-p2_t-by-o.csv');
+    expect(Number(lines[1 + 100].split(',')[1 + 7])).toBe(r.J[(100 * 15 + 7) * 14 + 2]);
+  });
+
+  it('keeps the previous result when a file is corrupt, naming the file', async () => {
+    const s = new Session(createEngineAdapter());
+    await s.demo();
+    const broken = { name: 'model.pt', bytes: file('model.pt').bytes.subarray(0, 5000) };
+    const o = await s.load([broken]);
+    expect(o.kind).toBe('unchanged');
+    expect(o.messages).toEqual([
+      expect.objectContaining({
+        file: 'model.pt',
+        level: 'error',
+        text: expect.stringMatching(/^model\.pt: /),
+      }),
+    ]);
+    expect(s.result?.model.file).toBe('built-in demo');
+    const junk = await s.load([{ name: 'x.npy', bytes: new TextEncoder().encode('not numpy') }]);
+    expect(junk.messages[0]).toMatchObject({ file: 'x.npy', level: 'error' });
+    // A broken model does not get its data computed with the previous model.
+    const mixed = await s.load([broken, file('x.npy'), file('p.npy')]);
+    expect(mixed.kind).toBe('unchanged');
+    expect(s.result?.model.file).toBe('built-in demo');
+  });
+
+  it('says why data does not fit, keeps it aside, and computes once the partner arrives', async () => {
+    const s = new Session(createEngineAdapter());
+    computed(await s.load([file('model.pt'), file('x.npy'), file('p.npy')]));
+    const o = await s.load([file('p4.npy')]);
+    expect(o.kind).toBe('unchanged');
+    expect(o.messages.find((m) => m.level === 'error')?.text).toMatch(/1 sample\(s\) but p4\.npy has 4/);
+    expect(o.kind === 'unchanged' && o.staged).toEqual(['p4.npy']);
+    const r = computed(await s.load([file('x4.npy')]));
+    expect(r.meta.B).toBe(4);
+    expect(r.data.pFile).toBe('p4.npy');
+    expect(relErr(r.J, npyF64('jacobian4_f64.npy').data)).toBeLessThan(1e-10);
+  });
+
+  it('applies a config.json that contradicts the weights as an error on that file', async () => {
+    const s = new Session(createEngineAdapter());
+    await s.demo();
+    const cfg = { name: 'config.json', bytes: new TextEncoder().encode('{"modes": 8}') };
+    const o = await s.load([file('model.safetensors'), cfg, file('x.npy'), file('p.npy')]);
+    expect(o.kind).toBe('unchanged');
+    expect(o.messages.some((m) => m.level === 'error' && /modes|spect1/.test(m.text))).toBe(true);
+  });
+
+  it('reports an unknown file type by name', async () => {
+    const s = new Session(createEngineAdapter());
+    const o = await s.load([{ name: 'notes.txt', bytes: new Uint8Array([1]) }]);
+    expect(o.messages[0]).toMatchObject({
+      file: 'notes.txt',
+      level: 'error',
+      text: expect.stringMatching(/not a file jacscope reads/),
+    });
+  });
+
+  it('can be cancelled', async () => {
+    const s = new Session(createEngineAdapter());
+    await s.demo();
+    const ac = new AbortController();
+    ac.abort();
+    const o = await s.load([file('model.pt'), file('x4.npy'), file('p4.npy')], { signal: ac.signal });
+    expect(o.kind).toBe('cancelled');
+    expect(s.result?.model.file).toBe('built-in demo');
+  });
+});
