@@ -6,18 +6,19 @@ import { info } from './commands/info';
 const USAGE = `jacscope — exact Jacobians of fno1d-scalar models
 
 usage:
-  jacscope info     --model M [--config C] [--json]
-  jacscope forward  --model M [--config C] (--x X --p P | --data D.npz) --out Y.npy|Y.csv [--dtype float32|float64]
-  jacscope jacobian --model M [--config C] (--x X --p P | --data D.npz) --out J.npy|J.csv [--dtype float32|float64]
+  jacscope info     --model M [--config C] [--backend auto|cpu|webgpu] [--json]
+  jacscope forward  --model M [--config C] (--x X --p P | --data D.npz) --out Y.npy|Y.csv [--dtype float32|float64] [--backend auto|cpu|webgpu]
+  jacscope jacobian --model M [--config C] (--x X --p P | --data D.npz) --out J.npy|J.csv [--dtype float32|float64] [--backend auto|cpu|webgpu]
 
 M is a torch.save checkpoint (.pt/.pth/.ckpt) or .safetensors. The config (JSON of the
 hyperparameters) is optional: a config.json beside M, or safetensors metadata, is used when present,
 and everything but the activation is inferred from the weights.
 X and P are .npy, .csv or single-array .npz files; D.npz holds both (x/p or func_inp/scalar_inp).
+--backend auto (the default) uses a WebGPU adapter when one exists (not a software one), else the CPU.
 J has shape [B,T,O,P]: J[b,t,o,k] = d y[b,t,o] / d p[b,k]. CSV output is long format (b,t,o,k,value).`;
 
 /** Run the CLI; returns the exit code. Errors become one line on stderr, never a stack trace. */
-export function main(argv: string[], io = { out: console.log, err: console.error }): number {
+export async function main(argv: string[], io = { out: console.log, err: console.error }): Promise<number> {
   try {
     const args = parseArgs(argv);
     if (args.command === undefined || args.command === 'help' || args.flags.has('help')) {
@@ -26,13 +27,13 @@ export function main(argv: string[], io = { out: console.log, err: console.error
     }
     switch (args.command) {
       case 'info':
-        info(args, io.out);
+        await info(args, io.out);
         return 0;
       case 'forward':
-        forward(args, io.out, io.err);
+        await forward(args, io.out, io.err);
         return 0;
       case 'jacobian':
-        jacobian(args, io.out, io.err);
+        await jacobian(args, io.out, io.err);
         return 0;
       default:
         throw new UsageError(`unknown command '${args.command}' (try: info, forward, jacobian)`);

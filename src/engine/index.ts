@@ -24,3 +24,8 @@ export { readZip, type ZipEntry } from './io/zip';
 export { globalSensitivity, type GlobalSensitivity } from './analysis/sensitivity';
 export { checkDerivatives, type DerivativeCheck } from './analysis/check-derivatives';
 export { sweep, sweepInputs, linspace, type SweepResult } from './analysis/sweep';
+export type { ComputeBackend, BackendChoice, BackendKind, RunOptions } from './backends/backend';
+export { BACKEND_CHOICES } from './backends/backend';
+export { selectBackend, type SelectOptions, type Selected } from './backends/select';
+export { CpuBackend } from './backends/cpu/cpu-backend';
+export { cpuGemmName } from './backends/cpu';

@@ -11,6 +11,7 @@ import { relErr, rng } from '../engine/helpers';
 import { main } from '../../src/cli/main';
 
 // The CLI end to end, as a user runs it: the real bin script in a child process.
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
 
 function jacscope(...args: string[]) {
@@ -37,7 +38,7 @@ describe('jacscope CLI', () => {
       '--out',
       out,
     );
-    expect(r.stderr).toBe('');
+    expect(r.stderr).not.toMatch(/jacscope:/);
     expect(r.code).toBe(0);
     const J = readNpy(new Uint8Array(readFileSync(out)), out);
     expect(J.dtype).toBe('float32');
@@ -67,6 +68,40 @@ describe('jacscope CLI', () => {
     expect(J.dtype).toBe('float64');
     expect(relErr(J.data, ref.data)).toBeLessThanOrEqual(1e-10);
   });
+
+  it.runIf(existsSync(SWIFTSHADER))(
+    '--backend webgpu (SwiftShader here) matches PyTorch float64 to 1e-5',
+    () => {
+      const out = join(dir, 'Jg.npy');
+      const r = spawnSync(
+        process.execPath,
+        [
+          BIN,
+          'jacobian',
+          '--backend',
+          'webgpu',
+          '--model',
+          deep('model.pt'),
+          '--x',
+          deep('x4.npy'),
+          '--p',
+          deep('p4.npy'),
+          '--out',
+          out,
+        ],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER },
+        },
+      );
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/on webgpu/);
+      const ref = readNpy(new Uint8Array(readFileSync(deep('jacobian4_f64.npy'))), 'ref');
+      expect(relErr(readNpy(new Uint8Array(readFileSync(out)), out).data, ref.data)).toBeLessThanOrEqual(
+        1e-5,
+      );
+    },
+  );
 
   it('forward writes y and CSV output is long format b,t,o,k,value', () => {
     const y = join(dir, 'y.npy');
@@ -252,11 +287,11 @@ describe('jacscope CLI on broken files (in-process, the same main() the bin runs
       cases.push([`${i}-${name}`, file, role]);
     }
   }
-  it.each(cases)('%s', (_n, file, role) => {
+  it.each(cases)('%s', async (_n, file, role) => {
     const err: string[] = [];
     const out = join(dir, 'J.npy');
     const args = { model: deep('model.pt'), x: deep('x.npy'), p: deep('p.npy'), [role]: file };
-    const code = main(['jacobian', '--model', args.model, '--x', args.x, '--p', args.p, '--out', out], {
+    const code = await main(['jacobian', '--model', args.model, '--x', args.x, '--p', args.p, '--out', out], {
       out: () => {},
       err: (l: string) => err.push(l),
     });

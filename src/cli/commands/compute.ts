@@ -1,33 +1,35 @@
-import { Fno1dScalar } from '../../engine/models/fno1d-scalar';
 import { allowOnly, required, type ParsedArgs } from '../args';
+import { cliBackend, describeSelected, parseBackend } from '../backend';
 import { loadInputs, loadModel, type Inputs } from '../load';
 import { parseDType, writeTensor } from '../output';
 
-const COMMON = ['model', 'config', 'x', 'p', 'data', 'out', 'dtype'];
+const COMMON = ['model', 'config', 'x', 'p', 'data', 'out', 'dtype', 'backend'];
 
-function prepare(args: ParsedArgs, log: (line: string) => void) {
+async function prepare(args: ParsedArgs, log: (line: string) => void) {
   allowOnly(args, COMMON);
   const dtype = parseDType(args.options.get('dtype'));
+  const want = parseBackend(args.options.get('backend'));
   const outPath = required(args, 'out');
   if (!/\.(npy|csv)$/i.test(outPath)) throw new Error(`${outPath}: the output name must end in .npy or .csv`);
   const m = loadModel(required(args, 'model'), args.options.get('config'));
   const o = args.options;
   const inputs = loadInputs({ x: o.get('x'), p: o.get('p'), data: o.get('data') }, m.config);
   for (const n of inputs.notes) log(`note: ${n}`);
-  return { dtype, outPath, m, inputs, model: new Fno1dScalar(m.config, m.tensors) };
+  const selected = await cliBackend(want, m);
+  return { dtype, outPath, m, inputs, selected, backend: selected.backend };
 }
 
 /**
  * Run `compute` on the finite samples only and scatter the results into a NaN-filled output of
  * `perSample` values per sample, so one bad sample does not spoil the batch.
  */
-function onFinite(
+async function onFinite(
   inputs: Inputs,
   perSample: number,
-  compute: (x: Float64Array, p: Float64Array, B: number) => Float64Array,
-): Float64Array {
+  compute: (x: Float64Array, p: Float64Array, B: number) => Promise<Float64Array>,
+): Promise<Float64Array> {
   const { x, p, B, finite } = inputs;
-  if (finite.length === B) return compute(x.data, p.data, B);
+  if (finite.length === B) return await compute(x.data, p.data, B);
   const xs = x.data.length / B;
   const ps = p.data.length / B;
   const sx = new Float64Array(finite.length * xs);
@@ -36,32 +38,45 @@ function onFinite(
     sx.set(x.data.subarray(b * xs, (b + 1) * xs), i * xs);
     sp.set(p.data.subarray(b * ps, (b + 1) * ps), i * ps);
   });
-  const part = finite.length > 0 ? compute(sx, sp, finite.length) : new Float64Array(0);
+  const part = finite.length > 0 ? await compute(sx, sp, finite.length) : new Float64Array(0);
   const out = new Float64Array(B * perSample).fill(NaN);
   finite.forEach((b, i) => out.set(part.subarray(i * perSample, (i + 1) * perSample), b * perSample));
   return out;
 }
 
 /** `jacscope forward`: y [B,T,O]. */
-export function forward(args: ParsedArgs, log: (line: string) => void, note: (line: string) => void): void {
-  const { dtype, outPath, m, inputs, model } = prepare(args, note);
+export async function forward(
+  args: ParsedArgs,
+  log: (line: string) => void,
+  note: (line: string) => void,
+): Promise<void> {
+  const { dtype, outPath, m, inputs, selected, backend } = await prepare(args, note);
   const { B, T } = inputs;
   const O = m.config.out_dim_func;
   const t0 = performance.now();
-  const y = onFinite(inputs, T * O, (x, p, n) => model.forward(x, p, n, T));
+  const y = await onFinite(inputs, T * O, (x, p, n) => backend.forward(x, p, n, T));
   const ms = performance.now() - t0;
   writeTensor(outPath, [B, T, O], y, ['b', 't', 'o'], dtype);
-  log(`y [${B},${T},${O}] → ${outPath} (${dtype}; forward ${ms.toFixed(1)} ms)`);
+  log(`y [${B},${T},${O}] → ${outPath} (${dtype}; forward ${ms.toFixed(1)} ms on ${selected.backend.kind})`);
+  backend.dispose();
 }
 
 /** `jacscope jacobian`: J [B,T,O,P], J[b,t,o,k] = ∂y[b,t,o]/∂p[b,k]. */
-export function jacobian(args: ParsedArgs, log: (line: string) => void, note: (line: string) => void): void {
-  const { dtype, outPath, m, inputs, model } = prepare(args, note);
+export async function jacobian(
+  args: ParsedArgs,
+  log: (line: string) => void,
+  note: (line: string) => void,
+): Promise<void> {
+  const { dtype, outPath, m, inputs, selected, backend } = await prepare(args, note);
   const { B, T } = inputs;
   const { out_dim_func: O, inp_dim_scalar: P } = m.config;
   const t0 = performance.now();
-  const J = onFinite(inputs, T * O * P, (x, p, n) => model.jacobian(x, p, n, T));
+  const J = await onFinite(inputs, T * O * P, (x, p, n) => backend.jacobian(x, p, n, T));
   const ms = performance.now() - t0;
   writeTensor(outPath, [B, T, O, P], J, ['b', 't', 'o', 'k'], dtype);
-  log(`J [${B},${T},${O},${P}] → ${outPath} (${dtype}; Jacobian ${ms.toFixed(1)} ms)`);
+  log(
+    `J [${B},${T},${O},${P}] → ${outPath} (${dtype}; Jacobian ${ms.toFixed(1)} ms on ${selected.backend.kind})`,
+  );
+  if (selected.fallbackReason) note(describeSelected(selected));
+  backend.dispose();
 }

@@ -1,5 +1,6 @@
 import { CONFIG_KEYS } from '../../engine/models/config';
 import { Fno1dScalar } from '../../engine/models/fno1d-scalar';
+import { cliBackend, describeSelected, parseBackend } from '../backend';
 import { allowOnly, required, type ParsedArgs } from '../args';
 import { loadModel } from '../load';
 
@@ -15,11 +16,15 @@ const LABELS: Record<string, string> = {
 };
 
 /** `jacscope info`: what the file holds, every hyperparameter and where it came from. */
-export function info(args: ParsedArgs, out: (line: string) => void): void {
-  allowOnly(args, ['model', 'config']);
+export async function info(args: ParsedArgs, out: (line: string) => void): Promise<void> {
+  allowOnly(args, ['model', 'config', 'backend']);
+  const want = parseBackend(args.options.get('backend'));
   const m = loadModel(required(args, 'model'), args.options.get('config'));
   const model = new Fno1dScalar(m.config, m.tensors);
   const { real, complex } = model.parameterCount();
+  const selected = await cliBackend(want, m);
+  const backend = describeSelected(selected);
+  selected.backend.dispose();
   if (args.flags.has('json')) {
     out(
       JSON.stringify(
@@ -48,5 +53,6 @@ export function info(args: ParsedArgs, out: (line: string) => void): void {
   out(
     `parameters: ${(real + 2 * complex).toLocaleString('en-US')} real numbers = ${real.toLocaleString('en-US')} real + ${complex.toLocaleString('en-US')} complex`,
   );
+  out(backend);
   for (const n of m.notes) out(`note: ${n}`);
 }

@@ -1,0 +1,65 @@
+import { CancelledError, ShapeError } from '../errors';
+import type { FnoConfig } from '../models/config';
+
+/** Where the arithmetic runs. */
+export type BackendKind = 'cpu' | 'webgpu';
+/** What the user asked for: a backend, or `auto` (WebGPU when an adapter is there, else CPU). */
+export type BackendChoice = 'auto' | BackendKind;
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'webgpu'];
+
+export interface RunOptions {
+  /** Called after each finished chunk of samples (done ≤ total, both counted in samples). */
+  onProgress?(done: number, total: number): void;
+  /** Checked between chunks; an aborted signal ends the call with a CancelledError. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One model on one backend. Both backends take and return float64 host arrays in the engine's
+ * layouts (x [B,T,Xf], p [B,P] → y [B,T,O], J [B,T,O,P]); the CPU computes in float64, WebGPU in
+ * float32, and the backend tests hold them to the same fixtures.
+ */
+export interface ComputeBackend {
+  readonly kind: BackendKind;
+  /** For people: 'CPU (…)' or the WebGPU adapter (vendor, architecture, driver). */
+  readonly description: string;
+  forward(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunOptions): Promise<Float64Array>;
+  jacobian(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunOptions): Promise<Float64Array>;
+  /** Free what the backend holds (GPU buffers, the device it created). Further calls fail. */
+  dispose(): void;
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+/**
+ * The checks every backend makes before computing, with the CPU model's wording, so a user sees
+ * the same message whichever backend runs.
+ */
+export function checkRunInputs(
+  config: FnoConfig,
+  x: Float64Array,
+  p: Float64Array,
+  B: number,
+  T: number,
+): void {
+  const { inp_dim_func: Xf, inp_dim_scalar: P } = config;
+  if (!Number.isInteger(B) || B < 0) throw new ShapeError(`the batch size must be a whole number, got ${B}`);
+  if (!Number.isInteger(T) || T < 2) throw new ShapeError(`x must have at least 2 time steps, got T = ${T}`);
+  if (x.length !== B * T * Xf) {
+    throw new ShapeError(`x has ${x.length} values; the model expects [B,T,Xf] = [${B},${T},${Xf}]`);
+  }
+  if (p.length !== B * P)
+    throw new ShapeError(`p has ${p.length} values; the model expects [B,P] = [${B},${P}]`);
+  if (config.modes > Math.floor(T / 2) + 1) {
+    throw new ShapeError(
+      `the model keeps ${config.modes} modes, more than T//2+1 = ${Math.floor(T / 2) + 1} for T = ${T}`,
+    );
+  }
+}
+
+/** Let the event loop run (a worker's cancel message, a UI repaint) between chunks of work. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -1,0 +1,86 @@
+import type { FnoConfig } from '../../models/config';
+import { Fno1dScalar, type ModelOptions } from '../../models/fno1d-scalar';
+import type { HostTensor } from '../../tensor';
+import {
+  checkRunInputs,
+  throwIfAborted,
+  yieldToEventLoop,
+  type ComputeBackend,
+  type RunOptions,
+} from '../backend';
+import { gemmJs } from './gemm';
+import { cpuGemm } from './index';
+
+export interface CpuBackendOptions extends ModelOptions {
+  /** Samples per forward chunk (progress and cancellation come between chunks). Default 16. */
+  chunkSamples?: number;
+}
+
+/** The float64 CPU engine behind the backend interface: same model, async with progress and cancel. */
+export class CpuBackend implements ComputeBackend {
+  readonly kind = 'cpu' as const;
+  readonly description: string;
+  readonly model: Fno1dScalar;
+  private readonly chunk: number;
+  private disposed = false;
+
+  constructor(config: FnoConfig, tensors: Map<string, HostTensor>, opts: CpuBackendOptions = {}) {
+    const gemm = opts.gemm ?? cpuGemm();
+    this.model = new Fno1dScalar(config, tensors, { ...opts, gemm });
+    this.chunk = Math.max(1, Math.floor(opts.chunkSamples ?? 16));
+    this.description = `CPU (${gemm === gemmJs ? 'JavaScript' : 'WebAssembly SIMD'}, float64)`;
+  }
+
+  async forward(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: RunOptions = {},
+  ): Promise<Float64Array> {
+    this.checkAlive();
+    const c = this.model.config;
+    checkRunInputs(c, x, p, B, T);
+    const { inp_dim_func: Xf, inp_dim_scalar: P, out_dim_func: O } = c;
+    const y = new Float64Array(B * T * O);
+    let last = performance.now();
+    for (let b0 = 0; b0 < B; b0 += this.chunk) {
+      throwIfAborted(opts.signal);
+      const n = Math.min(this.chunk, B - b0);
+      const xs = x.subarray(b0 * T * Xf, (b0 + n) * T * Xf);
+      const ps = p.subarray(b0 * P, (b0 + n) * P);
+      y.set(this.model.forward(xs, ps, n, T), b0 * T * O);
+      opts.onProgress?.(b0 + n, B);
+      // Yield about every 30 ms, as jacobianAsync does, so a worker stays responsive to cancel.
+      if (performance.now() - last > 30) {
+        await yieldToEventLoop();
+        last = performance.now();
+      }
+    }
+    throwIfAborted(opts.signal);
+    return y;
+  }
+
+  async jacobian(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: RunOptions = {},
+  ): Promise<Float64Array> {
+    this.checkAlive();
+    checkRunInputs(this.model.config, x, p, B, T);
+    return this.model.jacobianAsync(x, p, B, T, {
+      signal: opts.signal,
+      onProgress: opts.onProgress ? (d, t) => opts.onProgress!(d, t) : undefined,
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new Error('this CPU backend has been disposed');
+  }
+}

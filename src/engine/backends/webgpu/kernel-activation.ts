@@ -1,0 +1,252 @@
+import type { ActivationName } from '../../ops/activations';
+import { erf } from '../../ops/erf';
+import { ENTRY, wgslFloat, type Word } from './wgsl-common';
+
+/**
+ * Activations in WGSL, with their derivatives, and the kernel that applies one after the add of
+ * a Fourier layer (pre = A + B; h = f(pre); d = f'(pre) kept for the JVP, which is then
+ * dh = d ⊙ (du + dv) in the elementwise kernel).
+ *
+ * WGSL has no erf, and its builtin tanh is only specified "as sinh/cosh" (some drivers overflow to
+ * NaN for |x| ≳ 44), so both are written here from exp, with inputs clamped where the result has
+ * saturated in f32 (WGSL leaves overflow undefined).
+ *
+ * erf: Chebyshev interpolants fitted at load time in float64 (against the engine's own erf,
+ * ops/erf.ts, and erfc's continued fraction), evaluated by Clenshaw's recurrence (stable in f32):
+ *   |x| ≤ 1:  erf x = x · f(x²),          f(s) = erf(√s)/√s     degree 8: 8e-13 in float64
+ *   |x| > 1:  erf x = ±(1 − e^{−x²} g(1/|x|)),  g(t) = erfcx(1/t)  degree 18: 1e-10 relative
+ * and erfc x = e^{−x²} g(1/x) itself for GELU's 1 + erf(z) at z < −1, where the sum would cancel.
+ * In f32 the error is rounding alone, about 5e-8 absolute (measured by the backend tests).
+ */
+
+interface Cheb {
+  a: number;
+  b: number;
+  c: number[];
+}
+
+/** Chebyshev interpolant of f on [a,b] of degree n: f ≈ Σ c_j T_j(y), y = (2x − a − b)/(b − a). */
+export function chebyshevFit(f: (x: number) => number, a: number, b: number, n: number): Cheb {
+  const N = n + 1;
+  const fx: number[] = [];
+  for (let k = 0; k < N; k++) fx.push(f(0.5 * (a + b) + 0.5 * (b - a) * Math.cos((Math.PI * (k + 0.5)) / N)));
+  const c: number[] = [];
+  for (let j = 0; j < N; j++) {
+    let s = 0;
+    for (let k = 0; k < N; k++) s += fx[k] * Math.cos((Math.PI * j * (k + 0.5)) / N);
+    c.push((j === 0 ? 1 : 2) * (s / N));
+  }
+  return { a, b, c };
+}
+
+/** Clenshaw's recurrence, in float64 (for checking a fit). */
+export function chebyshevEval(f: Cheb, x: number): number {
+  const y = (2 * x - f.a - f.b) / (f.b - f.a);
+  let b1 = 0;
+  let b2 = 0;
+  for (let j = f.c.length - 1; j >= 1; j--) {
+    const t = 2 * y * b1 - b2 + f.c[j];
+    b2 = b1;
+    b1 = t;
+  }
+  return y * b1 - b2 + f.c[0];
+}
+
+/** The same recurrence as a WGSL function `name(x: f32) -> f32`, unrolled with the constants inline. */
+function chebyshevWgsl(name: string, f: Cheb): string {
+  const lines = [
+    `fn ${name}(x: f32) -> f32 {`,
+    `  let y = (2.0 * x - ${wgslFloat(f.a + f.b)}) * ${wgslFloat(1 / (f.b - f.a))};`,
+    `  var b1 = 0.0;`,
+    `  var b2 = 0.0;`,
+    `  var t = 0.0;`,
+  ];
+  for (let j = f.c.length - 1; j >= 1; j--) {
+    lines.push(`  t = 2.0 * y * b1 - b2 + (${wgslFloat(f.c[j])}); b2 = b1; b1 = t;`);
+  }
+  lines.push(`  return y * b1 - b2 + (${wgslFloat(f.c[0])});`, `}`);
+  return lines.join('\n');
+}
+
+const SMALL = 1;
+/** Beyond this erfc is 0 in practice (erfc(9) = 4e-37, at the bottom of f32's normal range). */
+const ERFC_ZERO = 9;
+let fits: { small: Cheb; tail: Cheb } | undefined;
+
+/** erfcx(x) = e^{x²} erfc(x) for x ≥ 1, float64: directly below 3, by erfc's continued fraction above. */
+function erfcx(x: number): number {
+  if (x < 3) return Math.exp(x * x) * (1 - erf(x));
+  // Lentz's method on erfc x = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))) (as ops/erf.ts).
+  const tiny = 1e-300;
+  let f = x;
+  let C = x;
+  let D = 0;
+  for (let n = 1; n < 500; n++) {
+    const a = n / 2;
+    D = x + a * D;
+    if (D === 0) D = tiny;
+    C = x + a / C;
+    if (C === 0) C = tiny;
+    D = 1 / D;
+    const delta = C * D;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return 1 / (Math.sqrt(Math.PI) * f);
+}
+
+/** The two erf fits (computed once). */
+export function erfFits(): { small: Cheb; tail: Cheb } {
+  fits ??= {
+    small: chebyshevFit(
+      (s) => (s === 0 ? 2 / Math.sqrt(Math.PI) : erf(Math.sqrt(s)) / Math.sqrt(s)),
+      0,
+      1,
+      8,
+    ),
+    // erfcx in t = 1/x on [0, 1] (x ≥ 1): smooth, → t/√π at 0. Degree 18: 1e-10 relative.
+    tail: chebyshevFit((t) => (t === 0 ? 0 : erfcx(1 / t)), 0, 1 / SMALL, 18),
+  };
+  return fits;
+}
+
+const TANH_SMALL = 0.6;
+let tanhCheb: Cheb | undefined;
+
+/** tanh(x)/x as a function of s = x² on [0, 0.36], degree 6: 5e-11 in float64. */
+export function tanhFit(): Cheb {
+  tanhCheb ??= chebyshevFit(
+    (s) => (s === 0 ? 1 : Math.tanh(Math.sqrt(s)) / Math.sqrt(s)),
+    0,
+    TANH_SMALL * TANH_SMALL,
+    6,
+  );
+  return tanhCheb;
+}
+
+/** erfc(a) for a ≥ 1 as the kernels compute it (float64 model). */
+function erfcLargeApprox(a: number): number {
+  return a > ERFC_ZERO ? 0 : Math.exp(-a * a) * chebyshevEval(erfFits().tail, 1 / a);
+}
+
+/** Float64 model of the WGSL erf (for tests of the fit itself). */
+export function erfApprox(x: number): number {
+  const ax = Math.abs(x);
+  if (ax <= SMALL) return x * chebyshevEval(erfFits().small, x * x);
+  const r = 1 - erfcLargeApprox(ax);
+  return x < 0 ? -r : r;
+}
+
+/** Float64 model of the WGSL 1 + erf(z), relatively accurate for negative z too. */
+export function onePlusErfApprox(z: number): number {
+  return z >= -SMALL ? 1 + erfApprox(z) : erfcLargeApprox(-z);
+}
+
+/**
+ * erf_f32, and one_plus_erf(z) = erfc(−z) — which GELU needs: for z ≪ 0, 1 + erf(z) in f32 keeps
+ * only erf's rounding error, while e^{−z²}·erfcx(−z) is accurate to a few ulp relative.
+ */
+function erfWgsl(): string {
+  const { small, tail } = erfFits();
+  return [
+    chebyshevWgsl('erf_small', small),
+    chebyshevWgsl('erfcx_tail', tail),
+    /* wgsl */ `
+fn erfc_large(a: f32) -> f32 {
+  if (a > ${wgslFloat(ERFC_ZERO)}) { return 0.0; }
+  return exp(-a * a) * erfcx_tail(1.0 / a);
+}
+fn erf_f32(x: f32) -> f32 {
+  let ax = abs(x);
+  if (ax <= ${wgslFloat(SMALL)}) { return x * erf_small(x * x); }
+  let r = 1.0 - erfc_large(ax);
+  return select(r, -r, x < 0.0);
+}
+fn one_plus_erf(z: f32) -> f32 {
+  if (z >= ${wgslFloat(-SMALL)}) { return 1.0 + erf_f32(z); }
+  return erfc_large(-z);
+}`,
+  ].join('\n');
+}
+
+/** act_f(x) and act_df(x, y = act_f(x)) for one activation, matching ops/activations.ts. */
+export function activationWgsl(name: ActivationName): string {
+  switch (name) {
+    case 'tanh': {
+      // Near 0 a fitted x·g(x²) (exp-based forms lose ~1e-7 absolute there to exp's rounding);
+      // elsewhere (1 − e^{−2|x|}) / (1 + e^{−2|x|}), which cannot overflow.
+      return `${chebyshevWgsl('tanh_small', tanhFit())}
+fn act_f(x: f32) -> f32 {
+  let ax = abs(x);
+  if (ax < ${wgslFloat(TANH_SMALL)}) { return x * tanh_small(x * x); }
+  let e = exp(-2.0 * min(ax, 20.0));
+  let r = (1.0 - e) / (1.0 + e);
+  return select(r, -r, x < 0.0);
+}
+// 1 − y² computed as 4e/(1 + e)²: where tanh saturates, 1 − y² in f32 would keep only the
+// rounding error of y (relative error ~6e-8 / (1 − |y|)); this form is accurate to a few ulp.
+fn act_df(x: f32, y: f32) -> f32 {
+  let e = exp(-2.0 * min(abs(x), 40.0));
+  let d = 1.0 + e;
+  return 4.0 * e / (d * d);
+}`;
+    }
+    case 'gelu':
+      // nn.GELU(approximate="none"): x·Φ(x); d/dx = Φ(x) + x·φ(x).
+      return `${erfWgsl()}
+fn act_f(x: f32) -> f32 { return 0.5 * x * one_plus_erf(x * ${wgslFloat(Math.SQRT1_2)}); }
+fn act_df(x: f32, y: f32) -> f32 {
+  let xc = clamp(x, -20.0, 20.0);
+  return 0.5 * one_plus_erf(x * ${wgslFloat(Math.SQRT1_2)}) + x * ${wgslFloat(1 / Math.sqrt(2 * Math.PI))} * exp(-0.5 * xc * xc);
+}`;
+    case 'relu':
+      // PyTorch's convention: the derivative at the kink is 0.
+      return /* wgsl */ `
+fn act_f(x: f32) -> f32 { return select(0.0, x, x > 0.0); }
+fn act_df(x: f32, y: f32) -> f32 { return select(0.0, 1.0, x > 0.0); }`;
+    case 'silu':
+      return /* wgsl */ `
+// exp of a non-positive argument only: it may underflow to 0 (harmless) but never overflow, and
+// σ stays relatively accurate far into the negative tail, where silu' ≈ x·eˣ is all there is.
+fn sigmoid(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(1.0 / (1.0 + e), e / (1.0 + e), x < 0.0);
+}
+fn act_f(x: f32) -> f32 { return x * sigmoid(x); }
+fn act_df(x: f32, y: f32) -> f32 {
+  let s = sigmoid(x);
+  return s * (1.0 + x * (1.0 - s));
+}`;
+  }
+}
+
+/**
+ * h[i] = f(A[i] (+ B[i])), and d[i] = f'(·) when asked (Jacobian runs keep it for the JVP).
+ * Bindings: 0 params, 1 A, 2 B (dummy when absent), 3 h, 4 d (dummy when not kept).
+ */
+export function activationKernelWgsl(name: ActivationName): string {
+  return /* wgsl */ `
+struct Params { total: u32, flags: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> Bv: array<f32>;
+@group(0) @binding(3) var<storage, read_write> H: array<f32>;
+@group(0) @binding(4) var<storage, read_write> D: array<f32>;
+${activationWgsl(name)}
+${ENTRY}
+  var x = A[i];
+  if ((u.flags & 1u) != 0u) { x += Bv[i]; }
+  let y = act_f(x);
+  H[i] = y;
+  if ((u.flags & 2u) != 0u) { D[i] = act_df(x, y); }
+}
+`;
+}
+
+export function activationParams(
+  n: number,
+  withB: boolean,
+  keepDerivative: boolean,
+): { words: Word[]; threads: number } {
+  return { threads: n, words: [n, (withB ? 1 : 0) | (keepDerivative ? 2 : 0)] };
+}

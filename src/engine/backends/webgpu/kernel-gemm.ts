@@ -1,0 +1,115 @@
+import { ENTRY, type Word } from './wgsl-common';
+
+/**
+ * Dense layer / 1×1 convolution: C[r, cOff + j] = Σ_k A[aOff + r·lda + k] · W[k, j] (+ bias[j]),
+ * rows r = time × batch (× tangent) flattened, exactly as on the CPU.
+ *
+ * Each thread computes a 4×4 block (4 rows × 4 output channels): per k it loads 4 values of A and
+ * one vec4 of W for 16 multiply-adds. That register blocking is what makes it fast where it runs
+ * at all — measured on SwiftShader, 4–8× the one-output-per-thread kernel; tiling through
+ * workgroup memory was 10× slower there (barriers), so there is none.
+ *
+ * W is uploaded as [K, N4·4] (N padded with zero columns to a multiple of 4) and read as vec4;
+ * bias likewise. A is read as scalars (K, the input channels, need not be a multiple of 4).
+ * Rows past M are clamped on read and skipped on write; padded columns are never written.
+ *
+ * Bindings: 0 params, 1 A, 2 W, 3 bias (a dummy when unused), 4 C.
+ */
+export const GEMM_WGSL = /* wgsl */ `
+struct Params { total: u32, M: u32, N: u32, N4: u32, K: u32, lda: u32, aOff: u32, ldc: u32, cOff: u32, flags: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> W: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> C: array<f32>;
+
+fn store(r: u32, j0: u32, v: vec4<f32>) {
+  if (r >= u.M) { return; }
+  let c0 = u.cOff + r * u.ldc + j0;
+  C[c0] = v.x;
+  if (j0 + 1u < u.N) { C[c0 + 1u] = v.y; }
+  if (j0 + 2u < u.N) { C[c0 + 2u] = v.z; }
+  if (j0 + 3u < u.N) { C[c0 + 3u] = v.w; }
+}
+${ENTRY}
+  let jq = i % u.N4;
+  let r0 = (i / u.N4) * 4u;
+  let last = u.M - 1u;
+  let a0 = u.aOff + r0 * u.lda;
+  let a1 = u.aOff + min(r0 + 1u, last) * u.lda;
+  let a2 = u.aOff + min(r0 + 2u, last) * u.lda;
+  let a3 = u.aOff + min(r0 + 3u, last) * u.lda;
+  var s0 = vec4<f32>(0.0);
+  var s1 = vec4<f32>(0.0);
+  var s2 = vec4<f32>(0.0);
+  var s3 = vec4<f32>(0.0);
+  var wk = jq;
+  for (var k = 0u; k < u.K; k++) {
+    let w = W[wk];
+    s0 = fma(vec4<f32>(A[a0 + k]), w, s0);
+    s1 = fma(vec4<f32>(A[a1 + k]), w, s1);
+    s2 = fma(vec4<f32>(A[a2 + k]), w, s2);
+    s3 = fma(vec4<f32>(A[a3 + k]), w, s3);
+    wk += u.N4;
+  }
+  // Bias last, as the CPU adds it after the product.
+  if ((u.flags & 1u) != 0u) {
+    let b = bias[jq];
+    s0 += b;
+    s1 += b;
+    s2 += b;
+    s3 += b;
+  }
+  let j0 = jq * 4u;
+  store(r0, j0, s0);
+  store(r0 + 1u, j0, s1);
+  store(r0 + 2u, j0, s2);
+  store(r0 + 3u, j0, s3);
+}
+`;
+
+export interface GemmShape {
+  rows: number;
+  N: number;
+  K: number;
+  lda?: number;
+  aOff?: number;
+  ldc?: number;
+  cOff?: number;
+  bias: boolean;
+}
+
+export function gemmParams(g: GemmShape): { words: Word[]; threads: number } {
+  const N4 = Math.ceil(g.N / 4);
+  const threads = Math.ceil(g.rows / 4) * N4;
+  return {
+    threads,
+    words: [
+      threads,
+      g.rows,
+      g.N,
+      N4,
+      g.K,
+      g.lda ?? g.K,
+      g.aOff ?? 0,
+      g.ldc ?? g.N,
+      g.cOff ?? 0,
+      g.bias ? 1 : 0,
+    ],
+  };
+}
+
+/** PyTorch's Linear/Conv1d weight [out, in(, 1)] → W [in, out padded to a multiple of 4], f32. */
+export function gemmWeightsToGpu(weight: Float64Array, outF: number, inF: number): Float32Array {
+  const N4 = Math.ceil(outF / 4) * 4;
+  const W = new Float32Array(inF * N4);
+  for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) W[i * N4 + o] = weight[o * inF + i];
+  return W;
+}
+
+/** A bias [out] padded to a multiple of 4, f32. */
+export function gemmBiasToGpu(bias: Float64Array): Float32Array {
+  const b = new Float32Array(Math.ceil(bias.length / 4) * 4);
+  b.set(bias);
+  return b;
+}

@@ -1,0 +1,487 @@
+import { ShapeError } from '../../errors';
+import type { FnoConfig } from '../../models/config';
+import { expectedTensors } from '../../models/fno1d-layout';
+import { sameShape, shapeString, type HostTensor } from '../../tensor';
+import { checkRunInputs, throwIfAborted, type ComputeBackend, type RunOptions } from '../backend';
+import { errText, WebGpuContext, WebGpuError, type WebGpuContextOptions } from './context';
+import { dftBases } from './kernel-dft';
+import { gemmBiasToGpu, gemmWeightsToGpu } from './kernel-gemm';
+import { mixWeightsToGpu } from './kernel-mix';
+import {
+  assignSlots,
+  buildPlan,
+  weightBias,
+  weightMixIm,
+  weightMixRe,
+  weightW,
+  type BufRef,
+  type KernelKind,
+  type Mode,
+  type Plan,
+} from './plan';
+import { BufferUsage, dispatchGrid, MapModeRead, packWords, UNIFORM_BYTES } from './wgsl-common';
+
+export interface WebGpuBackendOptions {
+  /**
+   * Largest single buffer, in bytes. Default: the device's maxStorageBufferBindingSize and
+   * maxBufferSize, and at most 256 MiB. Batches whose buffers would be larger run in chunks.
+   */
+  maxBufferBytes?: number;
+  /** All of one chunk's workspace buffers together, in bytes. Default 512 MiB. */
+  maxWorkspaceBytes?: number;
+  /** At most this many samples per chunk (progress and cancellation come between chunks). */
+  maxChunkSamples?: number;
+}
+
+const KERNELS: KernelKind[] = ['gemm', 'rfft', 'irfft', 'mix', 'ewise', 'act', 'transpose'];
+const MiB = 1024 * 1024;
+const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
+
+/** One compiled step: its pipeline, bind group and parameter block. */
+interface Dispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  uniform: GPUBuffer;
+  params: Plan['steps'][number]['params'];
+  grid: [number, number];
+}
+
+/** A plan's buffers for chunks of up to `cap` samples, kept between calls. */
+interface Workspace {
+  key: string;
+  plan: Plan;
+  cap: number;
+  slots: GPUBuffer[];
+  slotOf: number[];
+  staging: GPUBuffer;
+  dispatches: Dispatch[];
+  /** Chunk size the parameter blocks were last written for. */
+  lastN: number;
+  bytes: number;
+}
+
+/**
+ * The fno1d-scalar model on WebGPU (float32). Weights are uploaded once; the DFT bases once per T;
+ * workspaces (intermediate buffers, bind groups, parameter blocks) once per (mode, T) and reused
+ * by later calls; each chunk of samples is one submission and one read-back.
+ */
+export class WebGpuBackend implements ComputeBackend {
+  readonly kind = 'webgpu' as const;
+  readonly description: string;
+  readonly config: FnoConfig;
+  readonly context: WebGpuContext;
+  private readonly ownsContext: boolean;
+  private readonly opts: WebGpuBackendOptions;
+  private readonly pipelines: Record<KernelKind, GPUComputePipeline>;
+  private readonly weights = new Map<string, GPUBuffer>();
+  private readonly bases = new Map<number, { forward: GPUBuffer; inverse: GPUBuffer }>();
+  private readonly workspaces: Workspace[] = [];
+  private readonly dummy: GPUBuffer;
+  private readonly dummyOut: GPUBuffer;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    context: WebGpuContext,
+    ownsContext: boolean,
+    config: FnoConfig,
+    pipelines: Record<KernelKind, GPUComputePipeline>,
+    opts: WebGpuBackendOptions,
+  ) {
+    this.context = context;
+    this.ownsContext = ownsContext;
+    this.config = config;
+    this.pipelines = pipelines;
+    this.opts = opts;
+    this.description = context.description;
+    const device = context.device;
+    this.dummy = device.createBuffer({ label: 'dummy', size: 16, usage: BufferUsage.STORAGE });
+    this.dummyOut = device.createBuffer({ label: 'dummy out', size: 16, usage: BufferUsage.STORAGE });
+  }
+
+  /**
+   * Build the model on a context: check the tensors, compile every kernel (a failure here is what
+   * backend selection falls back on), upload the weights.
+   */
+  static async create(
+    context: WebGpuContext,
+    config: FnoConfig,
+    tensors: Map<string, HostTensor>,
+    opts: WebGpuBackendOptions = {},
+    ownsContext = false,
+  ): Promise<WebGpuBackend> {
+    checkTensors(config, tensors);
+    const compiled = await Promise.all(KERNELS.map((k) => context.pipeline(k, config.activation)));
+    const pipelines = Object.fromEntries(KERNELS.map((k, i) => [k, compiled[i]])) as Record<
+      KernelKind,
+      GPUComputePipeline
+    >;
+    const b = new WebGpuBackend(context, ownsContext, config, pipelines, opts);
+    b.uploadWeights(tensors);
+    return b;
+  }
+
+  forward(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: RunOptions = {},
+  ): Promise<Float64Array> {
+    return this.serialize(() => this.run('forward', x, p, B, T, opts));
+  }
+
+  jacobian(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: RunOptions = {},
+  ): Promise<Float64Array> {
+    return this.serialize(() => this.run('jacobian', x, p, B, T, opts));
+  }
+
+  /** Samples per chunk a call of this shape would use (for tests, and to show in the app). */
+  chunkCapacity(mode: Mode, T: number): number {
+    const plan = buildPlan(this.config, T, mode);
+    return this.capacity(plan, assignSlots(plan).slotPerSample);
+  }
+
+  /** Bytes the largest buffer needs per sample for a call of this shape (the unit of chunking). */
+  largestBufferBytesPerSample(mode: Mode, T: number): number {
+    return Math.max(...assignSlots(buildPlan(this.config, T, mode)).slotPerSample) * 4;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const ws of this.workspaces.splice(0)) destroyWorkspace(ws);
+    for (const b of this.weights.values()) b.destroy();
+    for (const b of this.bases.values()) {
+      b.forward.destroy();
+      b.inverse.destroy();
+    }
+    this.weights.clear();
+    this.bases.clear();
+    this.dummy.destroy();
+    this.dummyOut.destroy();
+    if (this.ownsContext) this.context.destroy();
+  }
+
+  /** One call at a time: calls share the workspaces. */
+  private serialize<R>(fn: () => Promise<R>): Promise<R> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async run(
+    mode: Mode,
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: RunOptions,
+  ): Promise<Float64Array> {
+    this.checkAlive();
+    const c = this.config;
+    checkRunInputs(c, x, p, B, T);
+    throwIfAborted(opts.signal);
+    const { inp_dim_func: Xf, inp_dim_scalar: P, out_dim_func: O } = c;
+    const outPerSample = mode === 'forward' ? T * O : T * O * P;
+    const out = new Float64Array(B * outPerSample);
+    if (B === 0) return out;
+    const ws = this.workspace(mode, T, B);
+    for (let b0 = 0; b0 < B; b0 += ws.cap) {
+      throwIfAborted(opts.signal);
+      this.checkAlive();
+      const n = Math.min(ws.cap, B - b0);
+      await this.runChunk(
+        ws,
+        x.subarray(b0 * T * Xf, (b0 + n) * T * Xf),
+        p.subarray(b0 * P, (b0 + n) * P),
+        n,
+        out.subarray(b0 * outPerSample, (b0 + n) * outPerSample),
+      );
+      opts.onProgress?.(b0 + n, B);
+    }
+    throwIfAborted(opts.signal);
+    return out;
+  }
+
+  /** Upload a chunk, run every step in one compute pass, read the output back once. */
+  private async runChunk(ws: Workspace, x: Float64Array, p: Float64Array, n: number, out: Float64Array) {
+    const device = this.context.device;
+    const { plan } = ws;
+    const q = device.queue;
+    q.writeBuffer(ws.slots[ws.slotOf[plan.x]], 0, Float32Array.from(x));
+    q.writeBuffer(ws.slots[ws.slotOf[plan.p]], 0, Float32Array.from(p));
+    if (ws.lastN !== n) {
+      const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+      for (const d of ws.dispatches) {
+        const { words, threads } = d.params(n);
+        q.writeBuffer(d.uniform, 0, packWords(words));
+        d.grid = dispatchGrid(threads, maxDim);
+      }
+      ws.lastN = n;
+    }
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('internal');
+    const enc = device.createCommandEncoder({ label: ws.key });
+    const pass = enc.beginComputePass({ label: ws.key });
+    for (const d of ws.dispatches) {
+      if (d.grid[0] === 0) continue;
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.grid[0], d.grid[1]);
+    }
+    pass.end();
+    const bytes = out.length * 4;
+    enc.copyBufferToBuffer(ws.slots[ws.slotOf[plan.out]], 0, ws.staging, 0, bytes);
+    q.submit([enc.finish()]);
+    const scopes = Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
+    try {
+      await ws.staging.mapAsync(MapModeRead, 0, bytes);
+    } catch (e) {
+      const errs = await scopes.catch(() => []);
+      throw new WebGpuError(`WebGPU read-back failed: ${firstError(errs) ?? errText(e)}`);
+    }
+    const errs = await scopes;
+    try {
+      const msg = firstError(errs);
+      if (msg) throw new WebGpuError(`a WebGPU kernel failed: ${msg}`);
+      out.set(new Float32Array(ws.staging.getMappedRange(0, bytes)));
+    } finally {
+      ws.staging.unmap();
+    }
+  }
+
+  /** The workspace for (mode, T) with room for min(B, capacity) samples, reusing one if it is big enough. */
+  private workspace(mode: Mode, T: number, B: number): Workspace {
+    const key = `${mode}:T=${T}`;
+    const i = this.workspaces.findIndex((w) => w.key === key);
+    const plan = i >= 0 ? this.workspaces[i].plan : buildPlan(this.config, T, mode);
+    const { slotOf, slotPerSample } = assignSlots(plan);
+    const want = Math.min(B, this.capacity(plan, slotPerSample));
+    if (i >= 0) {
+      const ws = this.workspaces[i];
+      this.workspaces.splice(i, 1);
+      if (ws.cap >= want) {
+        this.workspaces.unshift(ws); // most recently used first
+        return ws;
+      }
+      destroyWorkspace(ws);
+    }
+    const ws = this.createWorkspace(key, plan, slotOf, slotPerSample, want);
+    this.workspaces.unshift(ws);
+    // Keep two workspaces (say, forward and Jacobian at one T); free older ones.
+    for (const old of this.workspaces.splice(2)) destroyWorkspace(old);
+    return ws;
+  }
+
+  /** Samples per chunk: every buffer within the per-buffer limit, all within the workspace budget. */
+  private capacity(plan: Plan, slotPerSample: number[]): number {
+    const L = this.context.device.limits;
+    const maxBuffer = Math.min(
+      this.opts.maxBufferBytes ?? 256 * MiB,
+      L.maxStorageBufferBindingSize,
+      L.maxBufferSize,
+    );
+    const maxTotal = this.opts.maxWorkspaceBytes ?? 512 * MiB;
+    const largest = Math.max(...slotPerSample) * 4;
+    const total = (slotPerSample.reduce((a, b) => a + b, 0) + plan.buffers[plan.out].perSample) * 4;
+    if (largest > maxBuffer) {
+      throw new WebGpuError(
+        `one sample at T = ${plan.T} needs a ${(largest / MiB).toFixed(1)} MiB buffer for the ${plan.mode === 'jacobian' ? 'Jacobian' : 'forward pass'}, more than this WebGPU device allows in one buffer (${(maxBuffer / MiB).toFixed(1)} MiB); use the CPU backend`,
+      );
+    }
+    let cap = Math.min(Math.floor(maxBuffer / largest), Math.max(1, Math.floor(maxTotal / total)));
+    if (this.opts.maxChunkSamples !== undefined)
+      cap = Math.min(cap, Math.max(1, Math.floor(this.opts.maxChunkSamples)));
+    return Math.max(1, cap);
+  }
+
+  private createWorkspace(
+    key: string,
+    plan: Plan,
+    slotOf: number[],
+    slotPerSample: number[],
+    cap: number,
+  ): Workspace {
+    const device = this.context.device;
+    const P = this.config.inp_dim_scalar;
+    const slots = slotPerSample.map((e, i) =>
+      device.createBuffer({
+        label: `${key} slot ${i}`,
+        size: Math.max(16, align4(e * cap * 4)),
+        usage: STORAGE,
+      }),
+    );
+    const outBytes = plan.buffers[plan.out].perSample * cap * 4;
+    const staging = device.createBuffer({
+      label: `${key} read-back`,
+      size: Math.max(16, align4(outBytes)),
+      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+    });
+    if (plan.eye !== undefined) {
+      // The seed ∂p/∂p: [cap, P, P], an identity per sample (the first n samples serve any chunk).
+      const eye = new Float32Array(cap * P * P);
+      for (let b = 0; b < cap; b++) for (let k = 0; k < P; k++) eye[(b * P + k) * P + k] = 1;
+      device.queue.writeBuffer(slots[slotOf[plan.eye]], 0, eye);
+    }
+    const bases = this.basesFor(plan.T);
+    const resolve = (r: BufRef): GPUBuffer => {
+      switch (r.t) {
+        case 'work':
+          return slots[slotOf[r.id]];
+        case 'weight': {
+          const b = this.weights.get(r.name);
+          if (!b) throw new Error(`internal: weight ${r.name} not uploaded`);
+          return b;
+        }
+        case 'basis':
+          return bases[r.which];
+        case 'dummy':
+          return this.dummy;
+        case 'dummyOut':
+          return this.dummyOut;
+      }
+    };
+    const dispatches: Dispatch[] = plan.steps.map((s, i) => {
+      const pipeline = this.pipelines[s.kernel];
+      const uniform = device.createBuffer({
+        label: `${key} ${i} ${s.label}`,
+        size: UNIFORM_BYTES,
+        usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+      });
+      const bindGroup = device.createBindGroup({
+        label: `${key} ${i} ${s.label}`,
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: uniform } },
+          ...s.bindings.map((r, k) => ({ binding: k + 1, resource: { buffer: resolve(r) } })),
+        ],
+      });
+      return { pipeline, bindGroup, uniform, params: s.params, grid: [0, 0] };
+    });
+    const bytes = slots.reduce((a, b) => a + b.size, 0) + staging.size;
+    return { key, plan, cap, slots, slotOf, staging, dispatches, lastN: -1, bytes };
+  }
+
+  private basesFor(T: number): { forward: GPUBuffer; inverse: GPUBuffer } {
+    let b = this.bases.get(T);
+    if (!b) {
+      const { forward, inverse } = dftBases(T, this.config.modes);
+      b = {
+        forward: this.upload(`rfft basis T=${T}`, forward),
+        inverse: this.upload(`irfft basis T=${T}`, inverse),
+      };
+      // Bases of lengths no workspace uses any more are dropped (they are rebuilt in milliseconds).
+      for (const [t, old] of this.bases) {
+        if (!this.workspaces.some((w) => w.plan.T === t)) {
+          old.forward.destroy();
+          old.inverse.destroy();
+          this.bases.delete(t);
+        }
+      }
+      this.bases.set(T, b);
+    }
+    return b;
+  }
+
+  private uploadWeights(tensors: Map<string, HostTensor>): void {
+    const c = this.config;
+    const get = (name: string) => tensors.get(name)!;
+    const linear = (prefix: string, gpuName: string) => {
+      const w = get(`${prefix}.weight`);
+      this.weights.set(
+        weightW(gpuName),
+        this.upload(`${prefix}.weight`, gemmWeightsToGpu(w.data, w.shape[0], w.shape[1])),
+      );
+      this.weights.set(
+        weightBias(gpuName),
+        this.upload(`${prefix}.bias`, gemmBiasToGpu(get(`${prefix}.bias`).data)),
+      );
+    };
+    linear('linear_p', 'linear_p');
+    linear('linear_scalar', 'linear_scalar');
+    for (let i = 0; i < c.layers; i++) {
+      linear(`lin${i}`, `lin${i}`);
+      const s = get(`spect${i + 1}.weights1`);
+      const m = mixWeightsToGpu(s.data, s.imag!, s.shape[0], s.shape[1], s.shape[2]);
+      this.weights.set(weightMixRe(i), this.upload(`spect${i + 1} re`, m.re));
+      this.weights.set(weightMixIm(i), this.upload(`spect${i + 1} im`, m.im));
+    }
+    linear('linear_q', 'linear_q');
+    linear('output_layer', 'output_layer');
+  }
+
+  private upload(label: string, data: Float32Array): GPUBuffer {
+    const device = this.context.device;
+    const size = Math.max(16, align4(data.byteLength));
+    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    if (size > limit) {
+      throw new WebGpuError(
+        `${label} needs ${(size / MiB).toFixed(1)} MiB, more than this WebGPU device allows in one buffer (${(limit / MiB).toFixed(1)} MiB)`,
+      );
+    }
+    const b = device.createBuffer({ label, size, usage: STORAGE, mappedAtCreation: true });
+    new Float32Array(b.getMappedRange()).set(data);
+    b.unmap();
+    return b;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new WebGpuError('this WebGPU backend has been disposed');
+    this.context.checkAlive();
+  }
+}
+
+/** Same checks as the CPU model's constructor, so a bad file fails the same way on both backends. */
+function checkTensors(config: FnoConfig, tensors: Map<string, HostTensor>): void {
+  for (const e of expectedTensors(config)) {
+    const t = tensors.get(e.name);
+    if (!t) throw new ShapeError(`tensor '${e.name}' is missing`);
+    if (!sameShape(t.shape, e.shape)) {
+      throw new ShapeError(
+        `tensor '${e.name}' has shape ${shapeString(t.shape)}, expected ${shapeString(e.shape)}`,
+      );
+    }
+    if (e.complex !== (t.imag !== undefined)) {
+      throw new ShapeError(`tensor '${e.name}' must be ${e.complex ? 'complex' : 'real'}`);
+    }
+  }
+}
+
+function destroyWorkspace(ws: Workspace): void {
+  for (const s of ws.slots) s.destroy();
+  ws.staging.destroy();
+  for (const d of ws.dispatches) d.uniform.destroy();
+}
+
+function firstError(errs: (GPUError | null)[]): string | undefined {
+  return errs.find((e): e is GPUError => e !== null)?.message;
+}
+
+const align4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/**
+ * Open a device on `gpu` and build the model on it; the backend owns the device and releases it
+ * on dispose. Null when `gpu` has no adapter.
+ */
+export async function createWebGpuBackend(
+  gpu: GPU,
+  config: FnoConfig,
+  tensors: Map<string, HostTensor>,
+  opts: WebGpuBackendOptions & WebGpuContextOptions = {},
+): Promise<WebGpuBackend | null> {
+  const ctx = await WebGpuContext.create(gpu, opts);
+  if (!ctx) return null;
+  try {
+    return await WebGpuBackend.create(ctx, config, tensors, opts, true);
+  } catch (e) {
+    ctx.destroy();
+    throw e;
+  }
+}
