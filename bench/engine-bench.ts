@@ -9,7 +9,9 @@
  *   npm run bench -- --no-torch        # skip PyTorch
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuGemmName } from '../src/engine/backends/cpu';
 import { demoData, demoModel } from '../src/engine/models/demo';
@@ -76,6 +78,7 @@ function main(): void {
   const bi = argv.indexOf('--batches');
   const batches = (bi >= 0 ? argv[bi + 1] : '1,16,64').split(',').map(Number);
   const withTorch = !argv.includes('--no-torch') && torchAvailable();
+  const withGpu = !argv.includes('--no-webgpu');
 
   const engine: EngineRow[] = [];
   for (const B of batches) {
@@ -119,14 +122,48 @@ function main(): void {
     console.error('PyTorch not available (/usr/bin/python3 -c "import torch" failed): jacscope numbers only');
   }
 
+  type GpuRow = { B: number; forward_ms: number | null; jacobian_ms: number | null; skipped?: string };
+  let gpu: { description: string; adapter: { software?: boolean }; rows: GpuRow[] } | null = null;
+  if (withGpu) {
+    // WebGPU through Dawn; on a machine without a GPU, SwiftShader (slow: it shows the path works).
+    console.error('WebGPU …');
+    const out = join(mkdtempSync(join(tmpdir(), 'jacscope-bench-')), 'webgpu.json');
+    const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+    const env = { ...process.env };
+    if (!env.VK_ICD_FILENAMES && existsSync(icd)) env.VK_ICD_FILENAMES = icd;
+    try {
+      execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          `${here}webgpu-bench.ts`,
+          '--batches',
+          batches.join(','),
+          '--budget',
+          '30',
+          '--json-out',
+          out,
+        ],
+        { encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'ignore'] },
+      );
+      if (existsSync(out)) gpu = JSON.parse(readFileSync(out, 'utf8'));
+    } catch {
+      gpu = null;
+    }
+  }
+
   const rows = engine.map((e) => {
     const t = torch?.rows.find((r) => r.B === e.B);
+    const g = gpu?.rows.find((r) => r.B === e.B);
     const torchBest = t ? Math.min(t.functional_forward_ms, t.vmap_jacfwd_ms ?? Infinity) : undefined;
     return {
       ...e,
       torch_forward_ms: t?.forward_ms,
       torch_vmap_jacfwd_ms: t?.vmap_jacfwd_ms,
       torch_functional_forward_ms: t?.functional_forward_ms,
+      webgpu_forward_ms: g?.forward_ms ?? undefined,
+      webgpu_jacobian_ms: g?.jacobian_ms ?? undefined,
       speedup_forward: t ? t.forward_ms / e.forward_ms : undefined,
       speedup_jacobian_vs_best: torchBest ? torchBest / e.jacobian_ms : undefined,
     };
@@ -143,7 +180,7 @@ function main(): void {
   );
   for (const r of rows) {
     console.log(
-      `${String(r.B).padStart(3)} | ${f(r.forward_ms, 2).padStart(12)} | ${f(r.jacobian_ms, 2).padStart(10)} | ${f(r.peak_rss_mb, 0).padStart(7)} | ${f(r.torch_forward_ms, 2).padStart(9)} | ${f(r.torch_vmap_jacfwd_ms).padStart(18)} | ${f(r.torch_functional_forward_ms).padStart(25)} | ${r.speedup_jacobian_vs_best ? `${r.speedup_jacobian_vs_best.toFixed(1)}×` : '—'}`,
+      `${String(r.B).padStart(3)} | ${f(r.forward_ms, 2).padStart(12)} | ${f(r.jacobian_ms, 2).padStart(10)} | ${f(r.peak_rss_mb, 0).padStart(7)} | ${f(r.webgpu_forward_ms).padStart(10)} | ${f(r.webgpu_jacobian_ms).padStart(8)} | ${f(r.torch_forward_ms, 2).padStart(9)} | ${f(r.torch_vmap_jacfwd_ms).padStart(18)} | ${f(r.torch_functional_forward_ms).padStart(25)} | ${r.speedup_jacobian_vs_best ? `${r.speedup_jacobian_vs_best.toFixed(1)}×` : '—'}`,
     );
   }
   const perSample = rows.map((r) => r.jacobian_ms / r.B);
@@ -158,6 +195,7 @@ function main(): void {
     config: 'seed (T=601, Xf=20, P=14, O=15, modes=16, width=64, hidden=32, layers=1, tanh)',
     runs: RUNS,
     torch: torch ? { version: torch.torch, threads: torch.threads, peak_rss_mb: torch.peak_rss_mb } : null,
+    webgpu: gpu ? { description: gpu.description, software: gpu.adapter.software ?? false } : null,
     rows,
   };
   writeFileSync(`${dir}/latest.json`, JSON.stringify(result, null, 2) + '\n');

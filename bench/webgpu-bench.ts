@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-');
   mkdirSync(`${here}results`, { recursive: true });
-  const file = `${here}results/webgpu-${name}.json`;
+  const file = opt('--json-out') ?? `${here}results/webgpu-${name}.json`;
   writeFileSync(
     file,
     JSON.stringify(

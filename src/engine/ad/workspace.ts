@@ -2,9 +2,10 @@
  * Where primitives get their output buffers. Allocating a fresh multi-megabyte Float64Array costs
  * more than the arithmetic that fills it (the pages are new to the process and must be faulted in
  * and zeroed, then collected), so the model hands its primitives a workspace whose buffers are
- * reused from one sample to the next. Every buffer comes back zero-filled either way.
+ * reused from one sample to the next. Buffers come back zero-filled unless the caller says it will
+ * overwrite every element (`zeroed = false`), which saves a pass over memory.
  */
-export type Alloc = (n: number) => Float64Array;
+export type Alloc = (n: number, zeroed?: boolean) => Float64Array;
 
 export const freshAlloc: Alloc = (n) => new Float64Array(n);
 
@@ -21,12 +22,12 @@ export class Workspace {
     this.next = 0;
   }
 
-  readonly alloc: Alloc = (n) => {
+  readonly alloc: Alloc = (n, zeroed = true) => {
     let s = this.slots[this.next];
     if (!s || s.length < n) {
       s = new Float64Array(n);
       this.slots[this.next] = s;
-    } else {
+    } else if (zeroed) {
       s.fill(0, 0, n);
     }
     this.next++;

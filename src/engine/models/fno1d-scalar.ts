@@ -156,10 +156,7 @@ export class Fno1dScalar {
     const xs = x.subarray(b * T * Xf, (b + 1) * T * Xf);
     const ps = p.subarray(b * P, (b + 1) * P);
     const dy = this.run(xs, ps, 1, T, true).dy!; // [1,T,P,O]
-    const base = b * T * O * P;
-    for (let t = 0; t < T; t++)
-      for (let k = 0; k < P; k++)
-        for (let o = 0; o < O; o++) J[base + (t * O + o) * P + k] = dy[(t * P + k) * O + o];
+    transposeLastTwo(dy, J, b * T * O * P, T, P, O);
   }
 
   private checkInputs(x: Float64Array, p: Float64Array, B: number, T: number): void {
@@ -241,5 +238,24 @@ export class Fno1dScalar {
       dy = dyT.data;
     }
     return { y: y.data, dy };
+  }
+}
+
+/** out[off + (t·O + o)·P + k] = src[(t·P + k)·O + o]: tangent-major [T,P,O] to J's [T,O,P]. */
+function transposeLastTwo(
+  src: Float64Array,
+  out: Float64Array,
+  off: number,
+  T: number,
+  P: number,
+  O: number,
+): void {
+  for (let t = 0; t < T; t++) {
+    const s0 = t * P * O;
+    const o0 = off + s0;
+    for (let k = 0; k < P; k++) {
+      const sk = s0 + k * O;
+      for (let o = 0; o < O; o++) out[o0 + o * P + k] = src[sk + o];
+    }
   }
 }

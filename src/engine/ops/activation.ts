@@ -14,34 +14,25 @@ export function activation(
   return {
     name: fn.name,
     forward(x) {
-      const out = alloc(x.data.length);
-      for (let i = 0; i < out.length; i++) out[i] = fn.f(x.data[i]);
+      const out = alloc(x.data.length, false);
+      const f = fn.f;
+      const xd = x.data;
+      for (let i = 0; i < out.length; i++) out[i] = f(xd[i]);
       return { B: x.B, T: x.T, C: x.C, data: out };
     },
     jvp(x, y, dx, P) {
       if (dx.kind === 'zero') return ZERO;
       const { B, T, C } = x;
-      const d = alloc(B * T * C);
-      for (let i = 0; i < d.length; i++) d[i] = fn.df(x.data[i], y.data[i]);
-      const out = alloc(B * T * P * C);
+      const d = alloc(B * T * C, false);
+      const df = fn.df;
+      for (let i = 0; i < d.length; i++) d[i] = df(x.data[i], y.data[i]);
+      const out = alloc(B * T * P * C, false);
       switch (dx.kind) {
         case 'const':
-          for (let b = 0; b < B; b++)
-            for (let t = 0; t < T; t++) {
-              const dRow = (b * T + t) * C;
-              for (let k = 0; k < P; k++) {
-                const src = (b * P + k) * C;
-                const dst = ((b * T + t) * P + k) * C;
-                for (let c = 0; c < C; c++) out[dst + c] = d[dRow + c] * dx.data[src + c];
-              }
-            }
+          scaleConst(out, d, dx.data, B, T, P, C);
           break;
         case 'dense':
-          for (let bt = 0; bt < B * T; bt++)
-            for (let k = 0; k < P; k++) {
-              const o = (bt * P + k) * C;
-              for (let c = 0; c < C; c++) out[o + c] = d[bt * C + c] * dx.data[o + c];
-            }
+          scaleDense(out, d, dx.data, B * T, P, C);
           break;
         default:
           return unreachable(dx);
@@ -49,4 +40,43 @@ export function activation(
       return { kind: 'dense', data: out };
     },
   };
+}
+
+/** out[b,t,k,c] = d[b,t,c] · v[b,k,c] */
+function scaleConst(
+  out: Float64Array,
+  d: Float64Array,
+  v: Float64Array,
+  B: number,
+  T: number,
+  P: number,
+  C: number,
+): void {
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      const dRow = (b * T + t) * C;
+      for (let k = 0; k < P; k++) {
+        const src = (b * P + k) * C;
+        const dst = ((b * T + t) * P + k) * C;
+        for (let c = 0; c < C; c++) out[dst + c] = d[dRow + c] * v[src + c];
+      }
+    }
+}
+
+/** out[bt,k,c] = d[bt,c] · v[bt,k,c] */
+function scaleDense(
+  out: Float64Array,
+  d: Float64Array,
+  v: Float64Array,
+  BT: number,
+  P: number,
+  C: number,
+): void {
+  for (let bt = 0; bt < BT; bt++) {
+    const dRow = bt * C;
+    for (let k = 0; k < P; k++) {
+      const o = (bt * P + k) * C;
+      for (let c = 0; c < C; c++) out[o + c] = d[dRow + c] * v[o + c];
+    }
+  }
 }

@@ -14,7 +14,7 @@ function addConstInto(out: Float64Array, c: Float64Array, B: number, T: number, 
 }
 
 function sum(a: Float64Array, b: Float64Array, alloc: Alloc): Float64Array {
-  const out = alloc(a.length);
+  const out = alloc(a.length, false);
   for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i];
   return out;
 }
@@ -38,7 +38,7 @@ export function add(
         return { kind: 'dense', data: sum(da.data, db.data, alloc) };
       const [d, c] = da.kind === 'dense' ? [da, db] : [db, da];
       if (d.kind !== 'dense' || c.kind !== 'const') return unreachable(d as never);
-      const out = alloc(d.data.length);
+      const out = alloc(d.data.length, false);
       out.set(d.data);
       addConstInto(out, c.data, a.B, a.T, P * a.C);
       return { kind: 'dense', data: out };

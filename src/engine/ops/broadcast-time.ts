@@ -14,7 +14,7 @@ export function broadcastTime(
     name: 'broadcastTime',
     forward(x) {
       if (x.T !== 1) throw new Error(`broadcastTime: input must have T = 1, got ${x.T}`);
-      const out = alloc(x.B * T * x.C);
+      const out = alloc(x.B * T * x.C, false);
       for (let b = 0; b < x.B; b++) {
         const row = x.data.subarray(b * x.C, (b + 1) * x.C);
         for (let t = 0; t < T; t++) out.set(row, (b * T + t) * x.C);

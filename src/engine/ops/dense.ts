@@ -34,7 +34,7 @@ export function applyLinear(
   withBias: boolean,
   alloc: Alloc = freshAlloc,
 ): Float64Array {
-  const out = alloc(rows * w.Cout);
+  const out = alloc(rows * w.Cout, false); // the product overwrites it
   gemm({ M: rows, N: w.Cout, K: w.Cin, A: x, B: w.W, C: out });
   if (withBias && w.bias) {
     const { bias, Cout } = w;
