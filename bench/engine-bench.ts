@@ -173,16 +173,22 @@ function main(): void {
     `\njacscope vs PyTorch ${torch?.torch ?? '(absent)'}, seed configuration T=${T}, one thread each, median of ${RUNS} runs (ms)\n`,
   );
   console.log(
-    '  B | jacscope fwd | jacscope J | peak MB | torch fwd | torch vmap(jacfwd) | torch functional.jacobian | J speedup vs best torch',
+    '  B | jacscope fwd | jacscope J | peak MB | webgpu fwd | webgpu J | torch fwd | torch vmap(jacfwd) | torch functional.jacobian | J speedup vs best torch',
   );
   console.log(
-    '----|--------------|------------|---------|-----------|--------------------|---------------------------|------------------------',
+    '----|--------------|------------|---------|------------|----------|-----------|--------------------|---------------------------|------------------------',
   );
   for (const r of rows) {
     console.log(
       `${String(r.B).padStart(3)} | ${f(r.forward_ms, 2).padStart(12)} | ${f(r.jacobian_ms, 2).padStart(10)} | ${f(r.peak_rss_mb, 0).padStart(7)} | ${f(r.webgpu_forward_ms).padStart(10)} | ${f(r.webgpu_jacobian_ms).padStart(8)} | ${f(r.torch_forward_ms, 2).padStart(9)} | ${f(r.torch_vmap_jacfwd_ms).padStart(18)} | ${f(r.torch_functional_forward_ms).padStart(25)} | ${r.speedup_jacobian_vs_best ? `${r.speedup_jacobian_vs_best.toFixed(1)}×` : '—'}`,
     );
   }
+  if (gpu) {
+    const soft = gpu.adapter.software
+      ? ' (a software adapter: these times show the path works, not GPU speed)'
+      : '';
+    console.log(`\nWebGPU: ${gpu.description}${soft}`);
+  } else if (withGpu) console.log('\nWebGPU: no adapter here');
   const perSample = rows.map((r) => r.jacobian_ms / r.B);
   console.log(
     `\nJacobian time per sample: ${perSample.map((v, i) => `B=${rows[i].B}: ${v.toFixed(2)} ms`).join(', ')}`,
