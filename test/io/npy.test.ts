@@ -214,6 +214,8 @@ describe('readNpy: hostile and broken input', () => {
     expectLoadError(() => readNpy(h, 'huge.npy'), /truncated or corrupt.*\[1000000,1000000\]/);
     const h2 = buildNpy(npyDict('<f8', [2 ** 52, 2 ** 52, 2 ** 52]), f64([1]));
     expectLoadError(() => readNpy(h2, 'huge.npy'), /truncated or corrupt/);
+    // a shape field past 2^53 (written as the literal digits numpy would read)
+    // eslint-disable-next-line no-loss-of-precision
     const h3 = buildNpy(npyDict('<f8', [99999999999999999999]), f64([1]));
     expectLoadError(() => readNpy(h3, 'huge.npy'), /invalid shape/);
   });

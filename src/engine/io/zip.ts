@@ -127,8 +127,14 @@ export function readZip(bytes: Uint8Array, file: string): ZipEntry[] {
           const need = 8 * (+needU + +needC + +needO);
           if (size < need) fail(`is a corrupt zip archive (entry '${name}' has a short ZIP64 field)`);
           let q = body;
-          if (needU) ((uncompressedSize = u64(q)), (q += 8));
-          if (needC) ((compressedSize = u64(q)), (q += 8));
+          if (needU) {
+            uncompressedSize = u64(q);
+            q += 8;
+          }
+          if (needC) {
+            compressedSize = u64(q);
+            q += 8;
+          }
           if (needO) localOffset = u64(q);
           found = true;
           break;
