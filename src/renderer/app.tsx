@@ -1,14 +1,19 @@
 /** The window: tool bar, side panels (model, data, messages), the heatmap, line plots and the summary. */
 import { useEffect, useState } from 'react';
+import { CheckView } from './components/check-view';
 import { DataPanel } from './components/data-panel';
 import { Heatmap } from './components/heatmap';
 import { HeatmapControls } from './components/heatmap-controls';
 import { LinePlot } from './components/line-plot';
 import { DropNotes, MessageList } from './components/messages';
 import { ModelPanel } from './components/model-panel';
+import { SensitivityView } from './components/sensitivity-view';
 import { SummaryHeatmap } from './components/summary-heatmap';
 import { SummaryTable } from './components/summary-table';
+import { SweepView } from './components/sweep-view';
 import { Toolbar } from './components/toolbar';
+import { ViewTabs } from './components/view-tabs';
+import { WhatIfPanel } from './components/what-if-panel';
 import { clearAnchors, useStore, viewActions } from './store';
 import { dropFiles } from './store/actions';
 
@@ -83,6 +88,7 @@ export function App() {
   useArrowKeys();
   const seq = useStore((s) => s.result?.meta.seq ?? 0);
   const busy = useStore((s) => s.job !== null);
+  const tab = useStore((s) => s.view.tab);
   return (
     <div className="app" data-result-seq={seq} data-busy={busy ? 'yes' : 'no'}>
       <Toolbar />
@@ -90,26 +96,35 @@ export function App() {
         <aside className="side">
           <ModelPanel />
           <DataPanel />
+          <WhatIfPanel />
           <MessageList />
           <p className="hint drop-hint">
             Drop model (.pt, .safetensors, config.json) and data (.npy, .npz, .csv) files anywhere.
           </p>
         </aside>
         <main className="main">
-          <section className="card">
-            <HeatmapControls />
-            <Heatmap />
-          </section>
-          <div className="row">
-            <section className="card grow">
-              <LinePlot />
-            </section>
-            <section className="card summary">
-              <h2>Most influential (o, k)</h2>
-              <SummaryHeatmap />
-              <SummaryTable />
-            </section>
-          </div>
+          <ViewTabs />
+          {tab === 'jacobian' && (
+            <>
+              <section className="card">
+                <HeatmapControls />
+                <Heatmap />
+              </section>
+              <div className="row">
+                <section className="card grow">
+                  <LinePlot />
+                </section>
+                <section className="card summary">
+                  <h2>Most influential (o, k)</h2>
+                  <SummaryHeatmap />
+                  <SummaryTable />
+                </section>
+              </div>
+            </>
+          )}
+          {tab === 'sweep' && <SweepView />}
+          {tab === 'sensitivity' && <SensitivityView />}
+          {tab === 'check' && <CheckView />}
         </main>
       </div>
       <DropNotes />

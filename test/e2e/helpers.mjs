@@ -135,3 +135,54 @@ export function npyBytes(shape, data) {
   for (let i = 0; i < data.length; i++) out.writeDoubleLE(data[i], total + 8 * i);
   return out;
 }
+
+/** A file of the seed fixture, as a drop payload. */
+export async function seedFile(name) {
+  const { readFile } = await import('node:fs/promises');
+  return { name, bytes: await readFile(resolve(seedDir, name)) };
+}
+
+/** Percentiles (nearest rank) of a list of numbers, rounded to 0.01. */
+export function percentiles(xs, ps = [50, 95]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const out = { n: s.length, max: +s[s.length - 1].toFixed(2) };
+  for (const p of ps)
+    out[`p${p}`] = +s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)].toFixed(2);
+  return out;
+}
+
+/** Saves a download under test-output and returns its path. */
+export async function saveDownload(page, click) {
+  const pending = page.waitForEvent('download');
+  await click();
+  const d = await pending;
+  const path = resolve(outDir, d.suggestedFilename());
+  await d.saveAs(path);
+  return { name: d.suggestedFilename(), path };
+}
+
+/** Runs the real command line (`node bin/jacscope.mjs …`) on the CPU; throws with its stderr on failure. */
+export async function runCli(args) {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(
+    process.execPath,
+    [resolve(repoRoot, 'bin/jacscope.mjs'), ...args, '--backend', 'cpu'],
+    {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`jacscope ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** max|a − ref| / max|ref| */
+export function relativeError(a, ref) {
+  let e = 0;
+  let m = 0;
+  for (let i = 0; i < ref.length; i++) {
+    e = Math.max(e, Math.abs(a[i] - ref[i]));
+    m = Math.max(m, Math.abs(ref[i]));
+  }
+  return e / m;
+}

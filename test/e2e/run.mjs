@@ -26,5 +26,6 @@ run(process.execPath, [
   '--test-concurrency=1',
   '--test-reporter=spec',
   'test/e2e/web.e2e.mjs',
+  'test/e2e/explore.e2e.mjs',
   'test/e2e/electron.e2e.mjs',
 ]);

@@ -4,6 +4,7 @@ import type { Axis, Dims, FeatureNames } from '../lib/axes';
 import { compact } from '../lib/format';
 import { select, useStore, viewActions } from '../store';
 import type { ScaleMode } from '../store/view';
+import { setCompare } from '../store/explore-actions';
 
 function AxisPicker({ which, dims }: { which: 'x' | 'y'; dims: Dims }) {
   const value = useStore((s) => (which === 'x' ? s.view.xAxis : s.view.yAxis));
@@ -77,7 +78,7 @@ function FixedAxis({ axis, dims, names }: { axis: Axis; dims: Dims; names: Featu
 
 function ScaleControl() {
   const scale = useStore((s) => s.view.scale);
-  const globalMax = useStore((s) => s.result?.summary.globalMaxAbs ?? 0);
+  const globalMax = useStore((s) => s.display?.summary.globalMaxAbs ?? 0);
   return (
     <div className="field">
       <span>colour scale</span>
@@ -117,8 +118,42 @@ function ScaleControl() {
   );
 }
 
+/** J[b₁] − J[b₂] in place of J, in every Jacobian view (only with two samples or more). */
+function CompareControl({ B }: { B: number }) {
+  const compare = useStore((s) => s.view.compare);
+  const sample = (which: 'b1' | 'b2', label: string) => (
+    <input
+      type="number"
+      min={0}
+      max={B - 1}
+      value={compare[which]}
+      data-testid={`compare-${which}`}
+      aria-label={label}
+      onChange={(e) => setCompare({ [which]: Number(e.target.value) })}
+    />
+  );
+  return (
+    <div className="field compare">
+      <span>compare two samples</span>
+      <div className="fixed-inputs">
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={compare.on}
+            data-testid="compare-on"
+            onChange={(e) => setCompare({ on: e.target.checked })}
+          />
+          J[b₁] − J[b₂]
+        </label>
+        b₁ {sample('b1', 'first sample')} b₂ {sample('b2', 'second sample')}
+      </div>
+    </div>
+  );
+}
+
 export function HeatmapControls() {
-  const dims = useStore(select.dims);
+  const dims = useStore(select.viewDims);
+  const B = useStore((s) => s.result?.meta.B ?? 1);
   const names = useStore((s) => s.result?.meta.pNames);
   const yNames = useStore((s) => s.result?.meta.yNames);
   const xAxis = useStore((s) => s.view.xAxis);
@@ -133,6 +168,7 @@ export function HeatmapControls() {
         <FixedAxis key={a} axis={a} dims={dims} names={{ y: yNames, p: names }} />
       ))}
       <ScaleControl />
+      {B > 1 && <CompareControl B={B} />}
       <div className="hint">
         {fixed[0] && (
           <>

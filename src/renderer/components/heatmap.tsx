@@ -3,24 +3,35 @@ import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { AXIS_LABEL, indexName } from '../lib/axes';
 import type { Axis, AxisIndex, FeatureNames } from '../lib/axes';
 import { exact } from '../lib/format';
-import { extractSlice } from '../lib/slice';
+import { sourceSlice } from '../lib/display';
 import { registerCanvas } from '../store/canvases';
-import { select, useStore } from '../store';
+import { useStore } from '../store';
+import type { Display } from '../store';
 import { cellAt, drawHeatmap } from './heatmap-draw';
 import type { HeatmapLayout } from './heatmap-draw';
 import { useWidth } from './use-width';
 
 const HEIGHT = 380;
 
-function sliceTitle(xAxis: Axis, yAxis: Axis, fixed: AxisIndex, names: FeatureNames, B: number): string {
-  const parts = (['b', 't', 'o', 'k'] as const).map((a) => {
-    if (a === xAxis || a === yAxis) return a;
-    if (a === 'b' && B === 1) return 'b=0';
+/** e.g. `J[b=0, t, o, k=3 (p3)]`; comparing: `J[b=2] − J[b=0] at [t, o, k=3 (p3)]`; a what-if says so. */
+function sliceTitle(
+  xAxis: Axis,
+  yAxis: Axis,
+  fixed: AxisIndex,
+  names: FeatureNames,
+  B: number,
+  display: Display,
+): string {
+  const comparing = display.kind === 'compare';
+  const parts = (['b', 't', 'o', 'k'] as const).flatMap((a) => {
+    if (a === xAxis || a === yAxis) return [a];
+    if (a === 'b') return comparing ? [] : [B === 1 ? 'b=0' : `b=${fixed.b}`];
     return a === 'o' || a === 'k'
-      ? `${a}=${fixed[a]} (${indexName(a, fixed[a], names)})`
-      : `${a}=${fixed[a]}`;
+      ? [`${a}=${fixed[a]} (${indexName(a, fixed[a], names)})`]
+      : [`${a}=${fixed[a]}`];
   });
-  return `J[${parts.join(', ')}]`;
+  if (comparing) return `${display.label} at [${parts.join(', ')}]`;
+  return `J[${parts.join(', ')}]${display.kind === 'whatif' ? '  — what-if' : ''}`;
 }
 
 export function describeCell(at: AxisIndex, names: FeatureNames, value: number): string {
@@ -32,11 +43,12 @@ export function describeCell(at: AxisIndex, names: FeatureNames, value: number):
 
 export function Heatmap() {
   const result = useStore((s) => s.result);
+  const display = useStore((s) => s.display);
   const xAxis = useStore((s) => s.view.xAxis);
   const yAxis = useStore((s) => s.view.yAxis);
   const fixed = useStore((s) => s.view.fixed);
   const scale = useStore((s) => s.view.scale);
-  const dims = useStore(select.dims);
+  const dims = display?.dims ?? null;
   const [wrapRef, width] = useWidth<HTMLDivElement>();
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const layoutRef = useRef<HeatmapLayout | null>(null);
@@ -47,14 +59,14 @@ export function Heatmap() {
     [result],
   );
   const slice = useMemo(
-    () => (result && dims ? extractSlice(result.J, dims, xAxis, yAxis, fixed) : null),
-    [result, dims?.B, dims?.T, dims?.O, dims?.P, xAxis, yAxis, fixed],
+    () => (display ? sourceSlice(display.src, xAxis, yAxis, fixed) : null),
+    [display, xAxis, yAxis, fixed],
   );
   const limit =
     scale.mode === 'fixed'
       ? scale.limit
       : scale.mode === 'all'
-        ? (result?.summary.globalMaxAbs ?? 0)
+        ? (display?.summary.globalMaxAbs ?? 0)
         : (slice?.maxAbs ?? 0);
   const scaleNote =
     scale.mode === 'fixed'
@@ -65,13 +77,14 @@ export function Heatmap() {
 
   useLayoutEffect(() => {
     const canvas = canvasRef.current;
-    if (!canvas || !slice || !names || !dims) return;
+    if (!canvas || !slice || !names || !dims || !display) return;
     const t0 = performance.now();
     layoutRef.current = drawHeatmap(canvas, {
       slice,
       names,
       limit,
-      title: sliceTitle(xAxis, yAxis, fixed, names, dims.B),
+      title: sliceTitle(xAxis, yAxis, fixed, names, dims.B, display),
+      legendLabel: display.kind === 'compare' ? 'ΔJ' : 'J',
       scaleNote,
       cssWidth: width,
       cssHeight: HEIGHT,
@@ -105,6 +118,8 @@ export function Heatmap() {
     const at: AxisIndex = { ...fixed, [xAxis]: hover.ix, [yAxis]: hover.iy };
     const value = slice.data[hover.iy * slice.nx + hover.ix];
     readout = describeCell(at, names, value);
+    // Comparing: the value is a difference of two samples, not J of sample b.
+    if (display?.kind === 'compare') readout = `${display.label}:  ${readout.replace(/^b=\d+\s+/, '')}`;
     const L = layoutRef.current;
     const cw = L.width / L.nx;
     const ch = L.height / L.ny;
@@ -122,7 +137,7 @@ export function Heatmap() {
 
   if (!result) return <div className="placeholder">Computing the built-in demo…</div>;
   return (
-    <div className="heatmap" ref={wrapRef}>
+    <div className="heatmap" ref={wrapRef} data-display={display?.kind ?? 'none'}>
       <div className="canvas-wrap">
         <canvas
           ref={setCanvas}

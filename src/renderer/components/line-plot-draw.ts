@@ -7,6 +7,8 @@ export interface Series {
   color: string;
   values: Float64Array;
   dashed?: boolean;
+  /** Drawn but left out of the legend (the panel title explains it, e.g. "dashed: loaded p"). */
+  noLegend?: boolean;
 }
 
 export interface Panel {
@@ -52,7 +54,9 @@ function drawSeries(
   const X = (t: number) => left + (T <= 1 ? 0 : (t / (T - 1)) * width);
   const Y = (v: number) => top + (1 - (v - lo) / (hi - lo)) * height;
   ctx.strokeStyle = s.color;
-  ctx.lineWidth = 1.5;
+  // One pixel: a hairline rasterises about ten times faster than 1.5 px in software (Skia's fast path), which
+  // keeps a what-if repaint of ten 601-point curves within a frame.
+  ctx.lineWidth = 1;
   ctx.setLineDash(s.dashed ? [5, 3] : []);
   ctx.beginPath();
   if (T <= width * 2) {
@@ -132,6 +136,7 @@ export function drawLinePlot(
     let lx = left + ctx.measureText(panel.title).width + 16;
     ctx.font = FONT_SMALL;
     for (const s of panel.series) {
+      if (s.noLegend) continue;
       const w = ctx.measureText(s.label).width;
       if (lx + w + 24 > left + width) break;
       ctx.strokeStyle = s.color;

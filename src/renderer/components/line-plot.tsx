@@ -2,12 +2,12 @@
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { CATEGORICAL } from '../lib/colormap';
 import { exact } from '../lib/format';
-import { outputSeries, timeSeries } from '../lib/slice';
+import { sourceOutputSeries, sourceTimeSeries } from '../lib/display';
 import { registerCanvas } from '../store/canvases';
-import { select, useStore, viewActions } from '../store';
+import { useStore, viewActions } from '../store';
 import type { Pair } from '../store/view';
 import { drawLinePlot, timeAt } from './line-plot-draw';
-import type { Panel, PlotLayout } from './line-plot-draw';
+import type { Panel, PlotLayout, Series } from './line-plot-draw';
 import { useWidth } from './use-width';
 
 function PairPicker({ yNames, pNames }: { yNames: string[]; pNames: string[] }) {
@@ -42,9 +42,12 @@ function pairLabel(p: Pair, yNames: string[], pNames: string[]): string {
 
 export function LinePlot() {
   const result = useStore((s) => s.result);
-  const dims = useStore(select.dims);
+  const display = useStore((s) => s.display);
+  const dims = display?.dims ?? null;
   const pairs = useStore((s) => s.view.pairs);
-  const b = useStore((s) => s.view.fixed.b);
+  const fixedB = useStore((s) => s.view.fixed.b);
+  // Comparing: the display holds one sample's worth (the difference).
+  const b = display?.kind === 'compare' ? 0 : fixedB;
   const showOutput = useStore((s) => s.view.showOutput);
   const [wrapRef, width] = useWidth<HTMLDivElement>(600);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -52,34 +55,72 @@ export function LinePlot() {
   const [hoverT, setHoverT] = useState<number | null>(null);
 
   const panels = useMemo<Panel[]>(() => {
-    if (!result || !dims) return [];
+    if (!result || !dims || !display) return [];
     const { yNames, pNames } = result.meta;
-    const jSeries = pairs.map((p, i) => ({
-      label: pairLabel(p, yNames, pNames),
-      color: CATEGORICAL[i % CATEGORICAL.length],
-      values: timeSeries(result.J, dims, b, p.o, p.k),
-    }));
+    const { src, original, kind } = display;
+    const colour = (i: number) => CATEGORICAL[i % CATEGORICAL.length];
+    // A what-if draws the loaded sample dashed beside it, so the change reads at a glance.
+    const jSeries: Series[] = [];
+    pairs.forEach((p, i) => {
+      jSeries.push({
+        label: pairLabel(p, yNames, pNames),
+        color: colour(i),
+        values: sourceTimeSeries(src, b, p.o, p.k),
+      });
+      if (original)
+        jSeries.push({
+          label: `${pairLabel(p, yNames, pNames)} (loaded p)`,
+          color: colour(i),
+          values: sourceTimeSeries(original, b, p.o, p.k),
+          dashed: true,
+          noLegend: true,
+        });
+    });
+    const sampleNote = dims.B > 1 ? ` (b=${b})` : '';
+    const jTitle =
+      kind === 'compare'
+        ? `${display.label} over time`
+        : kind === 'whatif'
+          ? `J over time${sampleNote}, what-if — dashed: loaded p`
+          : `J over time${sampleNote}`;
     const out: Panel[] = [
-      { title: `J over time${dims.B > 1 ? ` (b=${b})` : ''}`, yLabel: 'J', series: jSeries, height: 220 },
+      { title: jTitle, yLabel: kind === 'compare' ? 'ΔJ' : 'J', series: jSeries, height: 220 },
     ];
     if (showOutput) {
       const seen = new Set<number>();
-      const ySeries = [];
+      const ySeries: Series[] = [];
       for (let i = 0; i < pairs.length; i++) {
         const o = pairs[i].o;
         if (seen.has(o)) continue;
         seen.add(o);
+        const name = `${yNames[o] ?? `y${o}`}`;
+        // Without a what-if, y is dashed to set it apart from J; with one, the what-if is solid and the
+        // loaded output dashed.
         ySeries.push({
-          label: `${yNames[o] ?? `y${o}`}`,
-          color: CATEGORICAL[i % CATEGORICAL.length],
-          values: outputSeries(result.y, dims, b, o),
-          dashed: true,
+          label: name,
+          color: colour(i),
+          values: sourceOutputSeries(src, b, o),
+          dashed: !original,
         });
+        if (original)
+          ySeries.push({
+            label: `${name} (loaded p)`,
+            color: colour(i),
+            values: sourceOutputSeries(original, b, o),
+            dashed: true,
+            noLegend: true,
+          });
       }
-      out.push({ title: 'forward output y', yLabel: 'y', series: ySeries, height: 150 });
+      const yTitle =
+        kind === 'compare'
+          ? display.label.replace(/J/g, 'y')
+          : kind === 'whatif'
+            ? 'forward output y, what-if — dashed: loaded p'
+            : 'forward output y';
+      out.push({ title: yTitle, yLabel: kind === 'compare' ? 'Δy' : 'y', series: ySeries, height: 150 });
     }
     return out;
-  }, [result, dims?.B, dims?.T, dims?.O, dims?.P, pairs, b, showOutput]);
+  }, [result, display, dims, pairs, b, showOutput]);
 
   useLayoutEffect(() => {
     const canvas = canvasRef.current;

@@ -3,15 +3,21 @@ import { useCallback, useLayoutEffect, useRef, useState } from 'react';
 import { SEQUENTIAL_LUT, LUT_SIZE, paintPixels, sequentialIndex } from '../lib/colormap';
 import { compact, exact } from '../lib/format';
 import { registerCanvas } from '../store/canvases';
-import { select, useStore, viewActions } from '../store';
+import { useStore, viewActions } from '../store';
+import { useAfterPaint } from './use-after-paint';
 import { FONT_SMALL, INK, MUTED, markPainted, prepareCanvas } from './canvas-util';
 
 const CELL_MAX = 22;
 
 export function SummaryHeatmap() {
   const result = useStore((s) => s.result);
-  const dims = useStore(select.dims);
-  const b = useStore((s) => s.view.fixed.b);
+  // After a what-if the heatmap and the lines repaint first; the summary follows once that frame is painted.
+  const display = useAfterPaint(useStore((s) => s.display));
+  const dims = display?.dims ?? null;
+  const summary = display?.summary ?? null;
+  // Comparing: one summary, of the difference.
+  const fixedB = useStore((s) => s.view.fixed.b);
+  const b = display?.kind === 'compare' ? 0 : fixedB;
   const focusO = useStore((s) => s.view.fixed.o);
   const focusK = useStore((s) => s.view.fixed.k);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -21,7 +27,7 @@ export function SummaryHeatmap() {
 
   useLayoutEffect(() => {
     const canvas = canvasRef.current;
-    if (!canvas || !result || !dims) return;
+    if (!canvas || !result || !dims || !summary) return;
     const { O, P } = dims;
     const { yNames, pNames } = result.meta;
     const cw = Math.max(4, Math.min(CELL_MAX, Math.floor(360 / P)));
@@ -33,7 +39,7 @@ export function SummaryHeatmap() {
     const H = top + ch * O + 40;
     const ctx = prepareCanvas(canvas, W, H);
     if (!ctx) return;
-    const l2 = result.summary.l2.subarray(b * O * P, (b + 1) * O * P);
+    const l2 = summary.l2.subarray(b * O * P, (b + 1) * O * P);
     let max = 0;
     for (const v of l2) max = Math.max(max, v);
     const img = new ImageData(P, O);
@@ -62,7 +68,8 @@ export function SummaryHeatmap() {
     ctx.fillStyle = INK;
     ctx.textAlign = 'left';
     ctx.textBaseline = 'alphabetic';
-    ctx.fillText('‖J[b,:,o,k]‖₂ over t   (rows o, columns k)', left, top - 8);
+    const what = display?.kind === 'compare' ? `‖${display.label}‖₂` : '‖J[b,:,o,k]‖₂';
+    ctx.fillText(`${what} over t   (rows o, columns k)`, left, top - 8);
     // Legend.
     const lx = left + cw * P + 12;
     const lh = ch * O;
@@ -80,14 +87,14 @@ export function SummaryHeatmap() {
     geomRef.current = { left, top, cw, ch };
     setGeom(geomRef.current);
     markPainted(canvas);
-  }, [result, dims, b]);
+  }, [result, display, summary, dims, b]);
 
   const setCanvas = useCallback((el: HTMLCanvasElement | null) => {
     canvasRef.current = el;
     registerCanvas('summary', el);
   }, []);
 
-  if (!result || !dims) return null;
+  if (!result || !dims || !summary) return null;
   const cellFrom = (e: React.MouseEvent<HTMLCanvasElement>) => {
     const r = e.currentTarget.getBoundingClientRect();
     const g = geomRef.current;
@@ -122,7 +129,7 @@ export function SummaryHeatmap() {
       </div>
       <div className="readout">
         {hover
-          ? `${result.meta.yNames[hover.o]} / ${result.meta.pNames[hover.k]}: ‖J‖₂ = ${exact(result.summary.l2[i])}, max|J| = ${exact(result.summary.maxAbs[i])} at t=${result.summary.argT[i]}`
+          ? `${result.meta.yNames[hover.o]} / ${result.meta.pNames[hover.k]}: ‖J‖₂ = ${exact(summary.l2[i])}, max|J| = ${exact(summary.maxAbs[i])} at t=${summary.argT[i]}`
           : 'Click a cell to show that (o,k) in the heatmap and the line plot.'}
       </div>
     </div>

@@ -3,7 +3,8 @@ import { memo, useMemo } from 'react';
 import { compact } from '../lib/format';
 import { sortRows, summaryRows } from '../lib/summary';
 import type { SummaryRow, SummarySortKey } from '../lib/summary';
-import { select, useStore, viewActions } from '../store';
+import { useStore, viewActions } from '../store';
+import { useAfterPaint } from './use-after-paint';
 
 const COLUMNS: { key: SummarySortKey; label: string; title: string }[] = [
   { key: 'o', label: 'output o', title: 'output index and name' },
@@ -45,14 +46,19 @@ const Row = memo(function Row({ r, yName, pName, focused }: RowProps) {
 
 export function SummaryTable() {
   const result = useStore((s) => s.result);
-  const dims = useStore(select.dims);
-  const b = useStore((s) => s.view.fixed.b);
+  // After a what-if the heatmap and the lines repaint first; the summary follows once that frame is painted.
+  const display = useAfterPaint(useStore((s) => s.display));
+  const dims = display?.dims ?? null;
+  const summary = display?.summary ?? null;
+  // Comparing: one summary, of the difference.
+  const fixedB = useStore((s) => s.view.fixed.b);
+  const b = display?.kind === 'compare' ? 0 : fixedB;
   const sort = useStore((s) => s.view.summarySort);
   const focusO = useStore((s) => s.view.fixed.o);
   const focusK = useStore((s) => s.view.fixed.k);
   const rows = useMemo(
-    () => (result && dims ? sortRows(summaryRows(result.summary, dims, b), sort.key, sort.desc) : []),
-    [result, dims?.B, dims?.O, dims?.P, b, sort.key, sort.desc],
+    () => (summary && dims ? sortRows(summaryRows(summary, dims, b), sort.key, sort.desc) : []),
+    [summary, dims?.B, dims?.O, dims?.P, b, sort.key, sort.desc],
   );
   if (!result || !dims) return null;
   const { yNames, pNames } = result.meta;

@@ -99,8 +99,9 @@ export function sliceFileName(
   dims: Dims,
   names: FeatureNames,
   ext: string,
+  prefix = 'J',
 ): string {
-  const parts = ['J'];
+  const parts = [prefix];
   for (const a of ['b', 't', 'o', 'k'] as const) {
     if (a === xAxis || a === yAxis) continue;
     if (a === 'b' && dims.B === 1) continue;

@@ -3,28 +3,31 @@
  * user, never in an unhandled rejection.
  */
 import { startEngineWorker } from '../engine-client';
-import type { EngineClient } from '../engine-client';
 import type { Host, HostFile, HostOpenResult } from '../host';
-import type { MenuCommand, SaveKind } from '../../preload/contract';
+import type { MenuCommand } from '../../preload/contract';
 import type { ExportWhat, FromWorker, SliceSpec } from '../worker/protocol';
 import { canvasFor } from './canvases';
+import {
+  connect,
+  currentHost,
+  isConnected,
+  newRequestId,
+  requestExport,
+  save,
+  send,
+  settleExport,
+} from './engine-link';
+import { afterResult, exploreMessage } from './explore-actions';
 import { addMessages, newMessageGroup, setResult, useStore } from './index';
-
-let engine: EngineClient | null = null;
-let host: Host | null = null;
-let nextId = 1;
 
 interface JobContext {
   group: number;
   anchor?: { x: number; y: number };
 }
 const jobs = new Map<number, JobContext>();
-const exportsPending = new Map<
-  number,
-  { resolve: (r: { name: string; bytes: Uint8Array }) => void; reject: (e: Error) => void }
->();
 
 function onWorker(m: FromWorker): void {
+  if (settleExport(m) || exploreMessage(m)) return;
   switch (m.type) {
     case 'ready':
       useStore.setState({ backend: m.backend });
@@ -48,9 +51,14 @@ function onWorker(m: FromWorker): void {
     case 'result': {
       const ctx = jobs.get(m.id);
       jobs.delete(m.id);
-      setResult({ meta: m.meta, J: m.J, y: m.y, summary: m.summary }, m.model, m.data);
+      setResult(
+        { meta: m.meta, J: m.J, y: m.y, p: m.p, pRanges: m.pRanges, summary: m.summary },
+        m.model,
+        m.data,
+      );
       if (ctx) addMessages(m.messages, ctx.group, ctx.anchor);
       useStore.setState((s) => ({ job: s.job?.id === m.id ? null : s.job }));
+      afterResult();
       return;
     }
     case 'cancelled':
@@ -61,14 +69,6 @@ function onWorker(m: FromWorker): void {
       useStore.setState((s) => ({ job: s.job?.id === m.id ? null : s.job }));
       return;
     }
-    case 'exported':
-      exportsPending.get(m.id)?.resolve({ name: m.name, bytes: m.bytes });
-      exportsPending.delete(m.id);
-      return;
-    case 'export-failed':
-      exportsPending.get(m.id)?.reject(new Error(m.message));
-      exportsPending.delete(m.id);
-      return;
   }
 }
 
@@ -78,9 +78,8 @@ function onCrash(text: string): void {
 }
 
 export function startApp(h: Host): () => void {
-  host = h;
-  engine ??= startEngineWorker(onWorker, onCrash);
-  const id = nextId++;
+  if (!isConnected()) connect(startEngineWorker(onWorker, onCrash), h);
+  const id = newRequestId();
   jobs.set(id, { group: newMessageGroup() });
   useStore.setState({
     job: {
@@ -93,7 +92,7 @@ export function startApp(h: Host): () => void {
       cancelling: false,
     },
   });
-  engine.send({ type: 'demo', id });
+  send({ type: 'demo', id });
   const offOpened = h.onFilesOpened((r) => void openResult(r, undefined, 'File › Open'));
   const offMenu = h.onMenuCommand((c) => void runMenuCommand(c));
   void refreshRecent();
@@ -104,6 +103,7 @@ export function startApp(h: Host): () => void {
 }
 
 async function refreshRecent(): Promise<void> {
+  const host = currentHost();
   if (!host?.recent) return;
   try {
     useStore.setState({ recent: await host.recent.list() });
@@ -132,8 +132,8 @@ export function loadFiles(
     group,
     anchor,
   );
-  if (!engine || files.length === 0) return;
-  const id = nextId++;
+  if (!isConnected() || files.length === 0) return;
+  const id = newRequestId();
   jobs.set(id, { group, anchor });
   const names = files.map((f) => f.name).join(', ');
   useStore.setState({
@@ -148,7 +148,7 @@ export function loadFiles(
     },
   });
   const payload = files.map((f) => ({ name: f.name, bytes: detachable(f.bytes) }));
-  engine.send(
+  send(
     { type: 'load', id, files: payload },
     payload.map((f) => f.bytes),
   );
@@ -165,6 +165,7 @@ async function openResult(
 }
 
 export async function dropFiles(files: File[], anchor: { x: number; y: number }): Promise<void> {
+  const host = currentHost();
   if (!host) return;
   try {
     await openResult(await host.readDropped(files), anchor);
@@ -178,6 +179,7 @@ export async function dropFiles(files: File[], anchor: { x: number; y: number })
 }
 
 export async function openDialog(): Promise<void> {
+  const host = currentHost();
   if (!host) return;
   try {
     await openResult(await host.openDialog(), undefined, 'open');
@@ -187,6 +189,7 @@ export async function openDialog(): Promise<void> {
 }
 
 export async function openRecent(path: string): Promise<void> {
+  const host = currentHost();
   if (!host?.recent) return;
   try {
     await openResult(await host.recent.open(path), undefined, 'recent');
@@ -197,38 +200,28 @@ export async function openRecent(path: string): Promise<void> {
 
 export function cancelJob(): void {
   const job = useStore.getState().job;
-  if (!job || !engine) return;
+  if (!job || !isConnected()) return;
   useStore.setState({ job: { ...job, cancelling: true } });
-  engine.send({ type: 'cancel' });
+  send({ type: 'cancel' });
 }
 
-function errorText(e: unknown): string {
+export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function requestExport(what: ExportWhat, slice?: SliceSpec): Promise<{ name: string; bytes: Uint8Array }> {
-  return new Promise((resolve, reject) => {
-    if (!engine) return reject(new Error('the engine is not running'));
-    const id = nextId++;
-    exportsPending.set(id, { resolve, reject });
-    engine.send({ type: 'export', id, what, slice });
-  });
-}
-
-async function save(name: string, kind: SaveKind, bytes: Uint8Array): Promise<void> {
-  if (!host) return;
-  const r = await host.save(name, kind, bytes);
-  if (r.saved) useStore.setState({ lastExport: `saved ${r.path}` });
-  else if (!r.cancelled) throw new Error(r.reason ?? 'not saved');
-}
-
-/** Exports J (the visible slice or all of it); the worker formats the bytes. */
+/**
+ * Exports J (the visible slice or all of it); the worker formats the bytes. A slice is what the heatmap
+ * shows: with a what-if or a comparison on screen, the export carries it.
+ */
 export async function exportJ(what: ExportWhat): Promise<void> {
-  const { view, result } = useStore.getState();
+  const { view, result, display, whatIfShown, compareShown } = useStore.getState();
   if (!result) return;
   try {
     const slice: SliceSpec = { xAxis: view.xAxis, yAxis: view.yAxis, fixed: view.fixed };
-    const out = await requestExport(what, slice);
+    if (display?.kind === 'whatif' && whatIfShown) slice.whatIf = { b: whatIfShown.b, p: whatIfShown.p };
+    if (display?.kind === 'compare' && compareShown)
+      slice.compare = { b1: compareShown.b1, b2: compareShown.b2 };
+    const out = await requestExport({ type: 'export', what, slice });
     await save(out.name, what.endsWith('csv') ? 'csv' : 'npy', out.bytes);
   } catch (e) {
     addMessages([{ file: '', level: 'error', text: `export: ${errorText(e)}` }], newMessageGroup());

@@ -2,6 +2,10 @@
 import { availableAxes, clampIndex, fixedAxes } from '../lib/axes';
 import type { Axis, AxisIndex, Dims } from '../lib/axes';
 import type { SummarySortKey } from '../lib/summary';
+import type { GsaMeasure } from '../worker/protocol';
+
+/** The main area's views: the Jacobian (heatmap, lines, summary) and the explore tools. */
+export type Tab = 'jacobian' | 'sweep' | 'sensitivity' | 'check';
 
 export type ScaleMode = 'slice' | 'all' | 'fixed';
 
@@ -23,6 +27,13 @@ export interface ViewState {
   /** Draw the forward output y[b,:,o] beside the Jacobian lines. */
   showOutput: boolean;
   summarySort: { key: SummarySortKey; desc: boolean };
+  tab: Tab;
+  /** Show J[b1] − J[b2] instead of J (needs two samples). */
+  compare: { on: boolean; b1: number; b2: number };
+  /** The sweep's form (lo/hi null: the what-if slider's range) and which picture of it is shown. */
+  sweep: { k: number; lo: number | null; hi: number | null; n: number; o: number; j: number };
+  /** Global sensitivity: which measure, and which output the ranking is for (-1: mean over outputs). */
+  gsa: { measure: GsaMeasure; o: number };
 }
 
 export const initialView: ViewState = {
@@ -33,6 +44,10 @@ export const initialView: ViewState = {
   pairs: [],
   showOutput: true,
   summarySort: { key: 'l2', desc: true },
+  tab: 'jacobian',
+  compare: { on: false, b1: 1, b2: 0 },
+  sweep: { k: 0, lo: null, hi: null, n: 50, o: 0, j: 0 },
+  gsa: { measure: 'nu', o: -1 },
 };
 
 /** Makes the view valid for dims: indices in range, axes available, pairs in range. */
@@ -48,7 +63,31 @@ export function fitView(view: ViewState, dims: Dims): ViewState {
     k: clampIndex(view.fixed.k, dims.P),
   };
   const pairs = view.pairs.filter((p) => p.o < dims.O && p.k < dims.P);
-  return { ...view, xAxis, yAxis, fixed, pairs };
+  const compare =
+    dims.B < 2
+      ? { ...view.compare, on: false }
+      : {
+          on: view.compare.on,
+          b1: clampIndex(view.compare.b1, dims.B),
+          b2: clampIndex(view.compare.b2, dims.B),
+        };
+  const sweep = {
+    ...view.sweep,
+    k: clampIndex(view.sweep.k, dims.P),
+    o: clampIndex(view.sweep.o, dims.O),
+    j: clampIndex(view.sweep.j, dims.P),
+  };
+  const gsa = { ...view.gsa, o: view.gsa.o < 0 ? -1 : clampIndex(view.gsa.o, dims.O) };
+  let v: ViewState = { ...view, xAxis, yAxis, fixed, pairs, compare, sweep, gsa };
+  if (compare.on) v = withoutSampleAxis(v);
+  return v;
+}
+
+/** Comparing shows one sample's worth (B = 1): an axis showing b gives way to one that is not shown. */
+export function withoutSampleAxis(view: ViewState): ViewState {
+  if (view.xAxis !== 'b' && view.yAxis !== 'b') return view;
+  const free = (['t', 'o', 'k'] as const).find((a) => a !== view.xAxis && a !== view.yAxis)!;
+  return view.xAxis === 'b' ? { ...view, xAxis: free } : { ...view, yAxis: free };
 }
 
 /** Chooses axes; picking the axis already on the other side swaps them. */

@@ -10,15 +10,20 @@ import {
   demoData,
   demoModel,
   checkDataset,
+  checkDerivatives,
+  globalSensitivity,
+  linspace,
   parseConfigJson,
   readDataFile,
   readModelFile,
   recognizeFno,
+  sweepInputs,
   writeNpy,
 } from '../../engine';
 import type { FnoConfig, HostTensor, ModelFile, RecognizedModel } from '../../engine';
 import type { EngineAdapter, ParsedModel, Recognized, Tensor } from './session';
 import type { HyperKey } from './protocol';
+import type { AnalysisFns } from './explore';
 
 const KEYS: HyperKey[] = [
   'inp_dim_func',
@@ -105,3 +110,6 @@ export function createEngineAdapter(): EngineAdapter {
 }
 
 export { writeNpy };
+
+/** The engine's analysis functions, as the lead wrote and tested them against the fixtures. */
+export const analysisFns: AnalysisFns = { globalSensitivity, checkDerivatives, sweepInputs, linspace };

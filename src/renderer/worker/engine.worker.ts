@@ -2,7 +2,9 @@
  * The engine worker: the only place the app runs the engine (readers, model, Jacobian). The UI thread sends
  * file bytes and view specs; this worker answers with results (J as a transferable Float64Array) and export bytes.
  */
-import { createEngineAdapter, writeNpy } from './engine-adapter';
+import { analysisFns, createEngineAdapter, writeNpy } from './engine-adapter';
+import { Explorer, StaleError } from './explore';
+import { exploreExportBytes } from './explore-exports';
 import { exportBytes } from './exports';
 import { Session } from './session';
 import type { LoadOutcome } from './session';
@@ -16,7 +18,10 @@ const scope = self as unknown as WorkerScope;
 
 const engine = createEngineAdapter();
 const session = new Session(engine);
+const explorer = new Explorer(session, analysisFns);
 let running: AbortController | null = null;
+/** Running sweeps by request id (a new sweep cancels the one before). */
+const analyses = new Map<number, AbortController>();
 let queue: Promise<void> = Promise.resolve();
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
@@ -39,6 +44,7 @@ function report(id: number, outcome: LoadOutcome): void {
     const r = outcome.result;
     const J = r.J.slice();
     const y = r.y.slice();
+    const p = r.p.slice();
     const summary = {
       l2: r.summary.l2.slice(),
       maxAbs: r.summary.maxAbs.slice(),
@@ -54,10 +60,12 @@ function report(id: number, outcome: LoadOutcome): void {
         meta: r.meta,
         J,
         y,
+        p,
+        pRanges: r.pRanges,
         summary,
         messages: outcome.messages,
       },
-      [J.buffer, y.buffer, summary.l2.buffer, summary.maxAbs.buffer, summary.argT.buffer],
+      [J.buffer, y.buffer, p.buffer, summary.l2.buffer, summary.maxAbs.buffer, summary.argT.buffer],
     );
   } else if (outcome.kind === 'cancelled') post({ type: 'cancelled', id, messages: outcome.messages });
   else post({ type: 'loaded', id, messages: outcome.messages, computing: false, staged: outcome.staged });
@@ -92,8 +100,177 @@ async function run(msg: Extract<ToWorker, { type: 'demo' | 'load' }>): Promise<v
   }
 }
 
+function failed(id: number, e: unknown): void {
+  // A question about data that has since been replaced is moot, not an error to show.
+  const cancelled = engine.isCancelled(e) || e instanceof StaleError;
+  post({
+    type: 'analysis-failed',
+    id,
+    cancelled,
+    message: cancelled ? 'cancelled' : engine.describeError(e),
+  });
+}
+
+function summaryPayload(s: {
+  l2: Float64Array;
+  maxAbs: Float64Array;
+  argT: Int32Array;
+  globalMaxAbs: number;
+}) {
+  return { l2: s.l2, maxAbs: s.maxAbs, argT: s.argT, globalMaxAbs: s.globalMaxAbs };
+}
+
+/**
+ * What-if requests: only the newest waiting one is computed. The UI keeps one in flight, so this matters
+ * only when messages pile up behind other work (a sweep's chunk); a superseded request is answered as such.
+ */
+let pendingWhatIf: Extract<ToWorker, { type: 'whatif' }> | null = null;
+const drainChannel = new MessageChannel();
+drainChannel.port1.onmessage = () => {
+  const m = pendingWhatIf;
+  pendingWhatIf = null;
+  if (!m) return;
+  try {
+    const r = explorer.whatIf(m.seq, m.b, m.p);
+    const summary = summaryPayload(r.summary);
+    // Transferred, not copied: copying a fresh megabyte costs milliseconds here (new pages), and the explorer
+    // recomputes the rare export or check at a what-if point instead of keeping a copy.
+    const { J, y } = r;
+    post({ type: 'whatif-result', id: m.id, seq: m.seq, b: m.b, y, J, summary, ms: r.ms }, [
+      J.buffer,
+      y.buffer,
+      summary.l2.buffer,
+      summary.maxAbs.buffer,
+      summary.argT.buffer,
+    ]);
+  } catch (e) {
+    failed(m.id, e);
+  }
+};
+
+async function runSweep(m: Extract<ToWorker, { type: 'sweep' }>): Promise<void> {
+  for (const c of analyses.values()) c.abort();
+  const controller = new AbortController();
+  analyses.set(m.id, controller);
+  try {
+    const r = await explorer.sweep(m, { signal: controller.signal, onProgress: progressReporter(m.id) });
+    post(
+      {
+        type: 'sweep-result',
+        id: m.id,
+        seq: m.seq,
+        b: m.b,
+        k: m.k,
+        base: m.base,
+        values: r.values.slice(),
+        ms: r.ms,
+        slice: r.slice,
+      },
+      [r.slice.y.buffer, r.slice.J.buffer],
+    );
+  } catch (e) {
+    if (controller.signal.aborted)
+      post({ type: 'analysis-failed', id: m.id, cancelled: true, message: 'cancelled' });
+    else failed(m.id, e);
+  } finally {
+    analyses.delete(m.id);
+  }
+}
+
+/** Answers an analysis request; returns false for messages that are not one. */
+function analysis(msg: ToWorker): boolean {
+  switch (msg.type) {
+    case 'whatif':
+      if (pendingWhatIf)
+        post({ type: 'analysis-failed', id: pendingWhatIf.id, cancelled: true, message: 'superseded' });
+      pendingWhatIf = msg;
+      drainChannel.port2.postMessage(null);
+      return true;
+    case 'compare':
+      try {
+        const r = explorer.compare(msg.seq, msg.b1, msg.b2);
+        const J = r.J.slice();
+        const y = r.y.slice();
+        const summary = summaryPayload(r.summary);
+        post({ type: 'compare-result', id: msg.id, seq: msg.seq, b1: msg.b1, b2: msg.b2, J, y, summary }, [
+          J.buffer,
+          y.buffer,
+        ]);
+      } catch (e) {
+        failed(msg.id, e);
+      }
+      return true;
+    case 'sweep':
+      void runSweep(msg);
+      return true;
+    case 'sweep-slice':
+      try {
+        const slice = explorer.sweepSlice(msg.sweepId, msg.o, msg.j);
+        post({ type: 'sweep-slice-result', id: msg.id, sweepId: msg.sweepId, slice }, [
+          slice.y.buffer,
+          slice.J.buffer,
+        ]);
+      } catch (e) {
+        failed(msg.id, e);
+      }
+      return true;
+    case 'sensitivity':
+      try {
+        const t0 = performance.now();
+        const g = explorer.sensitivity(msg.seq);
+        // Copies: the worker keeps its own for exports.
+        const nu = g.nu.slice();
+        const nuT = g.nuT.slice();
+        const index = g.index ? g.index.slice() : null;
+        const elasticity = g.elasticity.slice();
+        const transfer = [nu.buffer, nuT.buffer, elasticity.buffer, ...(index ? [index.buffer] : [])];
+        post(
+          {
+            type: 'sensitivity-result',
+            id: msg.id,
+            seq: msg.seq,
+            nu,
+            nuT,
+            index,
+            elasticity,
+            yFloor: g.yFloor,
+            ms: performance.now() - t0,
+          },
+          transfer,
+        );
+      } catch (e) {
+        failed(msg.id, e);
+      }
+      return true;
+    case 'check':
+      try {
+        const r = explorer.check(msg.seq, msg.b, msg.p);
+        post({ type: 'check-result', id: msg.id, seq: msg.seq, b: msg.b, ...r }, [r.errorMap.buffer]);
+      } catch (e) {
+        failed(msg.id, e);
+      }
+      return true;
+    case 'cancel-analysis':
+      analyses.get(msg.id)?.abort();
+      return true;
+    case 'export-explore':
+      try {
+        const out = exploreExportBytes(explorer, session.result, msg, { writeNpy });
+        post({ type: 'exported', id: msg.id, name: out.name, bytes: out.bytes }, [
+          out.bytes.buffer as ArrayBuffer,
+        ]);
+      } catch (e) {
+        post({ type: 'export-failed', id: msg.id, message: engine.describeError(e) });
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
 scope.onmessage = (ev) => {
   const msg = ev.data;
+  if (analysis(msg)) return;
   switch (msg.type) {
     case 'cancel':
       running?.abort();
@@ -104,7 +281,8 @@ scope.onmessage = (ev) => {
       return;
     case 'export': {
       try {
-        const out = exportBytes(session.result, msg, { writeNpy });
+        const shown = msg.slice ? explorer.shownSource(undefined, msg.slice) : undefined;
+        const out = exportBytes(session.result, msg, { writeNpy }, shown);
         post({ type: 'exported', id: msg.id, name: out.name, bytes: out.bytes }, [
           out.bytes.buffer as ArrayBuffer,
         ]);

@@ -2,7 +2,8 @@
 import { clampIndex } from '../lib/axes';
 import type { Dims, FeatureNames } from '../lib/axes';
 import { longCsv, sliceCsv, sliceFileName, sliceMatrix } from '../lib/export-format';
-import { extractSlice } from '../lib/slice';
+import { dataSource, sourceSlice } from '../lib/display';
+import type { JSource } from '../lib/display';
 import type { ComputedResult } from './session';
 import type { ToWorker } from './protocol';
 
@@ -10,21 +11,31 @@ export interface NpyWriter {
   writeNpy(t: { shape: number[]; data: Float64Array }, dtype: 'float32' | 'float64'): Uint8Array;
 }
 
+/**
+ * `shown`: what the heatmap draws when it is not the loaded J as it is (a what-if sample, or the difference
+ * of two samples), and the file-name prefix that says so; slices are cut from it.
+ */
 export function exportBytes(
   result: ComputedResult | null,
   msg: Extract<ToWorker, { type: 'export' }>,
   npy: NpyWriter,
+  shown?: { source: JSource; prefix: string },
 ): { name: string; bytes: Uint8Array } {
   if (!result) throw new Error('nothing computed yet');
-  const { B, T, O, P } = result.meta;
+  const { T, O, P } = result.meta;
+  const full: Dims = { B: result.meta.B, T, O, P };
+  const source = shown?.source ?? dataSource(result.J, result.y, full);
+  // Comparing shows one sample's worth (B = 1); a what-if keeps the batch.
+  const B = source.dims.B;
   const dims: Dims = { B, T, O, P };
   const names: FeatureNames = { y: result.meta.yNames, p: result.meta.pNames };
   const dtype = msg.dtype ?? 'float64';
   switch (msg.what) {
+    // The whole J is the loaded data's: a what-if or a comparison is a view, exported slice by slice.
     case 'full-npy':
-      return { name: 'J.npy', bytes: npy.writeNpy({ shape: [B, T, O, P], data: result.J }, dtype) };
+      return { name: 'J.npy', bytes: npy.writeNpy({ shape: [full.B, T, O, P], data: result.J }, dtype) };
     case 'full-csv':
-      return { name: 'J_long.csv', bytes: longCsv(result.J, dims) };
+      return { name: 'J_long.csv', bytes: longCsv(result.J, full) };
     case 'slice-csv':
     case 'slice-npy': {
       const spec = msg.slice;
@@ -35,9 +46,9 @@ export function exportBytes(
         o: clampIndex(spec.fixed.o, O),
         k: clampIndex(spec.fixed.k, P),
       };
-      const slice = extractSlice(result.J, dims, spec.xAxis, spec.yAxis, fixed);
+      const slice = sourceSlice(source, spec.xAxis, spec.yAxis, fixed);
       const ext = msg.what === 'slice-csv' ? 'csv' : 'npy';
-      const name = sliceFileName(spec.xAxis, spec.yAxis, fixed, dims, names, ext);
+      const name = sliceFileName(spec.xAxis, spec.yAxis, fixed, dims, names, ext, shown?.prefix);
       if (msg.what === 'slice-csv') return { name, bytes: sliceCsv(slice, names) };
       return { name, bytes: npy.writeNpy(sliceMatrix(slice), dtype) };
     }

@@ -1,5 +1,6 @@
 /** Messages between the UI thread and the engine worker. Plain, structured-cloneable data. */
 import type { Axis, AxisIndex } from '../lib/axes';
+import type { PRange } from '../lib/p-range';
 
 export type HyperKey =
   'inp_dim_func' | 'inp_dim_scalar' | 'out_dim_func' | 'modes' | 'width' | 'hidden' | 'layers' | 'activation';
@@ -66,10 +67,49 @@ export interface FileMessage {
 
 export type ExportWhat = 'slice-csv' | 'slice-npy' | 'full-npy' | 'full-csv';
 
+/** A what-if: sample b with its p replaced by these values. */
+export interface WhatIfSpec {
+  b: number;
+  p: number[];
+}
+
+/** J[b1] − J[b2]. */
+export interface CompareSpec {
+  b1: number;
+  b2: number;
+}
+
 export interface SliceSpec {
   xAxis: Axis;
   yAxis: Axis;
   fixed: AxisIndex;
+  /** Export the what-if sample in place of the loaded one (what the heatmap shows). */
+  whatIf?: WhatIfSpec;
+  /** Export the difference of two samples (what the heatmap shows when comparing). */
+  compare?: CompareSpec;
+}
+
+/** Exports of the explore views: the last sweep and the global sensitivity, built in the worker. */
+export type ExploreExportWhat =
+  | 'sweep-y-csv'
+  | 'sweep-y-npy'
+  | 'sweep-J-csv'
+  | 'sweep-J-npy'
+  | 'sweep-all-y-npy'
+  | 'sweep-all-J-npy'
+  | 'gsa-csv'
+  | 'gsa-npy'
+  | 'gsa-rank-csv'
+  | 'gsa-t-npy';
+
+export type GsaMeasure = 'nu' | 'index' | 'elasticity';
+
+/** One output's picture of a sweep: y[n,t,o] and J[n,t,o,j] for fixed o and j, each [N,T]. */
+export interface SweepSlice {
+  o: number;
+  j: number;
+  y: Float64Array;
+  J: Float64Array;
 }
 
 export interface InputFile {
@@ -81,7 +121,38 @@ export type ToWorker =
   | { type: 'demo'; id: number }
   | { type: 'load'; id: number; files: InputFile[] }
   | { type: 'cancel' }
-  | { type: 'export'; id: number; what: ExportWhat; slice?: SliceSpec; dtype?: 'float32' | 'float64' };
+  | { type: 'export'; id: number; what: ExportWhat; slice?: SliceSpec; dtype?: 'float32' | 'float64' }
+  | {
+      type: 'export-explore';
+      id: number;
+      what: ExploreExportWhat;
+      /** Which output / parameter of the sweep, or which measure and output of the sensitivity. */
+      o: number;
+      j: number;
+      measure?: GsaMeasure;
+    }
+  /** y and J of sample b of result `seq` with p replaced (the what-if sliders). */
+  | { type: 'whatif'; id: number; seq: number; b: number; p: number[] }
+  | { type: 'compare'; id: number; seq: number; b1: number; b2: number }
+  /** Sample b with p = base except p_k swept over linspace(lo, hi, n); answers with the (o, j) picture. */
+  | {
+      type: 'sweep';
+      id: number;
+      seq: number;
+      b: number;
+      base: number[];
+      k: number;
+      lo: number;
+      hi: number;
+      n: number;
+      o: number;
+      j: number;
+    }
+  | { type: 'sweep-slice'; id: number; sweepId: number; o: number; j: number }
+  | { type: 'sensitivity'; id: number; seq: number }
+  /** Finite differences on sample b, at the what-if values when given. */
+  | { type: 'check'; id: number; seq: number; b: number; p?: number[] }
+  | { type: 'cancel-analysis'; id: number };
 
 export type FromWorker =
   | { type: 'ready'; backend: string }
@@ -103,10 +174,75 @@ export type FromWorker =
       meta: ResultMeta;
       J: Float64Array;
       y: Float64Array;
+      /** p [B,P] and the what-if sliders' ranges. */
+      p: Float64Array;
+      pRanges: PRange[];
       summary: SummaryPayload;
       messages: FileMessage[];
     }
   | { type: 'cancelled'; id: number; messages: FileMessage[] }
   | { type: 'failed'; id: number; messages: FileMessage[] }
   | { type: 'exported'; id: number; name: string; bytes: Uint8Array }
-  | { type: 'export-failed'; id: number; message: string };
+  | { type: 'export-failed'; id: number; message: string }
+  | {
+      type: 'whatif-result';
+      id: number;
+      seq: number;
+      b: number;
+      /** y [T,O], J [T,O,P] of the sample, and its summary ([1,O,P]). */
+      y: Float64Array;
+      J: Float64Array;
+      summary: SummaryPayload;
+      ms: number;
+    }
+  | {
+      type: 'compare-result';
+      id: number;
+      seq: number;
+      b1: number;
+      b2: number;
+      y: Float64Array;
+      J: Float64Array;
+      summary: SummaryPayload;
+    }
+  | {
+      type: 'sweep-result';
+      id: number;
+      seq: number;
+      b: number;
+      k: number;
+      base: number[];
+      values: Float64Array;
+      ms: number;
+      slice: SweepSlice;
+    }
+  | { type: 'sweep-slice-result'; id: number; sweepId: number; slice: SweepSlice }
+  | {
+      type: 'sensitivity-result';
+      id: number;
+      seq: number;
+      /** [O,P], [T,O,P], [O,P] or null (B = 1 or p constant), [O,P] (NaN: y near 0 throughout) */
+      nu: Float64Array;
+      nuT: Float64Array;
+      index: Float64Array | null;
+      elasticity: Float64Array;
+      yFloor: number;
+      ms: number;
+    }
+  | {
+      type: 'check-result';
+      id: number;
+      seq: number;
+      b: number;
+      /** The p the check ran at. */
+      p: number[];
+      whatIf: boolean;
+      maxRelError: number;
+      /** [O,P] */
+      errorMap: Float64Array;
+      h: number;
+      kinked: boolean;
+      forwardRows: number;
+      ms: number;
+    }
+  | { type: 'analysis-failed'; id: number; message: string; cancelled: boolean };

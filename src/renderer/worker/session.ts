@@ -7,6 +7,8 @@
  * drops in any order. Whatever was loaded and displayed before stays until a new combination computes.
  */
 import { defaultNames } from '../lib/axes';
+import { pRanges } from '../lib/p-range';
+import type { PRange } from '../lib/p-range';
 import { computeSummary } from '../lib/summary';
 import type { Summary } from '../lib/summary';
 import type { DataInfo, FileMessage, HyperKey, HyperOrigin, ModelInfo, ResultMeta } from './protocol';
@@ -37,6 +39,8 @@ export interface Recognized {
 export interface EngineModel {
   parameterCount(): { real: number; complex: number };
   forward(x: Float64Array, p: Float64Array, B: number, T: number): Float64Array;
+  /** Synchronous: for one what-if sample (about 10 ms), where yielding would only add latency. */
+  jacobian(x: Float64Array, p: Float64Array, B: number, T: number): Float64Array;
   jacobianAsync(
     x: Float64Array,
     p: Float64Array,
@@ -119,7 +123,25 @@ export interface ComputedResult {
   meta: ResultMeta;
   J: Float64Array;
   y: Float64Array;
+  /** p [B,P] as loaded, and the what-if sliders' ranges. */
+  p: Float64Array;
+  pRanges: PRange[];
   summary: Summary;
+}
+
+/** What the explore tools (what-if, sweeps, checks) need of the computed combination. */
+export interface ActiveInputs {
+  net: EngineModel;
+  x: Float64Array;
+  p: Float64Array;
+  B: number;
+  T: number;
+  Xf: number;
+  P: number;
+  O: number;
+  activation: string;
+  /** The result these inputs produced. */
+  seq: number;
 }
 
 export type LoadOutcome =
@@ -434,8 +456,37 @@ export class Session {
     };
     this.active = c;
     this.staged = {};
-    this.result = { model, data, meta, J, y, summary };
+    this.result = {
+      model,
+      data,
+      meta,
+      J,
+      y,
+      p: c.p.tensor.data,
+      pRanges: pRanges(c.p.tensor.data, B, P),
+      summary,
+    };
     return { kind: 'computed', result: this.result, messages };
+  }
+
+  /** The inputs of the last result, or null before the first. */
+  activeInputs(): ActiveInputs | null {
+    const c = this.active;
+    const r = this.result;
+    if (!c || !r) return null;
+    const { B, T, O, P } = r.meta;
+    return {
+      net: c.model.net,
+      x: c.x.tensor.data,
+      p: c.p.tensor.data,
+      B,
+      T,
+      Xf: c.x.tensor.shape[2],
+      P,
+      O,
+      activation: String(c.model.rec.config.activation),
+      seq: r.meta.seq,
+    };
   }
 
   private isActiveFile(f: string): boolean {

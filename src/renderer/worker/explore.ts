@@ -1,0 +1,276 @@
+/**
+ * The explore tools on the worker side: what-if samples, parameter sweeps, global sensitivity over the batch,
+ * finite-difference checks and sample differences. Each works on the session's computed combination and
+ * names the result it was asked about (`seq`), so an answer about data that has since been replaced is
+ * refused rather than shown. Large arrays (a sweep's J) stay here; the UI asks for the pictures it draws.
+ */
+import { dataSource, diffBlocks, overlaySource } from '../lib/display';
+import type { JSource } from '../lib/display';
+import { computeSummary } from '../lib/summary';
+import type { Summary } from '../lib/summary';
+import type { CompareSpec, SweepSlice, ToWorker, WhatIfSpec } from './protocol';
+import type { ActiveInputs, Session } from './session';
+
+type Dims4 = { B: number; T: number; O: number; P: number };
+type Forward = (x: Float64Array, p: Float64Array, B: number, T: number) => Float64Array;
+
+/** The engine's analysis functions (src/engine/analysis), handed in by the worker so this file stays testable. */
+export interface AnalysisFns {
+  globalSensitivity(
+    J: Float64Array,
+    p: Float64Array,
+    y: Float64Array,
+    d: Dims4,
+  ): {
+    nu: Float64Array;
+    nuT: Float64Array;
+    index: Float64Array | null;
+    elasticity: Float64Array;
+    yFloor: number;
+  };
+  checkDerivatives(
+    forward: Forward,
+    J: Float64Array,
+    x: Float64Array,
+    p: Float64Array,
+    T: number,
+    O: number,
+    kinked: boolean,
+  ): { maxRelError: number; errorMap: Float64Array; h: number };
+  sweepInputs(
+    x: Float64Array,
+    p: Float64Array,
+    k: number,
+    values: Float64Array,
+  ): { xs: Float64Array; ps: Float64Array };
+  linspace(lo: number, hi: number, n: number): Float64Array;
+}
+
+/** The question was about a result that has been replaced. */
+export class StaleError extends Error {
+  constructor() {
+    super('the data changed while this was computed; ask again');
+  }
+}
+
+/** A sweep's J is N·T·O·P doubles; keep it within this many bytes (the worker holds it for the views). */
+export const SWEEP_MAX_BYTES = 256 * 2 ** 20;
+export const SWEEP_MAX_N = 1000;
+
+interface SweepCache {
+  id: number;
+  seq: number;
+  k: number;
+  values: Float64Array;
+  /** [N,T,O] and [N,T,O,P] */
+  y: Float64Array;
+  J: Float64Array;
+  T: number;
+  O: number;
+  P: number;
+}
+
+type SweepMsg = Extract<ToWorker, { type: 'sweep' }>;
+
+export class Explorer {
+  private compareCache: { seq: number; b1: number; b2: number; y: Float64Array; J: Float64Array } | null =
+    null;
+  private gsaCache: { seq: number; value: ReturnType<AnalysisFns['globalSensitivity']> } | null = null;
+  sweepCache: SweepCache | null = null;
+
+  constructor(
+    private readonly session: Session,
+    private readonly fns: AnalysisFns,
+  ) {}
+
+  private inputs(seq: number): ActiveInputs {
+    const a = this.session.activeInputs();
+    if (!a || a.seq !== seq) throw new StaleError();
+    return a;
+  }
+
+  private sample(a: ActiveInputs, b: number): { x: Float64Array; p: Float64Array } {
+    if (!Number.isInteger(b) || b < 0 || b >= a.B) throw new Error(`sample ${b} is not in 0…${a.B - 1}`);
+    return {
+      x: a.x.subarray(b * a.T * a.Xf, (b + 1) * a.T * a.Xf),
+      p: a.p.subarray(b * a.P, (b + 1) * a.P),
+    };
+  }
+
+  private values(a: ActiveInputs, p: number[], what: string): Float64Array {
+    if (p.length !== a.P) throw new Error(`${what} has ${p.length} values; the model takes ${a.P}`);
+    if (!p.every(Number.isFinite)) throw new Error(`${what}: every value must be a finite number`);
+    return Float64Array.from(p);
+  }
+
+  /** y [T,O] and J [T,O,P] of sample b with p replaced: one forward pass and one Jacobian. */
+  whatIf(
+    seq: number,
+    b: number,
+    p: number[],
+  ): { y: Float64Array; J: Float64Array; summary: Summary; ms: number } {
+    const a = this.inputs(seq);
+    const { x } = this.sample(a, b);
+    const pv = this.values(a, p, 'p');
+    const t0 = performance.now();
+    const y = a.net.forward(x, pv, 1, a.T);
+    const J = a.net.jacobian(x, pv, 1, a.T);
+    const ms = performance.now() - t0;
+    return { y, J, summary: computeSummary(J, { B: 1, T: a.T, O: a.O, P: a.P }), ms };
+  }
+
+  /**
+   * The what-if sample for an export or a check: computed again (15 ms) rather than kept, since the answers to
+   * the sliders go to the UI thread without a copy.
+   */
+  private whatIfBlock(seq: number, spec: WhatIfSpec): { y: Float64Array; J: Float64Array } {
+    const r = this.whatIf(seq, spec.b, spec.p);
+    return { y: r.y, J: r.J };
+  }
+
+  /** J[b1] − J[b2] and y[b1] − y[b2], with the summary of the difference. */
+  compare(seq: number, b1: number, b2: number): { y: Float64Array; J: Float64Array; summary: Summary } {
+    const a = this.inputs(seq);
+    this.sample(a, b1);
+    this.sample(a, b2);
+    const r = this.session.result!;
+    const d = diffBlocks(dataSource(r.J, r.y, r.meta), b1, b2);
+    this.compareCache = { seq, b1, b2, ...d };
+    return { ...d, summary: computeSummary(d.J, { B: 1, T: a.T, O: a.O, P: a.P }) };
+  }
+
+  /** What the heatmap shows, for a slice export: the data, a what-if in place of one sample, or a difference. */
+  shownSource(
+    seq: number | undefined,
+    spec: { whatIf?: WhatIfSpec; compare?: CompareSpec },
+  ): { source: JSource; prefix: string } | undefined {
+    const r = this.session.result;
+    if (!r || (!spec.whatIf && !spec.compare)) return undefined;
+    const s = seq ?? r.meta.seq;
+    const dims = { B: r.meta.B, T: r.meta.T, O: r.meta.O, P: r.meta.P };
+    if (spec.compare) {
+      const { b1, b2 } = spec.compare;
+      const c = this.compareCache;
+      const d = c && c.seq === s && c.b1 === b1 && c.b2 === b2 ? c : this.compare(s, b1, b2);
+      return { source: dataSource(d.J, d.y, { ...dims, B: 1 }), prefix: `J_b${b1}-minus-b${b2}` };
+    }
+    const w = this.whatIfBlock(s, spec.whatIf!);
+    return {
+      source: overlaySource(dataSource(r.J, r.y, dims), spec.whatIf!.b, w.J, w.y),
+      prefix: 'J_whatif',
+    };
+  }
+
+  /**
+   * Sample b with p = base except p_k along linspace(lo, hi, n): y and J of all n points (the engine's
+   * sweepInputs builds the batch; the Jacobian runs asynchronously so the sweep can be cancelled and the
+   * what-if sliders stay live while it runs).
+   */
+  async sweep(
+    m: SweepMsg,
+    hooks: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  ): Promise<{ values: Float64Array; ms: number; slice: SweepSlice }> {
+    const a = this.inputs(m.seq);
+    const { x } = this.sample(a, m.b);
+    const base = this.values(a, m.base, 'the sweep base');
+    if (!Number.isInteger(m.k) || m.k < 0 || m.k >= a.P)
+      throw new Error(`parameter ${m.k} is not in 0…${a.P - 1}`);
+    if (!Number.isFinite(m.lo) || !Number.isFinite(m.hi))
+      throw new Error('the sweep range must be finite numbers');
+    const perPoint = a.T * a.O * a.P * 8;
+    const maxN = Math.max(2, Math.min(SWEEP_MAX_N, Math.floor(SWEEP_MAX_BYTES / perPoint)));
+    if (!Number.isInteger(m.n) || m.n < 2 || m.n > maxN)
+      throw new Error(`the number of points must be a whole number from 2 to ${maxN} for this model`);
+    const t0 = performance.now();
+    const values = this.fns.linspace(m.lo, m.hi, m.n);
+    const { xs, ps } = this.fns.sweepInputs(x, base, m.k, values);
+    const y = a.net.forward(xs, ps, m.n, a.T);
+    const J = await a.net.jacobianAsync(xs, ps, m.n, a.T, hooks);
+    if (this.session.activeInputs()?.seq !== m.seq) throw new StaleError();
+    this.sweepCache = { id: m.id, seq: m.seq, k: m.k, values, y, J, T: a.T, O: a.O, P: a.P };
+    return { values, ms: performance.now() - t0, slice: this.sweepSlice(m.id, m.o, m.j) };
+  }
+
+  /** y[:, :, o] and J[:, :, o, j] of the last sweep, each [N,T]. */
+  sweepSlice(sweepId: number, o: number, j: number): SweepSlice {
+    const c = this.sweepCache;
+    if (!c || c.id !== sweepId) throw new StaleError();
+    const { T, O, P } = c;
+    const N = c.values.length;
+    if (!(o >= 0 && o < O && j >= 0 && j < P)) throw new Error(`(o, k) = (${o}, ${j}) is out of range`);
+    const y = new Float64Array(N * T);
+    const J = new Float64Array(N * T);
+    for (let n = 0; n < N; n++)
+      for (let t = 0; t < T; t++) {
+        y[n * T + t] = c.y[(n * T + t) * O + o];
+        J[n * T + t] = c.J[((n * T + t) * O + o) * P + j];
+      }
+    return { o, j, y, J };
+  }
+
+  /** Derivative-based global sensitivity over every sample of the result (cached per result). */
+  sensitivity(seq: number): ReturnType<AnalysisFns['globalSensitivity']> {
+    this.inputs(seq);
+    if (this.gsaCache?.seq === seq) return this.gsaCache.value;
+    const r = this.session.result!;
+    const value = this.fns.globalSensitivity(r.J, r.p, r.y, r.meta);
+    this.gsaCache = { seq, value };
+    return value;
+  }
+
+  /** The cached sensitivity, for exports. */
+  lastSensitivity(): ReturnType<AnalysisFns['globalSensitivity']> | null {
+    const r = this.session.result;
+    return r && this.gsaCache?.seq === r.meta.seq ? this.gsaCache.value : null;
+  }
+
+  /**
+   * J of sample b (at the what-if values when given) against float64 central finite differences of the
+   * model's own forward pass in all P directions.
+   */
+  check(
+    seq: number,
+    b: number,
+    p?: number[],
+  ): {
+    p: number[];
+    whatIf: boolean;
+    maxRelError: number;
+    errorMap: Float64Array;
+    h: number;
+    kinked: boolean;
+    forwardRows: number;
+    ms: number;
+  } {
+    const a = this.inputs(seq);
+    const s = this.sample(a, b);
+    const whatIf = !!p && p.some((v, i) => v !== s.p[i]);
+    const pv = whatIf ? this.values(a, p!, 'p') : s.p.slice();
+    const TOP = a.T * a.O * a.P;
+    const J = whatIf
+      ? this.whatIfBlock(seq, { b, p: p! }).J
+      : this.session.result!.J.subarray(b * TOP, (b + 1) * TOP);
+    // ReLU has kinks: the engine's check then takes one small step instead of extrapolating.
+    const kinked = a.activation === 'relu';
+    const t0 = performance.now();
+    const r = this.fns.checkDerivatives(
+      (xx, pp, B, T) => a.net.forward(xx, pp, B, T),
+      J,
+      s.x,
+      pv,
+      a.T,
+      a.O,
+      kinked,
+    );
+    return {
+      p: Array.from(pv),
+      whatIf,
+      maxRelError: r.maxRelError,
+      errorMap: r.errorMap,
+      h: r.h,
+      kinked,
+      forwardRows: (kinked ? 2 : 4) * a.P,
+      ms: performance.now() - t0,
+    };
+  }
+}
