@@ -23,3 +23,21 @@ describe.each(CASES)('fno1d-scalar vs PyTorch float64: %s', (name) => {
     });
   });
 });
+
+describe('evaluate: y and J from one pass, into caller buffers', () => {
+  it.each(CASES)('%s', (name) => {
+    const { config, tensors } = loadCase(name);
+    const model = new Fno1dScalar(config, tensors);
+    const x = loadNpy(name, 'x4.npy');
+    const p = loadNpy(name, 'p4.npy');
+    const [B, T] = x.shape;
+    const out = {
+      y: new Float64Array(B * T * config.out_dim_func),
+      J: new Float64Array(B * T * config.out_dim_func * config.inp_dim_scalar),
+    };
+    const r = model.evaluate(x.data, p.data, B, T, out);
+    expect(r.y).toBe(out.y);
+    expect(relErr(out.y, loadNpy(name, 'y4_f64.npy').data)).toBeLessThanOrEqual(1e-10);
+    expect(relErr(out.J, loadNpy(name, 'jacobian4_f64.npy').data)).toBeLessThanOrEqual(1e-10);
+  });
+});

@@ -151,12 +151,42 @@ export class Fno1dScalar {
     return J;
   }
 
-  private jacobianSample(x: Float64Array, p: Float64Array, b: number, T: number, J: Float64Array): void {
+  /**
+   * y [B,T,O] and J [B,T,O,P] from one pass (the Jacobian's run computes y anyway). Writes into
+   * `out` when given — an interactive caller re-evaluating one sample many times then allocates
+   * nothing.
+   */
+  evaluate(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    out?: { y: Float64Array; J: Float64Array },
+  ): { y: Float64Array; J: Float64Array } {
+    this.checkInputs(x, p, B, T);
+    const { out_dim_func: O, inp_dim_scalar: P } = this.config;
+    const y = out?.y ?? new Float64Array(B * T * O);
+    const J = out?.J ?? new Float64Array(B * T * O * P);
+    if (y.length !== B * T * O || J.length !== B * T * O * P)
+      throw new ShapeError('evaluate: output buffers of the wrong size');
+    for (let b = 0; b < B; b++) this.jacobianSample(x, p, b, T, J, y);
+    return { y, J };
+  }
+
+  private jacobianSample(
+    x: Float64Array,
+    p: Float64Array,
+    b: number,
+    T: number,
+    J: Float64Array,
+    y?: Float64Array,
+  ): void {
     const { inp_dim_func: Xf, inp_dim_scalar: P, out_dim_func: O } = this.config;
     const xs = x.subarray(b * T * Xf, (b + 1) * T * Xf);
     const ps = p.subarray(b * P, (b + 1) * P);
-    const dy = this.run(xs, ps, 1, T, true).dy!; // [1,T,P,O]
-    transposeLastTwo(dy, J, b * T * O * P, T, P, O);
+    const r = this.run(xs, ps, 1, T, true);
+    transposeLastTwo(r.dy!, J, b * T * O * P, T, P, O); // [1,T,P,O] → [T,O,P]
+    if (y) y.set(r.y, b * T * O);
   }
 
   private checkInputs(x: Float64Array, p: Float64Array, B: number, T: number): void {
