@@ -1,3 +1,5 @@
+import { ShapeError } from '../errors';
+import { sameShape, shapeString, type HostTensor } from '../tensor';
 import type { FnoConfig } from './config';
 
 /** One parameter tensor the architecture needs: its state_dict name, shape and kind. */
@@ -30,4 +32,31 @@ export function expectedTensors(c: FnoConfig): ExpectedTensor[] {
     { name: 'output_layer.bias', shape: [c.out_dim_func], complex: false },
   );
   return list;
+}
+
+/**
+ * Check that every tensor the architecture needs is there with its shape and kind, and count the
+ * parameters. Both backends call this, so a bad model fails the same way on either.
+ */
+export function checkTensors(
+  config: FnoConfig,
+  tensors: Map<string, HostTensor>,
+): { real: number; complex: number } {
+  let real = 0;
+  let complex = 0;
+  for (const e of expectedTensors(config)) {
+    const t = tensors.get(e.name);
+    if (!t) throw new ShapeError(`tensor '${e.name}' is missing`);
+    if (!sameShape(t.shape, e.shape)) {
+      throw new ShapeError(
+        `tensor '${e.name}' has shape ${shapeString(t.shape)}, expected ${shapeString(e.shape)}`,
+      );
+    }
+    if (e.complex !== (t.imag !== undefined)) {
+      throw new ShapeError(`tensor '${e.name}' must be ${e.complex ? 'complex' : 'real'}`);
+    }
+    if (e.complex) complex += t.data.length;
+    else real += t.data.length;
+  }
+  return { real, complex };
 }

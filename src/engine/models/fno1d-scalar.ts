@@ -16,9 +16,9 @@ import { dense, fromTorchLinear, type DenseWeights } from '../ops/dense';
 import { irfftTruncated } from '../ops/irfft';
 import { rfftTruncated } from '../ops/rfft';
 import { mixWeightsFromTorch, spectralMix, type MixWeights } from '../ops/spectral-mix';
-import { sameShape, shapeString, type HostTensor } from '../tensor';
+import type { HostTensor } from '../tensor';
 import type { FnoConfig } from './config';
-import { expectedTensors } from './fno1d-layout';
+import { checkTensors } from './fno1d-layout';
 
 export interface ModelOptions {
   gemm?: Gemm;
@@ -58,24 +58,7 @@ export class Fno1dScalar {
     this.config = config;
     this.gemm = options.gemm ?? cpuGemm();
     this.dftChoice = options.dft ?? 'auto';
-    let real = 0;
-    let complex = 0;
-    for (const e of expectedTensors(config)) {
-      const t = tensors.get(e.name);
-      if (!t) throw new ShapeError(`tensor '${e.name}' is missing`);
-      if (!sameShape(t.shape, e.shape)) {
-        throw new ShapeError(
-          `tensor '${e.name}' has shape ${shapeString(t.shape)}, expected ${shapeString(e.shape)}`,
-        );
-      }
-      if (e.complex !== (t.imag !== undefined)) {
-        throw new ShapeError(`tensor '${e.name}' must be ${e.complex ? 'complex' : 'real'}`);
-      }
-      const n = t.data.length;
-      if (e.complex) complex += n;
-      else real += n;
-    }
-    this.counts = { real, complex };
+    this.counts = checkTensors(config, tensors);
     const get = (name: string) => tensors.get(name)!;
     const linear = (prefix: string): DenseWeights => {
       const w = get(`${prefix}.weight`);

@@ -1,7 +1,6 @@
-import { ShapeError } from '../../errors';
 import type { FnoConfig } from '../../models/config';
-import { expectedTensors } from '../../models/fno1d-layout';
-import { sameShape, shapeString, type HostTensor } from '../../tensor';
+import { checkTensors } from '../../models/fno1d-layout';
+import type { HostTensor } from '../../tensor';
 import { checkRunInputs, throwIfAborted, type ComputeBackend, type RunOptions } from '../backend';
 import { errText, WebGpuContext, WebGpuError, type WebGpuContextOptions } from './context';
 import { dftBases } from './kernel-dft';
@@ -435,22 +434,6 @@ export class WebGpuBackend implements ComputeBackend {
   private checkAlive(): void {
     if (this.disposed) throw new WebGpuError('this WebGPU backend has been disposed');
     this.context.checkAlive();
-  }
-}
-
-/** Same checks as the CPU model's constructor, so a bad file fails the same way on both backends. */
-function checkTensors(config: FnoConfig, tensors: Map<string, HostTensor>): void {
-  for (const e of expectedTensors(config)) {
-    const t = tensors.get(e.name);
-    if (!t) throw new ShapeError(`tensor '${e.name}' is missing`);
-    if (!sameShape(t.shape, e.shape)) {
-      throw new ShapeError(
-        `tensor '${e.name}' has shape ${shapeString(t.shape)}, expected ${shapeString(e.shape)}`,
-      );
-    }
-    if (e.complex !== (t.imag !== undefined)) {
-      throw new ShapeError(`tensor '${e.name}' must be ${e.complex ? 'complex' : 'real'}`);
-    }
   }
 }
 
