@@ -21,166 +21,39 @@
  */
 
 import { LoadError } from '../errors';
-
-/** A reference to a global that was not called (or not yet). */
-export class PyGlobal {
-  constructor(
-    /** `module.name`. */
-    readonly $global: string,
-    /** Set when the caller allow-listed the name as a callable. */
-    readonly call?: (args: unknown[]) => unknown,
-  ) {}
-}
-
-/** What an unknown global would have built: the request, recorded and never executed. */
-export class PyObject {
-  /** BUILD state (for an nn.Module: a dict with `_parameters`, `_buffers`, `_modules`, ...). */
-  state: unknown = undefined;
-  /** Items APPENDed to the object (list subclasses). */
-  listItems?: unknown[];
-  /** Items SETITEMed on the object (dict subclasses). */
-  dictItems?: Map<unknown, unknown>;
-  constructor(
-    readonly $global: string,
-    readonly args: readonly unknown[],
-    readonly kwargs?: Map<unknown, unknown>,
-  ) {}
-}
-
-export interface AllowedGlobal {
-  /** Called with the arguments of REDUCE / NEWOBJ. Must validate them: they come from the file. */
-  call?: (args: unknown[]) => unknown;
-  /** Pushed as the global's value (used for constants such as `torch.float32`). */
-  value?: unknown;
-}
-
-export interface UnpickleOptions {
-  /** `module.name` → how to resolve it. Everything else is an inert placeholder. */
-  globals?: ReadonlyMap<string, AllowedGlobal>;
-  /** Resolves BINPERSID / PERSID ids. Without it a persistent id is an error. */
-  persistentLoad?: (pid: unknown) => unknown;
-  /** Names the pickle in messages, e.g. `data.pkl`. */
-  label?: string;
-  /** Deepest container nesting accepted (default 1000). */
-  maxDepth?: number;
-  /** Most values pushed in total, container insertions included (default 5,000,000). */
-  maxObjects?: number;
-  /** Most memo entries (default 1,000,000). */
-  maxMemo?: number;
-  /** Most distinct lists, tuples, dicts, sets and objects in the result (default 1,000,000). */
-  maxContainers?: number;
-}
-
-export interface UnpickleResult {
-  value: unknown;
-  /** Globals that were not on the allow-list, in order of first use. */
-  unknownGlobals: string[];
-}
-
-/** Attributes set by BUILD on values that are not `PyObject`s (e.g. `_metadata` on a state_dict). */
-const attributes = new WeakMap<object, unknown>();
-export function pyAttributes(value: object): unknown {
-  return attributes.get(value);
-}
-
-export function isTuple(v: unknown): v is readonly unknown[] {
-  return Array.isArray(v) && Object.isFrozen(v);
-}
-
-/** Python 2 names that protocol-2 pickles use (fix_imports), mapped to Python 3. Maps, not objects:
- * the names come from the file, and `constructor` must not find Object's. */
-const COMPAT_MODULES = new Map([
-  ['__builtin__', 'builtins'],
-  ['copy_reg', 'copyreg'],
-]);
-const COMPAT_NAMES = new Map([
-  ['builtins.unicode', 'builtins.str'],
-  ['builtins.long', 'builtins.int'],
-  ['builtins.xrange', 'builtins.range'],
-]);
-
-function globalName(module: string, name: string): string {
-  const full = `${COMPAT_MODULES.get(module) ?? module}.${name}`;
-  return COMPAT_NAMES.get(full) ?? full;
-}
-
-/**
- * Globals that plain Python containers need and that are safe to build: the caller usually merges
- * these with its own.
- */
-export const BASE_GLOBALS: ReadonlyMap<string, AllowedGlobal> = new Map<string, AllowedGlobal>([
-  ['collections.OrderedDict', { call: (args) => newDict(args) }],
-  // defaultdict(factory): the factory is irrelevant once the items are read.
-  ['collections.defaultdict', { call: () => new Map() }],
-  ['builtins.dict', { call: (args) => newDict(args) }],
-  ['builtins.set', { call: (args) => new Set(iterableArg(args)) }],
-  ['builtins.frozenset', { call: (args) => new Set(iterableArg(args)) }],
-  ['builtins.list', { call: (args) => [...iterableArg(args)] }],
-  ['builtins.tuple', { call: (args) => Object.freeze([...iterableArg(args)]) }],
-  ['builtins.bytearray', { call: (args) => bytesFromArgs(args) }],
-  ['builtins.bytes', { call: (args) => bytesFromArgs(args) }],
-  // Protocol 2 writes bytes as _codecs.encode(str, 'latin1').
-  ['_codecs.encode', { call: (args) => bytesFromArgs(args) }],
-  [
-    // copyreg._reconstructor(cls, base, state): protocol 0/1 object creation; keep it inert under cls's name.
-    'copyreg._reconstructor',
-    {
-      call: (args) =>
-        args[0] instanceof PyGlobal && !args[0].call
-          ? new PyObject(args[0].$global, args.slice(1))
-          : new PyObject('copyreg._reconstructor', args),
-    },
-  ],
-]);
-
-function newDict(args: unknown[]): Map<unknown, unknown> {
-  const m = new Map<unknown, unknown>();
-  const src = args[0];
-  if (src instanceof Map) for (const [k, v] of src) m.set(k, v);
-  else if (Array.isArray(src))
-    for (const kv of src) if (Array.isArray(kv) && kv.length === 2) m.set(kv[0], kv[1]);
-  return m;
-}
-
-function iterableArg(args: unknown[]): unknown[] {
-  const a = args[0];
-  if (a === undefined) return [];
-  if (Array.isArray(a)) return a;
-  if (a instanceof Set) return [...a];
-  if (a instanceof Map) return [...a.keys()];
-  throw new TypeError('expected a list');
-}
-
-function bytesFromArgs(args: unknown[]): Uint8Array {
-  const a = args[0];
-  if (a === undefined) return new Uint8Array(0);
-  if (a instanceof Uint8Array) return a;
-  if (Array.isArray(a)) return Uint8Array.from(a.map((x) => Number(x) & 0xff));
-  if (typeof a === 'string') {
-    // latin1: each code point is a byte (what pickle's bytes-as-str encoding relies on).
-    const out = new Uint8Array(a.length);
-    for (let i = 0; i < a.length; i++) {
-      const c = a.charCodeAt(i);
-      if (c > 0xff) throw new TypeError('a bytes string with characters beyond latin-1');
-      out[i] = c;
-    }
-    return out;
-  }
-  throw new TypeError('expected bytes');
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Thrown inside the loop, turned into a LoadError naming the position. */
-class PickleFault extends Error {
-  constructor(
-    message: string,
-    /** A safety limit was exceeded (rather than the bytes being malformed). */
-    readonly limit = false,
-  ) {
-    super(message);
-  }
-}
+import {
+  PyGlobal,
+  PyObject,
+  type UnpickleOptions,
+  type UnpickleResult,
+  attributes,
+  globalName,
+  BASE_GLOBALS,
+} from './pickle-values';
+import {
+  resultDepth,
+  isContainer,
+  measureDepth,
+  clip,
+  latin1,
+  decodeUtf8,
+  decodeLong,
+  parseIntText,
+  parseIndex,
+  rawUnicodeEscape,
+  pythonStringRepr,
+  PickleFault,
+} from './pickle-support';
+export {
+  PyGlobal,
+  PyObject,
+  type AllowedGlobal,
+  type UnpickleOptions,
+  type UnpickleResult,
+  pyAttributes,
+  isTuple,
+  BASE_GLOBALS,
+} from './pickle-values';
 
 /** Pickles a few hundred levels deep are already absurd for checkpoints; the limit only has to be generous. */
 const DEFAULTS = { maxDepth: 1000, maxObjects: 5_000_000, maxMemo: 1_000_000, maxContainers: 1_000_000 };
@@ -774,172 +647,4 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
       fail('the pickle refers to external data (persistent ids) and none is available');
     return options.persistentLoad!(pid);
   }
-}
-
-/**
- * A lower bound of the depth of what a call returned: an inert object keeps its arguments (as deep
- * as they are); an allow-listed call may return anything, so only its own level counts.
- */
-function resultDepth(v: unknown, argsDepth: number): number {
-  if (v instanceof PyObject) return Math.max(argsDepth, 1);
-  return isContainer(v) ? 1 : 0;
-}
-
-function isContainer(v: unknown): v is object {
-  return Array.isArray(v) || v instanceof Map || v instanceof Set || v instanceof PyObject;
-}
-
-function childrenOf(v: object): unknown[] {
-  let out: unknown[];
-  if (Array.isArray(v)) out = v;
-  else if (v instanceof Map) {
-    out = [];
-    for (const [k, x] of v) out.push(k, x);
-  } else if (v instanceof Set) out = [...v];
-  else {
-    const o = v as PyObject;
-    out = [...o.args, o.state];
-    if (o.listItems) out.push(o.listItems);
-    if (o.dictItems) out.push(o.dictItems);
-    if (o.kwargs) out.push(o.kwargs);
-  }
-  const attrs = attributes.get(v);
-  return attrs === undefined ? out : [...out, attrs];
-}
-
-/**
- * The longest chain of nested containers in `root`, by an iterative post-order walk in which every
- * container is expanded once (so a memo-shared "billion laughs" graph costs its size, not its
- * expansion) and an edge back into the current path (a cycle) is not followed.
- */
-function measureDepth(
-  root: unknown,
-  maxDepth: number,
-  maxContainers: number,
-): 'ok' | 'too-deep' | 'too-many' {
-  if (!isContainer(root)) return 'ok';
-  // 0 while on the current path; afterwards the height of the finished container.
-  const height = new Map<object, number>();
-  const path: { node: object; children: unknown[]; next: number; best: number }[] = [];
-  const enter = (node: object): boolean => {
-    if (path.length >= maxDepth) return false;
-    height.set(node, 0);
-    path.push({ node, children: childrenOf(node), next: 0, best: 0 });
-    return true;
-  };
-  if (!enter(root)) return 'too-deep';
-  while (path.length) {
-    const f = path[path.length - 1];
-    if (f.next < f.children.length) {
-      const c = f.children[f.next++];
-      if (!isContainer(c)) continue;
-      const h = height.get(c);
-      if (h === undefined) {
-        if (height.size >= maxContainers) return 'too-many';
-        if (!enter(c)) return 'too-deep';
-      } else {
-        // A finished container reached again: its chain hangs below the current path.
-        if (path.length + h > maxDepth) return 'too-deep';
-        if (h > f.best) f.best = h;
-      }
-      continue;
-    }
-    path.pop();
-    const h = f.best + 1;
-    height.set(f.node, h);
-    if (path.length) {
-      const parent = path[path.length - 1];
-      if (h > parent.best) parent.best = h;
-    }
-  }
-  return 'ok';
-}
-
-function clip(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
-}
-
-function latin1(b: Uint8Array): string {
-  let s = '';
-  // Chunked: String.fromCharCode.apply on a huge array would overflow the argument limit.
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
-}
-
-function decodeUtf8(b: Uint8Array): string {
-  if (b.length <= 64) {
-    let ascii = true;
-    for (let i = 0; i < b.length; i++) if (b[i] >= 0x80) ascii = false;
-    if (ascii) return String.fromCharCode(...b);
-  }
-  try {
-    return utf8.decode(b);
-  } catch {
-    throw new PickleFault('a string is not valid UTF-8');
-  }
-}
-
-/** Little-endian two's complement, as LONG1/LONG4 store it. */
-function decodeLong(b: Uint8Array): number | bigint {
-  const n = b.length;
-  if (n === 0) return 0;
-  if (n <= 6) {
-    let v = 0;
-    for (let i = n - 1; i >= 0; i--) v = v * 256 + b[i];
-    if (b[n - 1] & 0x80) v -= 2 ** (8 * n);
-    return v;
-  }
-  let hex = '';
-  for (let i = n - 1; i >= 0; i--) hex += b[i].toString(16).padStart(2, '0');
-  let v = BigInt('0x' + hex);
-  if (b[n - 1] & 0x80) v -= 1n << BigInt(8 * n);
-  return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v ? Number(v) : v;
-}
-
-function parseIntText(s: string): number | bigint | undefined {
-  const t = s.trim();
-  if (!/^[-+]?\d{1,4000}$/.test(t)) return undefined;
-  const n = Number(t);
-  if (Number.isSafeInteger(n)) return n;
-  return BigInt(t);
-}
-
-function parseIndex(s: string): number | undefined {
-  return /^\d{1,10}$/.test(s.trim()) ? Number(s.trim()) : undefined;
-}
-
-function rawUnicodeEscape(s: string): string {
-  return s.replace(
-    /\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g,
-    (_m, a: string | undefined, b: string | undefined) => {
-      const cp = parseInt((a ?? b)!, 16);
-      if (cp > 0x10ffff) throw new PickleFault('bad \\U escape');
-      return String.fromCodePoint(cp);
-    },
-  );
-}
-
-/** The repr of a Python 2 str, as protocol 0's STRING writes it: 'abc' or "abc" with backslash escapes. */
-function pythonStringRepr(s: string): string | undefined {
-  const t = s.trimEnd();
-  if (t.length < 2 || (t[0] !== "'" && t[0] !== '"') || t[t.length - 1] !== t[0]) return undefined;
-  const body = t.slice(1, -1);
-  const simple: Record<string, string> = {
-    n: '\n',
-    r: '\r',
-    t: '\t',
-    '\\': '\\',
-    "'": "'",
-    '"': '"',
-    a: '\x07',
-    b: '\b',
-    f: '\f',
-    v: '\v',
-    '0': '\0',
-  };
-  return body.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, e: string) => {
-    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
-    if (/^[0-7]+$/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
-    return simple[e] ?? `\\${e}`;
-  });
 }
