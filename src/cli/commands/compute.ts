@@ -44,6 +44,24 @@ async function onFinite(
   return out;
 }
 
+/**
+ * A progress line on stderr for long runs, when a person is watching (a terminal), redrawn in place
+ * at most ten times a second and cleared at the end.
+ */
+function progress(what: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const start = performance.now();
+  let last = 0;
+  return (done, total) => {
+    const now = performance.now();
+    if (done < total && (now - start < 500 || now - last < 100)) return;
+    last = now;
+    const line = done < total ? `${what}: ${done}/${total} samples` : '';
+    process.stderr.write(`\r${line.padEnd(40)}\r${line}`);
+    if (done === total) process.stderr.write('\r'.padEnd(41) + '\r');
+  };
+}
+
 /** `jacscope forward`: y [B,T,O]. */
 export async function forward(
   args: ParsedArgs,
@@ -54,7 +72,9 @@ export async function forward(
   const { B, T } = inputs;
   const O = m.config.out_dim_func;
   const t0 = performance.now();
-  const y = await onFinite(inputs, T * O, (x, p, n) => backend.forward(x, p, n, T));
+  const y = await onFinite(inputs, T * O, (x, p, n) =>
+    backend.forward(x, p, n, T, { onProgress: progress('forward') }),
+  );
   const ms = performance.now() - t0;
   writeTensor(outPath, [B, T, O], y, ['b', 't', 'o'], dtype);
   log(`y [${B},${T},${O}] → ${outPath} (${dtype}; forward ${ms.toFixed(1)} ms on ${selected.backend.kind})`);
@@ -71,7 +91,9 @@ export async function jacobian(
   const { B, T } = inputs;
   const { out_dim_func: O, inp_dim_scalar: P } = m.config;
   const t0 = performance.now();
-  const J = await onFinite(inputs, T * O * P, (x, p, n) => backend.jacobian(x, p, n, T));
+  const J = await onFinite(inputs, T * O * P, (x, p, n) =>
+    backend.jacobian(x, p, n, T, { onProgress: progress('Jacobian') }),
+  );
   const ms = performance.now() - t0;
   writeTensor(outPath, [B, T, O, P], J, ['b', 't', 'o', 'k'], dtype);
   log(
