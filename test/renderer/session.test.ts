@@ -140,4 +140,25 @@ describe.skipIf(!have)('engine session', () => {
     expect(o.kind).toBe('cancelled');
     expect(s.result?.model.file).toBe('built-in demo');
   });
+
+  it('computes the batch on the chosen backend; WebGPU forced where there is none keeps the result', async () => {
+    const s = new Session(createEngineAdapter({ gpu: null }));
+    const r1 = computed(await s.load([file('model.pt'), file('x.npy'), file('p.npy')]));
+    expect(r1.meta.backendKind).toBe('cpu');
+    expect(r1.meta.backendWant).toBe('auto');
+    expect(r1.meta.backend).toMatch(/^CPU \(/);
+    expect(r1.meta.backendNote).toBeUndefined();
+    const phases: string[] = [];
+    const o = await s.setBackend('webgpu', { onComputing: () => phases.push('computing') });
+    expect(o.kind).toBe('unchanged');
+    if (o.kind !== 'unchanged') return;
+    expect(o.backendError).toMatch(/WebGPU is not available here.*choose auto or CPU/);
+    expect(o.messages[0]).toMatchObject({ level: 'error', text: expect.stringMatching(/previous result stays/) });
+    expect(s.result).toBe(r1);
+    const r2 = computed(await s.setBackend('cpu'));
+    expect(r2.meta.backendWant).toBe('cpu');
+    expect(r2.meta.seq).toBe(r1.meta.seq + 1);
+    expect(relErr(r2.J, npyF64('jacobian_f64.npy').data)).toBeLessThan(1e-10);
+    expect(phases).toEqual(['computing']);
+  });
 });

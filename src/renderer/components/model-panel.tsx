@@ -1,7 +1,69 @@
 /** What model is loaded: architecture, hyperparameters (given / inferred / assumed), parameter counts. */
 import { formatCount, formatMs } from '../lib/format';
 import { useStore } from '../store';
-import type { HyperKey } from '../worker/protocol';
+import { chooseBackend } from '../store/actions';
+import { BACKEND_WANTS } from '../worker/protocol';
+import type { BackendWant, HyperKey } from '../worker/protocol';
+
+const BACKEND_LABELS: Record<BackendWant, string> = {
+  auto: 'auto (GPU if there)',
+  cpu: 'CPU (float64)',
+  webgpu: 'WebGPU (float32)',
+};
+
+/** The backend choice, what computed the shown result, how long it took, and why WebGPU was not used. */
+function BackendInfo() {
+  const choice = useStore((s) => s.backendChoice);
+  const error = useStore((s) => s.backendError);
+  const meta = useStore((s) => s.result?.meta);
+  const busy = useStore((s) => s.job !== null);
+  return (
+    <>
+      <div className="kv">
+        <span>compute on</span>
+        <select
+          className="backend-choice"
+          data-testid="backend-choice"
+          value={choice}
+          disabled={busy}
+          onChange={(e) => chooseBackend(e.target.value as BackendWant)}
+        >
+          {BACKEND_WANTS.map((w) => (
+            <option key={w} value={w}>
+              {BACKEND_LABELS[w]}
+            </option>
+          ))}
+        </select>
+        {meta && (
+          <>
+            <span>computed on</span>
+            <span data-testid="backend" data-kind={meta.backendKind} title={meta.backend}>
+              {meta.backend}
+            </span>
+            <span>time</span>
+            <span data-testid="compute-time">
+              {formatMs(meta.ms)}
+              {meta.setupMs !== undefined && meta.setupMs >= 1 ? ` (+ ${formatMs(meta.setupMs)} set-up)` : ''}
+            </span>
+          </>
+        )}
+      </div>
+      {meta?.backendNote && (
+        <p className="note" data-testid="backend-note">
+          {meta.backendKind === 'cpu' && !meta.backendNote.startsWith('WebGPU') ? 'Not on WebGPU: ' : ''}
+          {meta.backendNote}
+        </p>
+      )}
+      {error && (
+        <p className="note error" data-testid="backend-error">
+          {BACKEND_LABELS[choice]} could not be used: {error}
+          {/[.!?]$/.test(error) ? '' : '.'}
+          {meta ? ` The result shown was computed on ${meta.backend}.` : ''}
+        </p>
+      )}
+    </>
+  );
+}
 
 const KEYS: { key: HyperKey; label: string }[] = [
   { key: 'inp_dim_func', label: 'Xf (inp_dim_func)' },
@@ -16,7 +78,6 @@ const KEYS: { key: HyperKey; label: string }[] = [
 
 export function ModelPanel() {
   const model = useStore((s) => s.model);
-  const meta = useStore((s) => s.result?.meta);
   if (!model) return <section className="panel">No model yet.</section>;
   const assumed = KEYS.filter((k) => model.origin[k.key] === 'assumed');
   return (
@@ -58,14 +119,7 @@ export function ModelPanel() {
         <span>tensors</span>
         <span>{model.tensorCount}</span>
       </div>
-      {meta && (
-        <div className="kv">
-          <span>computed on</span>
-          <span data-testid="backend">{meta.backend}</span>
-          <span>time</span>
-          <span data-testid="compute-time">{formatMs(meta.ms)}</span>
-        </div>
-      )}
+      <BackendInfo />
     </section>
   );
 }

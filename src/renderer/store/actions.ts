@@ -5,7 +5,7 @@
 import { startEngineWorker } from '../engine-client';
 import type { Host, HostFile, HostOpenResult } from '../host';
 import type { MenuCommand } from '../../preload/contract';
-import type { ExportWhat, FromWorker, SliceSpec } from '../worker/protocol';
+import type { BackendWant, ExportWhat, FromWorker, SliceSpec } from '../worker/protocol';
 import { canvasFor } from './canvases';
 import {
   connect,
@@ -35,6 +35,7 @@ function onWorker(m: FromWorker): void {
     case 'loaded': {
       const ctx = jobs.get(m.id);
       if (ctx) addMessages(m.messages, ctx.group, ctx.anchor);
+      if (m.backendError) useStore.setState({ backendError: m.backendError });
       if (m.computing) {
         useStore.setState((s) => (s.job?.id === m.id ? { job: { ...s.job, phase: 'computing' } } : s));
       } else {
@@ -196,6 +197,29 @@ export async function openRecent(path: string): Promise<void> {
   } catch (e) {
     addMessages([{ file: path, level: 'error', text: `${path}: ${errorText(e)}` }], newMessageGroup());
   }
+}
+
+const BACKEND_LABEL: Record<BackendWant, string> = { auto: 'auto', cpu: 'CPU', webgpu: 'WebGPU' };
+
+/** Chooses where the batch is computed and recomputes the current result there (the worker queues it). */
+export function chooseBackend(want: BackendWant): void {
+  if (useStore.getState().backendChoice === want) return;
+  useStore.setState({ backendChoice: want, backendError: null });
+  if (!isConnected()) return;
+  const id = newRequestId();
+  jobs.set(id, { group: newMessageGroup() });
+  useStore.setState({
+    job: {
+      id,
+      label: `computing on ${BACKEND_LABEL[want]}`,
+      phase: 'computing',
+      startedAt: performance.now(),
+      done: 0,
+      total: 1,
+      cancelling: false,
+    },
+  });
+  send({ type: 'set-backend', id, want });
 }
 
 export function cancelJob(): void {

@@ -10,6 +10,7 @@ import type { PRange } from '../lib/p-range';
 import { topPairs } from '../lib/summary';
 import type { Summary } from '../lib/summary';
 import type {
+  BackendWant,
   DataInfo,
   GsaMeasure,
   MessageLevel,
@@ -153,6 +154,10 @@ export interface Job {
 
 export interface State {
   backend: string | null;
+  /** Where the batch is computed: the user's choice, sent to the worker (auto by default). */
+  backendChoice: BackendWant;
+  /** Why the chosen backend could not be used the last time (the previous result stays displayed). */
+  backendError: string | null;
   model: ModelInfo | null;
   data: DataInfo | null;
   result: Result | null;
@@ -182,6 +187,8 @@ export function newMessageGroup(): number {
 
 export const useStore = create<State>()(() => ({
   backend: null,
+  backendChoice: 'auto',
+  backendError: null,
   model: null,
   data: null,
   result: null,
@@ -329,6 +336,7 @@ export function setResult(result: Result, model: ModelInfo, data: DataInfo): voi
       data,
       view,
       staged: [],
+      backendError: null,
       whatIf: null,
       whatIfShown: null,
       compareShown: null,

@@ -17,12 +17,14 @@ import {
   readDataFile,
   readModelFile,
   recognizeFno,
+  selectBackend,
   sweepInputs,
   writeNpy,
 } from '../../engine';
 import type { FnoConfig, HostTensor, ModelFile, RecognizedModel } from '../../engine';
-import type { EngineAdapter, ParsedModel, Recognized, Tensor } from './session';
-import type { HyperKey } from './protocol';
+import { BackendError } from './session';
+import type { BatchBackend, EngineAdapter, ParsedModel, Recognized, Tensor } from './session';
+import type { BackendWant, HyperKey } from './protocol';
 import type { AnalysisFns } from './explore';
 
 const KEYS: HyperKey[] = [
@@ -58,9 +60,61 @@ export function csvRoleFromName(file: string): 'x' | 'p' | undefined {
   return isX === isP ? undefined : isX ? 'x' : 'p';
 }
 
-export function createEngineAdapter(): EngineAdapter {
+/** The engine speaks to the command line ('use --backend cpu'); the app has a choice in the model panel. */
+function forApp(text: string): string {
+  return text.replace(/use --backend cpu/g, 'choose auto or CPU in the model panel');
+}
+
+/**
+ * The batch backend for a model: the engine's selectBackend over `navigator.gpu` (in a worker, the worker's
+ * navigator), wrapped so that a later move from WebGPU to the CPU (auto only) shows in `fallbackReason`.
+ */
+async function selectBatchBackend(rec: Recognized, want: BackendWant, gpu: GPU | null): Promise<BatchBackend> {
+  const r = rec.raw as RecognizedModel;
+  let laterReason: string | undefined;
+  let sel;
+  try {
+    sel = await selectBackend({
+      want,
+      gpu,
+      config: r.config,
+      tensors: r.tensors,
+      onFallback: (reason) => {
+        laterReason = `WebGPU failed and the CPU took over: ${reason}`;
+      },
+    });
+  } catch (e) {
+    throw new BackendError(forApp(e instanceof Error ? e.message : String(e)));
+  }
+  const b = sel.backend;
+  return {
+    get kind() {
+      return b.kind;
+    },
+    get description() {
+      return b.description;
+    },
+    get fallbackReason() {
+      return laterReason ?? (sel.fallbackReason ? forApp(sel.fallbackReason) : undefined);
+    },
+    note: sel.note ? forApp(sel.note) : undefined,
+    forward: (x, p, B, T, opts) => b.forward(x, p, B, T, opts),
+    jacobian: (x, p, B, T, opts) => b.jacobian(x, p, B, T, opts),
+    dispose: () => b.dispose(),
+  };
+}
+
+/** `navigator.gpu` where this runs (a worker, a page); null in Node or where WebGPU is off. */
+function hostGpu(): GPU | null {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  return nav?.gpu ?? null;
+}
+
+/** `gpu`: what WebGPU to offer selectBackend (default: navigator.gpu; tests pass null). */
+export function createEngineAdapter(opts: { gpu?: GPU | null } = {}): EngineAdapter {
   return {
     backend: 'cpu · float64',
+    selectBackend: (rec, want) => selectBatchBackend(rec, want, opts.gpu !== undefined ? opts.gpu : hostGpu()),
     readModel: (bytes, file) => parsedModel(readModelFile(bytes, file)),
     recognize: (model, explicit) =>
       toRecognized(recognizeFno(model.raw as ModelFile, (explicit ?? {}) as Partial<FnoConfig>)),

@@ -68,10 +68,18 @@ function report(id: number, outcome: LoadOutcome): void {
       [J.buffer, y.buffer, p.buffer, summary.l2.buffer, summary.maxAbs.buffer, summary.argT.buffer],
     );
   } else if (outcome.kind === 'cancelled') post({ type: 'cancelled', id, messages: outcome.messages });
-  else post({ type: 'loaded', id, messages: outcome.messages, computing: false, staged: outcome.staged });
+  else
+    post({
+      type: 'loaded',
+      id,
+      messages: outcome.messages,
+      computing: false,
+      staged: outcome.staged,
+      backendError: outcome.backendError,
+    });
 }
 
-async function run(msg: Extract<ToWorker, { type: 'demo' | 'load' }>): Promise<void> {
+async function run(msg: Extract<ToWorker, { type: 'demo' | 'load' | 'set-backend' }>): Promise<void> {
   const controller = new AbortController();
   running = controller;
   const hooks = {
@@ -84,10 +92,12 @@ async function run(msg: Extract<ToWorker, { type: 'demo' | 'load' }>): Promise<v
     const outcome =
       msg.type === 'demo'
         ? await session.demo(hooks)
-        : await session.load(
-            msg.files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })),
-            hooks,
-          );
+        : msg.type === 'set-backend'
+          ? await session.setBackend(msg.want, hooks)
+          : await session.load(
+              msg.files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })),
+              hooks,
+            );
     report(msg.id, outcome);
   } catch (e) {
     post({
@@ -133,9 +143,10 @@ drainChannel.port1.onmessage = () => {
   try {
     const r = explorer.whatIf(m.seq, m.b, m.p);
     const summary = summaryPayload(r.summary);
-    // Transferred, not copied: copying a fresh megabyte costs milliseconds here (new pages), and the explorer
-    // recomputes the rare export or check at a what-if point instead of keeping a copy.
-    const { J, y } = r;
+    // y and J are the explorer's reused buffers: copied out and the copies transferred. The explorer recomputes
+    // the rare export or check at a what-if point instead of keeping a copy.
+    const J = r.J.slice();
+    const y = r.y.slice();
     post({ type: 'whatif-result', id: m.id, seq: m.seq, b: m.b, y, J, summary, ms: r.ms }, [
       J.buffer,
       y.buffer,
@@ -277,6 +288,7 @@ scope.onmessage = (ev) => {
       return;
     case 'demo':
     case 'load':
+    case 'set-backend':
       queue = queue.then(() => run(msg));
       return;
     case 'export': {

@@ -77,6 +77,8 @@ export class Explorer {
     null;
   private gsaCache: { seq: number; value: ReturnType<AnalysisFns['globalSensitivity']> } | null = null;
   sweepCache: SweepCache | null = null;
+  /** The what-if's output buffers, reused from move to move while the shape stays. */
+  private whatIfOut: { y: Float64Array; J: Float64Array } | null = null;
 
   constructor(
     private readonly session: Session,
@@ -103,7 +105,10 @@ export class Explorer {
     return Float64Array.from(p);
   }
 
-  /** y [T,O] and J [T,O,P] of sample b with p replaced: one forward pass and one Jacobian. */
+  /**
+   * y [T,O] and J [T,O,P] of sample b with p replaced, from one pass of the CPU float64 model. y and J are the
+   * explorer's reused buffers: valid until the next what-if (copy them to keep or transfer them).
+   */
   whatIf(
     seq: number,
     b: number,
@@ -112,20 +117,23 @@ export class Explorer {
     const a = this.inputs(seq);
     const { x } = this.sample(a, b);
     const pv = this.values(a, p, 'p');
+    const TO = a.T * a.O;
+    let out = this.whatIfOut;
+    if (!out || out.y.length !== TO || out.J.length !== TO * a.P)
+      out = this.whatIfOut = { y: new Float64Array(TO), J: new Float64Array(TO * a.P) };
     const t0 = performance.now();
-    const y = a.net.forward(x, pv, 1, a.T);
-    const J = a.net.jacobian(x, pv, 1, a.T);
+    const { y, J } = a.net.evaluate(x, pv, 1, a.T, out);
     const ms = performance.now() - t0;
     return { y, J, summary: computeSummary(J, { B: 1, T: a.T, O: a.O, P: a.P }), ms };
   }
 
   /**
-   * The what-if sample for an export or a check: computed again (15 ms) rather than kept, since the answers to
-   * the sliders go to the UI thread without a copy.
+   * The what-if sample for an export or a check: computed again (a few ms) rather than kept, since the answers
+   * to the sliders go to the UI thread. A copy, so a later move cannot change it.
    */
   private whatIfBlock(seq: number, spec: WhatIfSpec): { y: Float64Array; J: Float64Array } {
     const r = this.whatIf(seq, spec.b, spec.p);
-    return { y: r.y, J: r.J };
+    return { y: r.y.slice(), J: r.J.slice() };
   }
 
   /** J[b1] − J[b2] and y[b1] − y[b2], with the summary of the difference. */

@@ -35,14 +35,26 @@ export interface DataInfo {
   notes: string[];
 }
 
+/** Where the batch forward/Jacobian runs: the user's choice (`auto`: WebGPU when a hardware adapter is there). */
+export type BackendWant = 'auto' | 'cpu' | 'webgpu';
+export const BACKEND_WANTS: readonly BackendWant[] = ['auto', 'cpu', 'webgpu'];
+
 export interface ResultMeta {
   B: number;
   T: number;
   O: number;
   P: number;
+  /** The backend that computed this result, for people ('CPU (WebAssembly SIMD, float64)', 'WebGPU: …'). */
   backend: string;
-  /** Wall time of forward + Jacobian in the worker. */
+  backendKind: 'cpu' | 'webgpu';
+  /** What the user had chosen when this was computed. */
+  backendWant: BackendWant;
+  /** Why WebGPU was wanted or tried but not used, or a note on the choice (a software adapter skipped). */
+  backendNote?: string;
+  /** Wall time of forward + Jacobian in the worker (without setting the backend up). */
   ms: number;
+  /** Time to set the backend up for this model (WebGPU: device, kernels, weights), when it was set up now. */
+  setupMs?: number;
   yNames: string[];
   pNames: string[];
   /** A counter that changes with every new result. */
@@ -121,6 +133,8 @@ export type ToWorker =
   | { type: 'demo'; id: number }
   | { type: 'load'; id: number; files: InputFile[] }
   | { type: 'cancel' }
+  /** Use this backend for the batch from now on and recompute the current result with it. */
+  | { type: 'set-backend'; id: number; want: BackendWant }
   | { type: 'export'; id: number; what: ExportWhat; slice?: SliceSpec; dtype?: 'float32' | 'float64' }
   | {
       type: 'export-explore';
@@ -164,6 +178,8 @@ export type FromWorker =
       computing: boolean;
       /** Files waiting for a partner (e.g. a model whose data has not been dropped yet). */
       staged: string[];
+      /** The chosen backend could not be used (e.g. WebGPU forced where there is none): why. */
+      backendError?: string;
     }
   | { type: 'progress'; id: number; done: number; total: number }
   | {

@@ -11,7 +11,15 @@ import { pRanges } from '../lib/p-range';
 import type { PRange } from '../lib/p-range';
 import { computeSummary } from '../lib/summary';
 import type { Summary } from '../lib/summary';
-import type { DataInfo, FileMessage, HyperKey, HyperOrigin, ModelInfo, ResultMeta } from './protocol';
+import type {
+  BackendWant,
+  DataInfo,
+  FileMessage,
+  HyperKey,
+  HyperOrigin,
+  ModelInfo,
+  ResultMeta,
+} from './protocol';
 
 export interface Tensor {
   dtype: string;
@@ -36,11 +44,23 @@ export interface Recognized {
   raw: unknown;
 }
 
+/**
+ * The CPU float64 model: the explore tools (what-if, sweeps, checks, sensitivity) run on it, whatever backend
+ * computes the batch, since their answers are compared with float64 finite differences.
+ */
 export interface EngineModel {
   parameterCount(): { real: number; complex: number };
   forward(x: Float64Array, p: Float64Array, B: number, T: number): Float64Array;
   /** Synchronous: for one what-if sample (about 10 ms), where yielding would only add latency. */
   jacobian(x: Float64Array, p: Float64Array, B: number, T: number): Float64Array;
+  /** y and J from one pass, into `out` when given (the what-if sliders reuse their buffers). */
+  evaluate(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    out?: { y: Float64Array; J: Float64Array },
+  ): { y: Float64Array; J: Float64Array };
   jacobianAsync(
     x: Float64Array,
     p: Float64Array,
@@ -58,9 +78,33 @@ export interface DataParts {
   notes: string[];
 }
 
+export interface RunHooks {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The batch forward/Jacobian on the chosen backend (the engine's ComputeBackend, with its selection notes). */
+export interface BatchBackend {
+  readonly kind: 'cpu' | 'webgpu';
+  /** For people: 'CPU (WebAssembly SIMD, float64)', 'WebGPU: SwiftShader …'. */
+  readonly description: string;
+  /** Why WebGPU was wanted or tried but the CPU computes (also set when WebGPU fails later and auto moves on). */
+  readonly fallbackReason?: string;
+  /** Information that is not a failure (a software adapter that auto skipped). */
+  readonly note?: string;
+  forward(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunHooks): Promise<Float64Array>;
+  jacobian(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunHooks): Promise<Float64Array>;
+  dispose(): void;
+}
+
+/** The chosen backend could not be set up (e.g. WebGPU forced where there is none). */
+export class BackendError extends Error {}
+
 /** What the session needs from the engine (see engine-adapter.ts for the real one). */
 export interface EngineAdapter {
   readonly backend: string;
+  /** Sets up the batch backend for a model; rejects with a BackendError when `want` cannot be had. */
+  selectBackend(rec: Recognized, want: BackendWant): Promise<BatchBackend>;
   readModel(bytes: Uint8Array, file: string): ParsedModel;
   recognize(model: ParsedModel, explicit: Record<string, unknown> | undefined): Recognized;
   build(model: ParsedModel, rec: Recognized): EngineModel;
@@ -95,6 +139,8 @@ interface LoadedModel {
   net: EngineModel;
   configFile?: string;
   explicit?: Record<string, unknown>;
+  /** The batch backend set up for this model, and for which choice (set up on first use, kept while active). */
+  backend?: { want: BackendWant; ready: Promise<BatchBackend> };
 }
 
 interface Part {
@@ -147,7 +193,7 @@ export interface ActiveInputs {
 export type LoadOutcome =
   | { kind: 'computed'; result: ComputedResult; messages: FileMessage[] }
   | { kind: 'cancelled'; messages: FileMessage[] }
-  | { kind: 'unchanged'; messages: FileMessage[]; staged: string[] };
+  | { kind: 'unchanged'; messages: FileMessage[]; staged: string[]; backendError?: string };
 
 export interface ComputeHooks {
   signal?: AbortSignal;
@@ -217,8 +263,48 @@ export class Session {
   private active: Combination | null = null;
   private staged: Staged = {};
   private seq = 0;
+  private want: BackendWant = 'auto';
   /** The last result (the worker exports from it). */
   result: ComputedResult | null = null;
+
+  get backendWant(): BackendWant {
+    return this.want;
+  }
+
+  /** Uses `want` for the batch from now on and recomputes the current result with it (if there is one). */
+  async setBackend(want: BackendWant, hooks: ComputeHooks = {}): Promise<LoadOutcome> {
+    this.want = want;
+    if (!this.active) return { kind: 'unchanged', messages: [], staged: this.stagedFiles() };
+    hooks.onComputing?.([]);
+    return this.compute(this.active, [], hooks);
+  }
+
+  /** The model's backend for the current choice: kept from before, or set up now (ms: the set-up time). */
+  private async backendFor(m: LoadedModel): Promise<{ backend: BatchBackend; setupMs?: number }> {
+    if (m.backend?.want === this.want) return { backend: await m.backend.ready };
+    this.release(m);
+    const t0 = performance.now();
+    const ready = this.engine.selectBackend(m.rec, this.want);
+    m.backend = { want: this.want, ready };
+    try {
+      const backend = await ready;
+      return { backend, setupMs: performance.now() - t0 };
+    } catch (e) {
+      if (m.backend?.ready === ready) m.backend = undefined;
+      throw e;
+    }
+  }
+
+  /** Frees the model's backend (GPU buffers, device). */
+  private release(m: LoadedModel | undefined): void {
+    const b = m?.backend;
+    if (!m || !b) return;
+    m.backend = undefined;
+    b.ready.then(
+      (backend) => backend.dispose(),
+      () => undefined,
+    );
+  }
 
   constructor(private readonly engine: EngineAdapter) {}
 
@@ -370,16 +456,39 @@ export class Session {
     const [B, T, Xf] = c.x.tensor.shape;
     const P = c.p.tensor.shape[1];
     const O = num(c.model.rec.config.out_dim_func);
+    let backend: BatchBackend;
+    let setupMs: number | undefined;
+    try {
+      ({ backend, setupMs } = await this.backendFor(c.model));
+    } catch (e) {
+      if (c.model !== this.active?.model) this.release(c.model);
+      const text = this.engine.describeError(e);
+      const what = [c.model.parsed.file, c.x.file, c.p.file].filter((f) => !this.isActiveFile(f));
+      return {
+        kind: 'unchanged',
+        messages: [
+          ...messages,
+          {
+            file: what.join(', '),
+            level: 'error',
+            text: `${text}${this.result ? '; the previous result stays' : ''}`,
+          },
+        ],
+        staged: this.stagedFiles(),
+        backendError: text,
+      };
+    }
     const t0 = performance.now();
     let y: Float64Array;
     let J: Float64Array;
     try {
-      y = c.model.net.forward(c.x.tensor.data, c.p.tensor.data, B, T);
-      J = await c.model.net.jacobianAsync(c.x.tensor.data, c.p.tensor.data, B, T, {
+      y = await backend.forward(c.x.tensor.data, c.p.tensor.data, B, T, { signal: hooks.signal });
+      J = await backend.jacobian(c.x.tensor.data, c.p.tensor.data, B, T, {
         signal: hooks.signal,
         onProgress: hooks.onProgress,
       });
     } catch (e) {
+      if (c.model !== this.active?.model) this.release(c.model);
       if (this.engine.isCancelled(e) || hooks.signal?.aborted) {
         const files = [c.model.parsed.file, c.x.file, c.p.file].filter((f) => !this.isActiveFile(f));
         return {
@@ -448,12 +557,19 @@ export class Session {
       T,
       O,
       P,
-      backend: this.engine.backend,
+      backend: backend.description,
+      backendKind: backend.kind,
+      backendWant: this.want,
+      backendNote: backend.fallbackReason ?? backend.note,
       ms,
+      setupMs,
       yNames,
       pNames,
       seq: ++this.seq,
     };
+    if (this.active && this.active.model !== c.model) this.release(this.active.model);
+    // A staged model that this result replaces holds no backend worth keeping either.
+    if (this.staged.model && this.staged.model !== c.model) this.release(this.staged.model);
     this.active = c;
     this.staged = {};
     this.result = {

@@ -1,0 +1,193 @@
+// End-to-end test of the WebGPU backend in the web build: Debian Chromium with WebGPU on (SwiftShader when there
+// is no GPU), the backend chosen in the model panel, the seed fixture's J against the PyTorch float64 reference
+// on WebGPU (float32) and again on the CPU (float64). Skips, saying so, where Chromium offers no adapter.
+// Run: node test/e2e/run.mjs   (or: node --test test/e2e/webgpu.e2e.mjs after a web build)
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { serveStatic } from './server.mjs';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  dropFiles,
+  launchBrowser,
+  npyBytes,
+  openApp,
+  outDir,
+  parseCsv,
+  parseNpy,
+  saveDownload,
+  seedDir,
+  seedFile,
+  waitForResult,
+  waitIdle,
+  webDist,
+} from './helpers.mjs';
+
+/** The other tests' flags, with the GPU process on and WebGPU enabled. */
+const WEBGPU_ARGS = [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), '--enable-unsafe-webgpu'];
+
+let server;
+let browser;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
+  await mkdir(outDir, { recursive: true });
+  server = await serveStatic(webDist);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: WEBGPU_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Exports the visible [T,O] slice at k as CSV and returns max|err|/max|ref| against jacobian_f64.npy. */
+async function sliceError(page, k) {
+  await page.getByTestId('select-k').selectOption(String(k));
+  const { name, path } = await saveDownload(page, () => page.getByTestId('export-slice-csv').click());
+  assert.match(name, new RegExp(`^J_k${k}-.*_t-by-o\\.csv$`));
+  const { rows } = parseCsv(await readFile(path, 'utf8'));
+  const ref = parseNpy(await readFile(resolve(seedDir, 'jacobian_f64.npy')));
+  const [, T, O, P] = ref.shape;
+  assert.equal(rows.length, T);
+  let maxRef = 0;
+  let maxErr = 0;
+  for (let t = 0; t < T; t++)
+    for (let o = 0; o < O; o++) {
+      const want = ref.data[(t * O + o) * P + k];
+      const got = Number(rows[t][1 + o]);
+      assert.ok(Number.isFinite(got), `cell t=${t} o=${o} is a number`);
+      maxRef = Math.max(maxRef, Math.abs(want));
+      maxErr = Math.max(maxErr, Math.abs(got - want));
+    }
+  return { maxErr, rel: maxErr / maxRef };
+}
+
+describe('jacscope web build on WebGPU', () => {
+  test('WebGPU chosen in the model panel computes the seed J to 1e-5; the CPU to 1e-10', async (t) => {
+    const { page, context, problems } = await openApp(browser, server.url);
+    try {
+      const adapter = await page.evaluate(async () => {
+        if (!navigator.gpu) return null;
+        const a = await navigator.gpu.requestAdapter();
+        if (!a) return null;
+        const i = a.info ?? {};
+        return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'unnamed';
+      });
+      if (!adapter) {
+        console.log('# NOT RUN: no WebGPU adapter in this Chromium');
+        t.skip('NOT RUN: no WebGPU adapter in this Chromium');
+        return;
+      }
+      console.log(`# adapter in the page: ${adapter}`);
+      // auto skips a software adapter and says why.
+      if (/swiftshader|llvmpipe|warp/i.test(adapter)) {
+        assert.equal(await page.getByTestId('backend').getAttribute('data-kind'), 'cpu');
+        assert.match(await page.getByTestId('backend-note').textContent(), /software renderer/);
+        await page.screenshot({ path: resolve(outDir, 'e2e-webgpu-auto.png'), fullPage: true });
+      }
+
+      await page.getByTestId('backend-choice').selectOption('webgpu');
+      await waitForResult(page, 2, 180_000);
+      const onGpu = page.getByTestId('backend');
+      assert.equal(await onGpu.getAttribute('data-kind'), 'webgpu');
+      const gpuName = await onGpu.textContent();
+      assert.match(gpuName, /^WebGPU: \S/);
+      console.log(`# model panel: computed on ${gpuName}`);
+
+      await dropFiles(page, [await seedFile('model.pt'), await seedFile('x.npy'), await seedFile('p.npy')]);
+      await waitForResult(page, 3, 180_000);
+      assert.equal(await page.getByTestId('model-file').textContent(), 'model.pt');
+      assert.equal(await onGpu.getAttribute('data-kind'), 'webgpu');
+      assert.equal(await onGpu.textContent(), gpuName);
+      const gpuTime = await page.getByTestId('compute-time').textContent();
+      const k = 5;
+      const gpu = await sliceError(page, k);
+      console.log(
+        `# WebGPU (${gpuTime}): slice k=${k} max |err| ${gpu.maxErr.toExponential(2)}, relative ${gpu.rel.toExponential(2)}`,
+      );
+      assert.ok(gpu.rel <= 1e-5, `WebGPU relative error ${gpu.rel} ≤ 1e-5`);
+      await page.screenshot({ path: resolve(outDir, 'e2e-webgpu.png'), fullPage: true });
+
+      // Progress and cancel on WebGPU: a 160-sample batch (the batch-of-4 inputs repeated), cancelled midway.
+      const x4 = parseNpy(await readFile(resolve(seedDir, 'x4.npy')));
+      const p4 = parseNpy(await readFile(resolve(seedDir, 'p4.npy')));
+      const reps = 40;
+      const tile = (a) => {
+        const out = new Float64Array(a.data.length * reps);
+        for (let r = 0; r < reps; r++) out.set(a.data, r * a.data.length);
+        return out;
+      };
+      const B = 4 * reps;
+      await dropFiles(page, [
+        { name: 'x-big.npy', bytes: npyBytes([B, ...x4.shape.slice(1)], tile(x4)) },
+        { name: 'p-big.npy', bytes: npyBytes([B, p4.shape[1]], tile(p4)) },
+      ]);
+      await page.waitForFunction(
+        (total) =>
+          new RegExp(`[1-9]\\d*/${total} samples`).test(
+            document.querySelector('[data-testid="job"]')?.textContent ?? '',
+          ),
+        B,
+        { timeout: 60_000 },
+      );
+      console.log(`# WebGPU progress: ${await page.getByTestId('job').textContent()}`);
+      await page.getByTestId('cancel').click();
+      await waitIdle(page);
+      await page
+        .getByText(/computation cancelled/)
+        .first()
+        .waitFor();
+      assert.equal(await page.locator('.app').getAttribute('data-result-seq'), '3');
+      assert.equal(await onGpu.getAttribute('data-kind'), 'webgpu');
+
+      await page.getByTestId('backend-choice').selectOption('cpu');
+      await waitForResult(page, 4, 180_000);
+      assert.equal(await onGpu.getAttribute('data-kind'), 'cpu');
+      assert.match(await onGpu.textContent(), /^CPU \(.*float64\)$/);
+      const cpuTime = await page.getByTestId('compute-time').textContent();
+      const cpu = await sliceError(page, k);
+      console.log(
+        `# CPU (${cpuTime}): slice k=${k} max |err| ${cpu.maxErr.toExponential(2)}, relative ${cpu.rel.toExponential(2)}`,
+      );
+      assert.ok(cpu.rel <= 1e-10, `CPU relative error ${cpu.rel} ≤ 1e-10`);
+      assert.equal(await page.getByTestId('backend-error').count(), 0);
+      await page.screenshot({ path: resolve(outDir, 'e2e-webgpu-cpu.png'), fullPage: true });
+      assert.deepEqual(problems(), []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('WebGPU forced where Chromium has none: the reason is shown and the previous result stays', async () => {
+    // The other tests' browser (GPU off): navigator.gpu offers no adapter there.
+    const plain = await launchBrowser();
+    try {
+      const { page, context, problems } = await openApp(plain, server.url);
+      const time = await page.getByTestId('compute-time').textContent();
+      await page.getByTestId('backend-choice').selectOption('webgpu');
+      const err = page.getByTestId('backend-error');
+      await err.waitFor({ timeout: 60_000 });
+      await waitIdle(page);
+      const text = await err.textContent();
+      console.log(`# forced WebGPU without an adapter: ${text}`);
+      assert.match(text, /WebGPU .*could not be used: WebGPU is .*choose auto or CPU/);
+      assert.equal(await page.locator('.app').getAttribute('data-result-seq'), '1');
+      assert.equal(await page.getByTestId('backend').getAttribute('data-kind'), 'cpu');
+      assert.equal(await page.getByTestId('compute-time').textContent(), time);
+      assert.ok((await page.getByTestId('heatmap-canvas').count()) === 1, 'the heatmap is still there');
+      await page.screenshot({ path: resolve(outDir, 'e2e-webgpu-forced-none.png'), fullPage: true });
+      await page.getByTestId('backend-choice').selectOption('cpu');
+      await waitForResult(page, 2);
+      assert.equal(await err.count(), 0);
+      assert.deepEqual(problems(), []);
+      await context.close();
+    } finally {
+      await plain.close();
+    }
+  });
+});
