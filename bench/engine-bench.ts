@@ -187,7 +187,7 @@ function main(): void {
     const soft = gpu.adapter.software
       ? ' (a software adapter: these times show the path works, not GPU speed)'
       : '';
-    console.log(`\nWebGPU: ${gpu.description}${soft}`);
+    console.log(`\n${gpu.description}${soft}`);
   } else if (withGpu) console.log('\nWebGPU: no adapter here');
   const perSample = rows.map((r) => r.jacobian_ms / r.B);
   console.log(
