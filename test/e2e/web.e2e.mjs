@@ -483,4 +483,76 @@ describe('jacscope web build', () => {
       await context.close();
     }
   });
+  test('7. the data menu exports y and p (names included) through the download path', async () => {
+    const { page, context, problems } = await openApp(browser, server.url);
+    try {
+      const p = parseNpy(await readFile(resolve(seedDir, 'p.npy')));
+      const [B, P] = p.shape;
+      const pNames = Array.from({ length: P }, (_, i) => `theta_${i} [1/s]`);
+      let pCsv = pNames.join(',') + '\n';
+      for (let b = 0; b < B; b++) pCsv += Array.from(p.data.subarray(b * P, (b + 1) * P)).join(',') + '\n';
+      await dropFiles(page, [
+        await fixture('model.pt'),
+        await fixture('x.npy'),
+        { name: 'p.csv', bytes: Buffer.from(pCsv) },
+      ]);
+      await waitForResult(page, 2);
+
+      // Keyboard: Enter opens the menu, Escape closes it and gives the focus back.
+      const toggle = page.getByTestId('export-data');
+      await toggle.focus();
+      await page.keyboard.press('Enter');
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+      await page.getByTestId('export-y-sample-csv').waitFor();
+      await page.keyboard.press('Escape');
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+      assert.equal(await page.getByTestId('export-y-sample-csv').count(), 0);
+      assert.equal(await toggle.evaluate((el) => el === document.activeElement), true);
+
+      await toggle.click();
+      await page.getByTestId('export-y-sample-csv').waitFor();
+      const box = await page.locator('.toolbar').boundingBox();
+      await page.screenshot({
+        path: resolve(outDir, 'e2e-7-data-export.png'),
+        clip: { x: 0, y: 0, width: box.width, height: box.height + 130 },
+      });
+
+      const yDl = page.waitForEvent('download');
+      await page.getByTestId('export-y-sample-csv').click();
+      const yd = await yDl;
+      assert.equal(yd.suggestedFilename(), 'y_b0.csv');
+      const yCsv = parseCsv(await readFile(await yd.path(), 'utf8'));
+      const ref = parseNpy(await readFile(resolve(seedDir, 'y_f64.npy')));
+      const [, T, O] = ref.shape;
+      assert.equal(yCsv.header[0], 't (step)');
+      assert.equal(yCsv.header.length, 1 + O);
+      assert.equal(yCsv.rows.length, T);
+      let maxRef = 0;
+      for (const v of ref.data.subarray(0, T * O)) maxRef = Math.max(maxRef, Math.abs(v));
+      for (let t = 0; t < T; t++) {
+        assert.equal(Number(yCsv.rows[t][0]), t);
+        for (let o = 0; o < O; o++) {
+          const want = ref.data[t * O + o];
+          const got = Number(yCsv.rows[t][1 + o]);
+          assert.ok(Math.abs(got - want) <= 1e-6 * Math.max(Math.abs(want), 1e-3 * maxRef), `y[${t},${o}]`);
+        }
+      }
+
+      await toggle.click();
+      const pDl = page.waitForEvent('download');
+      await page.getByTestId('export-p-csv').click();
+      const pd = await pDl;
+      assert.equal(pd.suggestedFilename(), 'p.csv');
+      const back = parseCsv(await readFile(await pd.path(), 'utf8'));
+      assert.deepEqual(back.header, ['batch', ...pNames]);
+      assert.equal(back.rows.length, B);
+      for (let b = 0; b < B; b++) {
+        assert.equal(Number(back.rows[b][0]), b);
+        for (let k = 0; k < P; k++) assert.equal(Number(back.rows[b][1 + k]), p.data[b * P + k]);
+      }
+      assert.deepEqual(problems(), []);
+    } finally {
+      await context.close();
+    }
+  });
 });

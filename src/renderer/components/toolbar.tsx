@@ -1,8 +1,9 @@
 /** The top bar: open, recent files, exports, and the running job (progress + cancel after half a second). */
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { formatMs } from '../lib/format';
-import { cancelJob, exportJ, exportPng, openDialog, openRecent } from '../store/actions';
+import { cancelJob, exportData, exportJ, exportPng, openDialog, openRecent } from '../store/actions';
 import { useStore } from '../store';
+import type { DataExportWhat } from '../worker/protocol';
 
 function basename(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
@@ -98,6 +99,91 @@ function ExportMenu() {
       >
         plot PNG
       </button>
+      <DataExportMenu disabled={!hasResult} />
+    </div>
+  );
+}
+
+const DATA_EXPORTS: { what: DataExportWhat; label: string; title: string }[] = [
+  {
+    what: 'y-sample-csv',
+    label: 'y CSV',
+    title: 'y of the current sample [T,O] as CSV (the what-if when shown)',
+  },
+  {
+    what: 'y-sample-npy',
+    label: 'y .npy',
+    title: 'y of the current sample [T,O] as .npy (the what-if when shown)',
+  },
+  { what: 'y-all-npy', label: 'y all .npy', title: 'y of the whole batch [B,T,O] as .npy' },
+  { what: 'y-all-csv', label: 'y all long CSV', title: 'y of the whole batch as long CSV (b,t,o,value)' },
+  { what: 'x-sample-csv', label: 'x CSV', title: 'x of the current sample [T,Xf] as CSV' },
+  { what: 'x-sample-npy', label: 'x .npy', title: 'x of the current sample [T,Xf] as .npy' },
+  { what: 'p-csv', label: 'p CSV', title: 'p of the whole batch [B,P] as CSV' },
+  { what: 'p-npy', label: 'p .npy', title: 'p of the whole batch [B,P] as .npy' },
+];
+
+/** "data ▾": a disclosure with the exports of y, x and p (Escape or a click elsewhere closes it). */
+function DataExportMenu({ disabled }: { disabled: boolean }) {
+  const [open, setOpen] = useState(false);
+  const rootRef = useRef<HTMLDivElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  const menuId = useId();
+  useEffect(() => {
+    if (!open) return;
+    const onDown = (e: PointerEvent) => {
+      if (!rootRef.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('pointerdown', onDown);
+    return () => document.removeEventListener('pointerdown', onDown);
+  }, [open]);
+  useEffect(() => {
+    if (disabled) setOpen(false);
+  }, [disabled]);
+  return (
+    <div
+      className="data-export"
+      ref={rootRef}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && open) {
+          e.stopPropagation();
+          setOpen(false);
+          buttonRef.current?.focus();
+        }
+      }}
+    >
+      <button
+        type="button"
+        ref={buttonRef}
+        disabled={disabled}
+        data-testid="export-data"
+        aria-expanded={open}
+        aria-controls={menuId}
+        aria-label="export data: y, x, p"
+        title="export the data and the forward output (y, x, p)"
+        onClick={() => setOpen((o) => !o)}
+      >
+        data ▾
+      </button>
+      {open && (
+        <div className="data-export-menu" id={menuId} role="group" aria-label="data exports">
+          {DATA_EXPORTS.map((d) => (
+            <button
+              key={d.what}
+              type="button"
+              data-testid={`export-${d.what}`}
+              title={d.title}
+              onClick={() => {
+                setOpen(false);
+                buttonRef.current?.focus();
+                void exportData(d.what);
+              }}
+            >
+              {d.label}
+            </button>
+          ))}
+        </div>
+      )}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 /**
- * Export formats for J: the visible slice as CSV, the whole J as long-format CSV, and file names.
+ * Export formats: J (the visible slice as CSV, the whole J as long-format CSV), the data and the forward
+ * output (y, x, p as tables), and file names.
  * Pure; runs in the worker (so a large export never blocks the UI thread).
  * CSV: '.' decimal, full float precision (shortest round-trip form), a header row of axis labels and names.
  */
@@ -23,8 +24,9 @@ export function encodeChunks(chunks: string[]): Uint8Array {
   return out;
 }
 
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** A name as a CSV cell: quoted when it holds a delimiter (any the readers accept), a quote or a line break. */
+export function csvField(s: string): string {
+  return /[",;\t\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 function hasNames(axis: Axis): boolean {
@@ -109,4 +111,50 @@ export function sliceFileName(
   }
   parts.push(`${xAxis}-by-${yAxis}`);
   return `${parts.join('_')}.${ext}`;
+}
+
+/**
+ * A row-major [rows, cols] block of `data` from `off` as CSV: a header (`rowLabel`, then one column per name)
+ * and one line per row, led by the row index. For y [T,O] and x [T,Xf] of one sample, and p [B,P].
+ */
+export function tableCsv(
+  rowLabel: string,
+  colNames: readonly string[],
+  rows: number,
+  data: ArrayLike<number>,
+  off = 0,
+): Uint8Array {
+  const cols = colNames.length;
+  const chunks: string[] = [[rowLabel, ...colNames].map(csvField).join(',') + '\n'];
+  let buf = '';
+  let i = off;
+  for (let r = 0; r < rows; r++) {
+    let line = String(r);
+    for (let c = 0; c < cols; c++) line += ',' + String(data[i++]);
+    buf += line + '\n';
+    if (buf.length > 1 << 20) {
+      chunks.push(buf);
+      buf = '';
+    }
+  }
+  chunks.push(buf);
+  return encodeChunks(chunks);
+}
+
+/** The whole y [B,T,O] as long-format CSV: `b,t,o,value`, one row per element, in row-major order. */
+export function yLongCsv(y: ArrayLike<number>, B: number, T: number, O: number): Uint8Array {
+  const chunks: string[] = ['b,t,o,value\n'];
+  let buf = '';
+  let i = 0;
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      const bt = `${b},${t},`;
+      for (let o = 0; o < O; o++) buf += `${bt}${o},${y[i++]}\n`;
+      if (buf.length > 1 << 20) {
+        chunks.push(buf);
+        buf = '';
+      }
+    }
+  chunks.push(buf);
+  return encodeChunks(chunks);
 }

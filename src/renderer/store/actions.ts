@@ -5,7 +5,7 @@
 import { startEngineWorker } from '../engine-client';
 import type { Host, HostFile, HostOpenResult } from '../host';
 import type { MenuCommand } from '../../preload/contract';
-import type { BackendWant, ExportWhat, FromWorker, SliceSpec } from '../worker/protocol';
+import type { BackendWant, DataExportWhat, ExportWhat, FromWorker, SliceSpec } from '../worker/protocol';
 import { canvasFor } from './canvases';
 import {
   connect,
@@ -246,6 +246,20 @@ export async function exportJ(what: ExportWhat): Promise<void> {
     if (display?.kind === 'compare' && compareShown)
       slice.compare = { b1: compareShown.b1, b2: compareShown.b2 };
     const out = await requestExport({ type: 'export', what, slice });
+    await save(out.name, what.endsWith('csv') ? 'csv' : 'npy', out.bytes);
+  } catch (e) {
+    addMessages([{ file: '', level: 'error', text: `export: ${errorText(e)}` }], newMessageGroup());
+  }
+}
+
+/** Exports y, x or p (see DataExportWhat): the current sample's, with y at the what-if values when shown. */
+export async function exportData(what: DataExportWhat): Promise<void> {
+  const { view, result, display, whatIfShown } = useStore.getState();
+  if (!result) return;
+  try {
+    const whatIf =
+      display?.kind === 'whatif' && whatIfShown ? { b: whatIfShown.b, p: whatIfShown.p } : undefined;
+    const out = await requestExport({ type: 'export-data', what, b: view.fixed.b, whatIf });
     await save(out.name, what.endsWith('csv') ? 'csv' : 'npy', out.bytes);
   } catch (e) {
     addMessages([{ file: '', level: 'error', text: `export: ${errorText(e)}` }], newMessageGroup());

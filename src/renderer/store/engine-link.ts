@@ -38,6 +38,7 @@ export function send(message: ToWorker, transfer: Transferable[] = []): boolean 
 
 type ExportRequest =
   | Omit<Extract<ToWorker, { type: 'export' }>, 'id'>
+  | Omit<Extract<ToWorker, { type: 'export-data' }>, 'id'>
   | Omit<Extract<ToWorker, { type: 'export-explore' }>, 'id'>;
 
 const exportsPending = new Map<

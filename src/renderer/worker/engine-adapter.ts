@@ -69,7 +69,11 @@ function forApp(text: string): string {
  * The batch backend for a model: the engine's selectBackend over `navigator.gpu` (in a worker, the worker's
  * navigator), wrapped so that a later move from WebGPU to the CPU (auto only) shows in `fallbackReason`.
  */
-async function selectBatchBackend(rec: Recognized, want: BackendWant, gpu: GPU | null): Promise<BatchBackend> {
+async function selectBatchBackend(
+  rec: Recognized,
+  want: BackendWant,
+  gpu: GPU | null,
+): Promise<BatchBackend> {
   const r = rec.raw as RecognizedModel;
   let laterReason: string | undefined;
   let sel;
@@ -114,7 +118,8 @@ function hostGpu(): GPU | null {
 export function createEngineAdapter(opts: { gpu?: GPU | null } = {}): EngineAdapter {
   return {
     backend: 'cpu · float64',
-    selectBackend: (rec, want) => selectBatchBackend(rec, want, opts.gpu !== undefined ? opts.gpu : hostGpu()),
+    selectBackend: (rec, want) =>
+      selectBatchBackend(rec, want, opts.gpu !== undefined ? opts.gpu : hostGpu()),
     readModel: (bytes, file) => parsedModel(readModelFile(bytes, file)),
     recognize: (model, explicit) =>
       toRecognized(recognizeFno(model.raw as ModelFile, (explicit ?? {}) as Partial<FnoConfig>)),

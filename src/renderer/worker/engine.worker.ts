@@ -5,6 +5,7 @@
 import { analysisFns, createEngineAdapter, writeNpy } from './engine-adapter';
 import { Explorer, StaleError } from './explore';
 import { exploreExportBytes } from './explore-exports';
+import { dataExportBytes } from './data-exports';
 import { exportBytes } from './exports';
 import { Session } from './session';
 import type { LoadOutcome } from './session';
@@ -263,6 +264,19 @@ function analysis(msg: ToWorker): boolean {
       return true;
     case 'cancel-analysis':
       analyses.get(msg.id)?.abort();
+      return true;
+    case 'export-data':
+      try {
+        const w = msg.whatIf ? explorer.shownSource(undefined, { whatIf: msg.whatIf }) : undefined;
+        const shown = w && msg.whatIf ? { source: w.source, whatIfB: msg.whatIf.b } : undefined;
+        const x = session.activeInputs()?.x ?? null;
+        const out = dataExportBytes(session.result, x, msg, { writeNpy }, shown);
+        post({ type: 'exported', id: msg.id, name: out.name, bytes: out.bytes }, [
+          out.bytes.buffer as ArrayBuffer,
+        ]);
+      } catch (e) {
+        post({ type: 'export-failed', id: msg.id, message: engine.describeError(e) });
+      }
       return true;
     case 'export-explore':
       try {

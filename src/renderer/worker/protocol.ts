@@ -79,6 +79,20 @@ export interface FileMessage {
 
 export type ExportWhat = 'slice-csv' | 'slice-npy' | 'full-npy' | 'full-csv';
 
+/**
+ * Exports of the data and the forward output: y of one sample [T,O] or of the batch [B,T,O] (long CSV), x of
+ * one sample [T,Xf], p of the batch [B,P].
+ */
+export type DataExportWhat =
+  | 'y-sample-csv'
+  | 'y-sample-npy'
+  | 'y-all-npy'
+  | 'y-all-csv'
+  | 'x-sample-csv'
+  | 'x-sample-npy'
+  | 'p-csv'
+  | 'p-npy';
+
 /** A what-if: sample b with its p replaced by these values. */
 export interface WhatIfSpec {
   b: number;
@@ -136,6 +150,15 @@ export type ToWorker =
   /** Use this backend for the batch from now on and recompute the current result with it. */
   | { type: 'set-backend'; id: number; want: BackendWant }
   | { type: 'export'; id: number; what: ExportWhat; slice?: SliceSpec; dtype?: 'float32' | 'float64' }
+  /** Sample b's y / x (the whole batch for y-all and p); y at the what-if values for sample whatIf.b. */
+  | {
+      type: 'export-data';
+      id: number;
+      what: DataExportWhat;
+      b: number;
+      whatIf?: WhatIfSpec;
+      dtype?: 'float32' | 'float64';
+    }
   | {
       type: 'export-explore';
       id: number;
