@@ -3,6 +3,7 @@
  * renderer code that imports the engine.
  */
 import {
+  CONFIG_KEYS,
   CancelledError,
   Fno1dScalar,
   LoadError,
@@ -27,16 +28,8 @@ import type { BatchBackend, EngineAdapter, ParsedModel, Recognized, Tensor } fro
 import type { BackendWant, HyperKey } from './protocol';
 import type { AnalysisFns } from './explore';
 
-const KEYS: HyperKey[] = [
-  'inp_dim_func',
-  'inp_dim_scalar',
-  'out_dim_func',
-  'modes',
-  'width',
-  'hidden',
-  'layers',
-  'activation',
-];
+// The protocol's keys are the engine's config keys (a type the UI thread can import without the engine).
+const KEYS: readonly HyperKey[] = CONFIG_KEYS;
 
 function toRecognized(rec: RecognizedModel): Recognized {
   const config = {} as Record<HyperKey, number | string>;
