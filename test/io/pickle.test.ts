@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LoadError } from '../../src/engine/errors';
-import {
-  BASE_GLOBALS,
-  isTuple,
-  PyGlobal,
-  PyObject,
-  pyAttributes,
-  unpickle,
-} from '../../src/engine/io/pickle';
+import { unpickle } from '../../src/engine/io/pickle';
+import { BASE_GLOBALS, isTuple, PyGlobal, PyObject, pyAttributes } from '../../src/engine/io/pickle-values';
 import { hostileBudgetMs, PickleWriter } from './pickle-writer';
 
 /**

@@ -15,6 +15,62 @@ export class PickleFault extends Error {
 }
 
 /**
+ * The pickle's bytes and a read position. Every read checks the length first, so a field that
+ * claims more than the buffer holds fails as "truncated" before anything is allocated.
+ */
+export class PickleBytes {
+  pos = 0;
+  readonly end: number;
+  readonly view: DataView;
+  constructor(readonly bytes: Uint8Array) {
+    this.end = bytes.length;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  need(n: number): void {
+    if (n > this.end - this.pos)
+      throw new PickleFault(`truncated: needs ${n} more bytes but only ${this.end - this.pos} remain`);
+  }
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.pos++];
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  u64(): number {
+    this.need(8);
+    const lo = this.view.getUint32(this.pos, true);
+    const hi = this.view.getUint32(this.pos + 4, true);
+    this.pos += 8;
+    // Any length above 2^53 is far beyond the buffer anyway; keep it a (huge) number so need() rejects it.
+    return hi * 0x1_0000_0000 + lo;
+  }
+  take(n: number): Uint8Array {
+    this.need(n);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  line(): string {
+    // Text opcodes end in '\n'; a line never legitimately spans more than a short name or number.
+    const nl = this.bytes.indexOf(0x0a, this.pos);
+    if (nl < 0) throw new PickleFault('truncated: a text field has no end of line');
+    const s = latin1(this.bytes.subarray(this.pos, nl));
+    this.pos = nl + 1;
+    return s;
+  }
+}
+
+/**
  * A lower bound of the depth of what a call returned: an inert object keeps its arguments (as deep
  * as they are); an allow-listed call may return anything, so only its own level counts.
  */

@@ -43,17 +43,8 @@ import {
   rawUnicodeEscape,
   pythonStringRepr,
   PickleFault,
+  PickleBytes,
 } from './pickle-support';
-export {
-  PyGlobal,
-  PyObject,
-  type AllowedGlobal,
-  type UnpickleOptions,
-  type UnpickleResult,
-  pyAttributes,
-  isTuple,
-  BASE_GLOBALS,
-} from './pickle-values';
 
 /** Pickles a few hundred levels deep are already absurd for checkpoints; the limit only has to be generous. */
 const DEFAULTS = { maxDepth: 1000, maxObjects: 5_000_000, maxMemo: 1_000_000, maxContainers: 1_000_000 };
@@ -67,9 +58,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
   const globals = options.globals ?? BASE_GLOBALS;
   const unknown = new Set<string>();
 
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const end = bytes.length;
-  let pos = 0;
+  const r = new PickleBytes(bytes);
   let opStart = 0;
 
   const stack: unknown[] = [];
@@ -90,48 +79,6 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
   };
   const overLimit = (what: string): never => {
     throw new PickleFault(`${what}; no real checkpoint comes near that`, true);
-  };
-
-  const need = (n: number): void => {
-    if (n > end - pos) fail(`truncated: needs ${n} more bytes but only ${end - pos} remain`);
-  };
-  const u8 = (): number => {
-    need(1);
-    return bytes[pos++];
-  };
-  const u16 = (): number => {
-    need(2);
-    const v = view.getUint16(pos, true);
-    pos += 2;
-    return v;
-  };
-  const u32 = (): number => {
-    need(4);
-    const v = view.getUint32(pos, true);
-    pos += 4;
-    return v;
-  };
-  const u64 = (): number => {
-    need(8);
-    const lo = view.getUint32(pos, true);
-    const hi = view.getUint32(pos + 4, true);
-    pos += 8;
-    // Any length above 2^53 is far beyond the buffer anyway; keep it a (huge) number so need() rejects it.
-    return hi * 0x1_0000_0000 + lo;
-  };
-  const take = (n: number): Uint8Array => {
-    need(n);
-    const out = bytes.subarray(pos, pos + n);
-    pos += n;
-    return out;
-  };
-  const line = (): string => {
-    // Text opcodes end in '\n'; a line never legitimately spans more than a short name or number.
-    const nl = bytes.indexOf(0x0a, pos);
-    if (nl < 0) fail('truncated: a text field has no end of line');
-    const s = latin1(bytes.subarray(pos, nl));
-    pos = nl + 1;
-    return s;
   };
 
   const push = (v: unknown, depth = 0): void => {
@@ -237,17 +184,17 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
 
   try {
     for (;;) {
-      opStart = pos;
-      if (pos >= end) fail('truncated: the pickle ends before its STOP opcode');
-      const op = bytes[pos++];
+      opStart = r.pos;
+      if (r.pos >= r.end) fail('truncated: the pickle ends before its STOP opcode');
+      const op = bytes[r.pos++];
       switch (op) {
         case 0x80: // PROTO
-          if (u8() > 5) fail('pickle protocol newer than 5');
+          if (r.u8() > 5) fail('pickle protocol newer than 5');
           break;
         case 0x95: {
           // FRAME: framing is only a hint for buffered readers; check the length and read on.
-          const n = u64();
-          if (n > end - pos) fail('truncated: a frame is longer than the data left');
+          const n = r.u64();
+          if (n > r.end - r.pos) fail('truncated: a frame is longer than the data left');
           break;
         }
         case 0x2e: {
@@ -272,29 +219,29 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           push(false);
           break;
         case 0x4a: // BININT
-          need(4);
-          push(view.getInt32(pos, true));
-          pos += 4;
+          r.need(4);
+          push(r.view.getInt32(r.pos, true));
+          r.pos += 4;
           break;
         case 0x4b: // BININT1
-          push(u8());
+          push(r.u8());
           break;
         case 0x4d: // BININT2
-          push(u16());
+          push(r.u16());
           break;
         case 0x8a: // LONG1
-          push(decodeLong(take(u8())));
+          push(decodeLong(r.take(r.u8())));
           break;
         case 0x8b: {
           // LONG4
-          const n = u32();
+          const n = r.u32();
           if (n > 4096) overLimit(`an integer of ${n} bytes`);
-          push(decodeLong(take(n)));
+          push(decodeLong(r.take(n)));
           break;
         }
         case 0x49: {
           // INT (text); I00/I01 are protocol 0's False/True
-          const s = line();
+          const s = r.line();
           if (s === '00') push(false);
           else if (s === '01') push(true);
           else push(parseIntText(s) ?? fail(`bad INT '${clip(s)}'`));
@@ -302,18 +249,18 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
         }
         case 0x4c: {
           // LONG (text)
-          const s = line();
+          const s = r.line();
           push(parseIntText(s.endsWith('L') ? s.slice(0, -1) : s) ?? fail(`bad LONG '${clip(s)}'`));
           break;
         }
         case 0x47: // BINFLOAT (big-endian)
-          need(8);
-          push(view.getFloat64(pos, false));
-          pos += 8;
+          r.need(8);
+          push(r.view.getFloat64(r.pos, false));
+          r.pos += 8;
           break;
         case 0x46: {
           // FLOAT (text)
-          const s = line();
+          const s = r.line();
           const v = Number(s);
           if (s.trim() === '' || (Number.isNaN(v) && !/^[-+]?nan$/i.test(s.trim())))
             fail(`bad FLOAT '${clip(s)}'`);
@@ -323,41 +270,41 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
 
         // -- strings and bytes
         case 0x58: // BINUNICODE
-          push(decodeUtf8(take(u32())));
+          push(decodeUtf8(r.take(r.u32())));
           break;
         case 0x8d: // BINUNICODE8
-          push(decodeUtf8(take(u64())));
+          push(decodeUtf8(r.take(r.u64())));
           break;
         case 0x8c: // SHORT_BINUNICODE
-          push(decodeUtf8(take(u8())));
+          push(decodeUtf8(r.take(r.u8())));
           break;
         case 0x56: // UNICODE (raw-unicode-escape, text)
-          push(rawUnicodeEscape(line()));
+          push(rawUnicodeEscape(r.line()));
           break;
         case 0x55: // SHORT_BINSTRING (Python 2 str): bytes read as latin-1
-          push(latin1(take(u8())));
+          push(latin1(r.take(r.u8())));
           break;
         case 0x54: {
           // BINSTRING
-          need(4);
-          const n = view.getInt32(pos, true);
-          pos += 4;
+          r.need(4);
+          const n = r.view.getInt32(r.pos, true);
+          r.pos += 4;
           if (n < 0) fail('negative string length');
-          push(latin1(take(n)));
+          push(latin1(r.take(n)));
           break;
         }
         case 0x53: // STRING (quoted repr, text)
-          push(pythonStringRepr(line()) ?? fail('bad STRING'));
+          push(pythonStringRepr(r.line()) ?? fail('bad STRING'));
           break;
         case 0x43: // SHORT_BINBYTES
-          push(take(u8()));
+          push(r.take(r.u8()));
           break;
         case 0x42: // BINBYTES
-          push(take(u32()));
+          push(r.take(r.u32()));
           break;
         case 0x8e: // BINBYTES8
         case 0x96: // BYTEARRAY8
-          push(take(u64()));
+          push(r.take(r.u64()));
           break;
         case 0x97: // NEXT_BUFFER
           fail('the pickle uses out-of-band buffers (protocol 5), which a file cannot supply');
@@ -504,32 +451,32 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
 
         // -- memo
         case 0x71: // BINPUT
-          memoPut(u8());
+          memoPut(r.u8());
           break;
         case 0x72: // LONG_BINPUT
-          memoPut(u32());
+          memoPut(r.u32());
           break;
         case 0x94: // MEMOIZE
           memoPut(memo.size);
           break;
         case 0x70: // PUT (text)
-          memoPut(parseIndex(line()) ?? fail('bad PUT index'));
+          memoPut(parseIndex(r.line()) ?? fail('bad PUT index'));
           break;
         case 0x68: // BINGET
-          memoGet(u8());
+          memoGet(r.u8());
           break;
         case 0x6a: // LONG_BINGET
-          memoGet(u32());
+          memoGet(r.u32());
           break;
         case 0x67: // GET (text)
-          memoGet(parseIndex(line()) ?? fail('bad GET index'));
+          memoGet(parseIndex(r.line()) ?? fail('bad GET index'));
           break;
 
         // -- globals and objects
         case 0x63: {
           // GLOBAL
-          const module = line();
-          const name = line();
+          const module = r.line();
+          const name = r.line();
           push(resolveGlobal(module, name));
           break;
         }
@@ -583,8 +530,8 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
         }
         case 0x69: {
           // INST: MARK args... INST module\nname\n
-          const module = line();
-          const name = line();
+          const module = r.line();
+          const name = r.line();
           const args = popMark();
           const v = callable(resolveGlobal(module, name), args);
           push(v, resultDepth(v, marked));
@@ -613,7 +560,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
         }
         case 0x50: {
           // PERSID (text)
-          const v = persistent(line());
+          const v = persistent(r.line());
           push(v, isContainer(v) ? 1 : 0);
           break;
         }
@@ -621,7 +568,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
         case 0x83: // EXT2
         case 0x84: {
           // EXT4: the copyreg extension registry is process state a file cannot rely on
-          const code = op === 0x82 ? u8() : op === 0x83 ? u16() : u32();
+          const code = op === 0x82 ? r.u8() : op === 0x83 ? r.u16() : r.u32();
           const name = `copyreg.extension[${code}]`;
           unknown.add(name);
           push(new PyGlobal(name));

@@ -13,7 +13,8 @@
 import { LoadError } from '../errors';
 import { type DType, type HostTensor, isComplex, shapeString } from '../tensor';
 import { readZip, type ZipEntry } from './zip';
-import { type AllowedGlobal, BASE_GLOBALS, isTuple, PyGlobal, PyObject, unpickle } from './pickle';
+import { unpickle } from './pickle';
+import { type AllowedGlobal, BASE_GLOBALS, isTuple, PyGlobal, PyObject } from './pickle-values';
 
 export interface TorchCheckpoint {
   tensors: Map<string, HostTensor>;

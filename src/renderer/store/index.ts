@@ -18,6 +18,7 @@ import type {
   ResultMeta,
   SummaryPayload,
   SweepSlice,
+  CheckResult,
 } from '../worker/protocol';
 import {
   fitView,
@@ -117,18 +118,7 @@ export interface GsaState {
 export interface CheckState {
   status: RunStatus;
   message: string | null;
-  result: {
-    seq: number;
-    b: number;
-    p: number[];
-    whatIf: boolean;
-    maxRelError: number;
-    errorMap: Float64Array;
-    h: number;
-    kinked: boolean;
-    forwardRows: number;
-    ms: number;
-  } | null;
+  result: (CheckResult & { seq: number; b: number }) | null;
 }
 
 export interface UiMessage {

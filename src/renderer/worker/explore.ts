@@ -8,7 +8,7 @@ import { dataSource, diffBlocks, overlaySource } from '../lib/display';
 import type { JSource } from '../lib/display';
 import { computeSummary } from '../lib/summary';
 import type { Summary } from '../lib/summary';
-import type { CompareSpec, SweepSlice, ToWorker, WhatIfSpec } from './protocol';
+import type { CheckResult, CompareSpec, SweepSlice, ToWorker, WhatIfSpec } from './protocol';
 import type { ActiveInputs, Session } from './session';
 
 type Dims4 = { B: number; T: number; O: number; P: number };
@@ -236,20 +236,7 @@ export class Explorer {
    * J of sample b (at the what-if values when given) against float64 central finite differences of the
    * model's own forward pass in all P directions.
    */
-  check(
-    seq: number,
-    b: number,
-    p?: number[],
-  ): {
-    p: number[];
-    whatIf: boolean;
-    maxRelError: number;
-    errorMap: Float64Array;
-    h: number;
-    kinked: boolean;
-    forwardRows: number;
-    ms: number;
-  } {
+  check(seq: number, b: number, p?: number[]): CheckResult {
     const a = this.inputs(seq);
     const s = this.sample(a, b);
     const whatIf = !!p && p.some((v, i) => v !== s.p[i]);

@@ -268,20 +268,19 @@ export type FromWorker =
       yFloor: number;
       ms: number;
     }
-  | {
-      type: 'check-result';
-      id: number;
-      seq: number;
-      b: number;
-      /** The p the check ran at. */
-      p: number[];
-      whatIf: boolean;
-      maxRelError: number;
-      /** [O,P] */
-      errorMap: Float64Array;
-      h: number;
-      kinked: boolean;
-      forwardRows: number;
-      ms: number;
-    }
+  | ({ type: 'check-result'; id: number; seq: number; b: number } & CheckResult)
   | { type: 'analysis-failed'; id: number; message: string; cancelled: boolean };
+
+/** What "Check derivatives" found for one sample (worker → store → check view). */
+export interface CheckResult {
+  /** The p the check ran at. */
+  p: number[];
+  whatIf: boolean;
+  maxRelError: number;
+  /** [O,P] */
+  errorMap: Float64Array;
+  h: number;
+  kinked: boolean;
+  forwardRows: number;
+  ms: number;
+}
