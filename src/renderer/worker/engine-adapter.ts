@@ -23,8 +23,8 @@ import {
   writeNpy,
 } from '../../engine';
 import type { FnoConfig, HostTensor, ModelFile, RecognizedModel } from '../../engine';
-import { BackendError } from './session';
-import type { BatchBackend, EngineAdapter, ParsedModel, Recognized, Tensor } from './session';
+import { BackendError } from './engine-contract';
+import type { BatchBackend, EngineAdapter, ParsedModel, Recognized, Tensor } from './engine-contract';
 import type { BackendWant, HyperKey } from './protocol';
 import type { AnalysisFns } from './explore';
 

@@ -11,114 +11,15 @@ import { pRanges } from '../lib/p-range';
 import type { PRange } from '../lib/p-range';
 import { computeSummary } from '../lib/summary';
 import type { Summary } from '../lib/summary';
+import type { BackendWant, DataInfo, FileMessage, ModelInfo, ResultMeta } from './protocol';
 import type {
-  BackendWant,
-  DataInfo,
-  FileMessage,
-  HyperKey,
-  HyperOrigin,
-  ModelInfo,
-  ResultMeta,
-} from './protocol';
-
-export interface Tensor {
-  dtype: string;
-  shape: number[];
-  data: Float64Array;
-}
-
-export interface ParsedModel {
-  file: string;
-  format: string;
-  tensorCount: number;
-  /** The engine's own object, opaque here. */
-  raw: unknown;
-}
-
-export interface Recognized {
-  architecture: string;
-  config: Record<HyperKey, number | string>;
-  origin: Partial<Record<HyperKey, HyperOrigin>>;
-  /** Notes from reading/recognising (e.g. a stripped 'module.' prefix). */
-  notes: string[];
-  raw: unknown;
-}
-
-/**
- * The CPU float64 model: the explore tools (what-if, sweeps, checks, sensitivity) run on it, whatever backend
- * computes the batch, since their answers are compared with float64 finite differences.
- */
-export interface EngineModel {
-  parameterCount(): { real: number; complex: number };
-  forward(x: Float64Array, p: Float64Array, B: number, T: number): Float64Array;
-  /** Synchronous: for one what-if sample (about 10 ms), where yielding would only add latency. */
-  jacobian(x: Float64Array, p: Float64Array, B: number, T: number): Float64Array;
-  /** y and J from one pass, into `out` when given (the what-if sliders reuse their buffers). */
-  evaluate(
-    x: Float64Array,
-    p: Float64Array,
-    B: number,
-    T: number,
-    out?: { y: Float64Array; J: Float64Array },
-  ): { y: Float64Array; J: Float64Array };
-  jacobianAsync(
-    x: Float64Array,
-    p: Float64Array,
-    B: number,
-    T: number,
-    opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
-  ): Promise<Float64Array>;
-}
-
-export interface DataParts {
-  x?: Tensor;
-  p?: Tensor;
-  xNames?: string[];
-  pNames?: string[];
-  notes: string[];
-}
-
-export interface RunHooks {
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
-}
-
-/** The batch forward/Jacobian on the chosen backend (the engine's ComputeBackend, with its selection notes). */
-export interface BatchBackend {
-  readonly kind: 'cpu' | 'webgpu';
-  /** For people: 'CPU (WebAssembly SIMD, float64)', 'WebGPU: SwiftShader …'. */
-  readonly description: string;
-  /** Why WebGPU was wanted or tried but the CPU computes (also set when WebGPU fails later and auto moves on). */
-  readonly fallbackReason?: string;
-  /** Information that is not a failure (a software adapter that auto skipped). */
-  readonly note?: string;
-  forward(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunHooks): Promise<Float64Array>;
-  jacobian(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunHooks): Promise<Float64Array>;
-  dispose(): void;
-}
-
-/** The chosen backend could not be set up (e.g. WebGPU forced where there is none). */
-export class BackendError extends Error {}
-
-/** What the session needs from the engine (see engine-adapter.ts for the real one). */
-export interface EngineAdapter {
-  readonly backend: string;
-  /** Sets up the batch backend for a model; rejects with a BackendError when `want` cannot be had. */
-  selectBackend(rec: Recognized, want: BackendWant): Promise<BatchBackend>;
-  readModel(bytes: Uint8Array, file: string): ParsedModel;
-  recognize(model: ParsedModel, explicit: Record<string, unknown> | undefined): Recognized;
-  build(model: ParsedModel, rec: Recognized): EngineModel;
-  /** A data file; `hint` (the current model's Xf and P) settles whether a CSV holds x or p. */
-  readData(bytes: Uint8Array, file: string, hint: { Xf?: number; P?: number }): DataParts;
-  /** Non-fatal findings about data that fits (e.g. samples holding NaN or Inf). */
-  checkData(x: Tensor, p: Tensor, expect: { Xf: number; P: number }): string[];
-  /** A config.json: validated hyperparameters. */
-  readConfig(bytes: Uint8Array, file: string): Record<string, unknown>;
-  demo(): { model: ParsedModel; rec: Recognized; x: Tensor; p: Tensor; xNames: string[]; pNames: string[] };
-  /** A message for an error thrown while reading `file` (LoadError etc.): no stack traces. */
-  describeError(e: unknown): string;
-  isCancelled(e: unknown): boolean;
-}
+  Tensor,
+  ParsedModel,
+  Recognized,
+  EngineModel,
+  BatchBackend,
+  EngineAdapter,
+} from './engine-contract';
 
 export type FileKind = 'model' | 'config' | 'data' | 'unknown';
 
