@@ -76,6 +76,7 @@ async function selectBatchBackend(
       gpu,
       config: r.config,
       tensors: r.tensors,
+      cpu: { model: cpuModel(r) },
       onFallback: (reason) => {
         laterReason = `WebGPU failed and the CPU took over: ${reason}`;
       },
@@ -101,6 +102,20 @@ async function selectBatchBackend(
   };
 }
 
+/**
+ * One CPU model per recognised model, shared by the exploration tools and the CPU batch backend, so
+ * the weights are converted and held once.
+ */
+const cpuModels = new WeakMap<RecognizedModel, Fno1dScalar>();
+function cpuModel(r: RecognizedModel): Fno1dScalar {
+  let m = cpuModels.get(r);
+  if (!m) {
+    m = new Fno1dScalar(r.config, r.tensors);
+    cpuModels.set(r, m);
+  }
+  return m;
+}
+
 /** `navigator.gpu` where this runs (a worker, a page); null in Node or where WebGPU is off. */
 function hostGpu(): GPU | null {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
@@ -116,10 +131,7 @@ export function createEngineAdapter(opts: { gpu?: GPU | null } = {}): EngineAdap
     readModel: (bytes, file) => parsedModel(readModelFile(bytes, file)),
     recognize: (model, explicit) =>
       toRecognized(recognizeFno(model.raw as ModelFile, (explicit ?? {}) as Partial<FnoConfig>)),
-    build: (_model, rec) => {
-      const r = rec.raw as RecognizedModel;
-      return new Fno1dScalar(r.config, r.tensors);
-    },
+    build: (_model, rec) => cpuModel(rec.raw as RecognizedModel),
     readConfig: (bytes, file) =>
       parseConfigJson(new TextDecoder().decode(bytes), file) as Record<string, unknown>,
     readData: (bytes, file, hint) => {

@@ -14,6 +14,11 @@ import { cpuGemm } from './index';
 export interface CpuBackendOptions extends ModelOptions {
   /** Samples per forward chunk (progress and cancellation come between chunks). Default 16. */
   chunkSamples?: number;
+  /**
+   * A CPU model already built for these weights (the app's exploration tools hold one): reused
+   * rather than built again. Safe to share: each of its runs completes before the next begins.
+   */
+  model?: Fno1dScalar;
 }
 
 /** The float64 CPU engine behind the backend interface: same model, async with progress and cancel. */
@@ -26,7 +31,7 @@ export class CpuBackend implements ComputeBackend {
 
   constructor(config: FnoConfig, tensors: Map<string, HostTensor>, opts: CpuBackendOptions = {}) {
     const gemm = opts.gemm ?? cpuGemm();
-    this.model = new Fno1dScalar(config, tensors, { ...opts, gemm });
+    this.model = opts.model ?? new Fno1dScalar(config, tensors, { ...opts, gemm });
     this.chunk = Math.max(1, Math.floor(opts.chunkSamples ?? 16));
     this.description = `CPU (${gemm === gemmJs ? 'JavaScript' : 'WebAssembly SIMD'}, float64)`;
   }
