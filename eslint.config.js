@@ -10,6 +10,9 @@ export default tseslint.config(
       'dist',
       'dist-web',
       'test-output',
+      // device-machine bundles (bench/device-pack.sh), git-ignored locally
+      '.dev',
+      '.gl',
       'src/engine/backends/cpu/wasm/**',
       '**/*.generated.ts',
     ],

@@ -93,7 +93,7 @@ function main(): void {
     engine.push(JSON.parse(out) as EngineRow);
     console.error(`jacscope B=${B} done`);
   }
-  type TorchRow = { B: number; forward_ms: number; vmap_jacfwd_ms?: number; functional_forward_ms: number };
+  type TorchRow = { B: number; forward_ms: number; vmap_jacfwd_ms?: number; functional_forward_ms?: number };
   let torch: { torch: string; threads: number; rows: TorchRow[]; peak_rss_mb: number } | null = null;
   if (withTorch) {
     console.error('PyTorch …');
@@ -156,7 +156,7 @@ function main(): void {
   const rows = engine.map((e) => {
     const t = torch?.rows.find((r) => r.B === e.B);
     const g = gpu?.rows.find((r) => r.B === e.B);
-    const torchBest = t ? Math.min(t.functional_forward_ms, t.vmap_jacfwd_ms ?? Infinity) : undefined;
+    const torchBest = t ? Math.min(t.functional_forward_ms ?? Infinity, t.vmap_jacfwd_ms ?? Infinity) : undefined;
     return {
       ...e,
       torch_forward_ms: t?.forward_ms,

@@ -22,7 +22,7 @@ function formatter(dtype: OutDType): (v: number) => string {
 export function writeTensor(
   path: string,
   shape: number[],
-  data: Float64Array,
+  data: Float64Array | Float32Array,
   axes: string[],
   dtype: OutDType,
 ): void {

@@ -392,7 +392,9 @@ describe('jacscope web build', () => {
       await page.waitForSelector('[data-testid="job"] progress', { timeout: 20_000 });
       await page.waitForFunction(
         (total) =>
-          new RegExp(`\\d+/${total} samples`).test(document.querySelector('[data-testid="job"]')?.textContent ?? ''),
+          new RegExp(`\\d+/${total} samples`).test(
+            document.querySelector('[data-testid="job"]')?.textContent ?? '',
+          ),
         B,
       );
       await page.screenshot({ path: resolve(outDir, 'e2e-5-progress.png'), fullPage: true });

@@ -201,6 +201,37 @@ describe.each(backends)('backend $name', (bk) => {
     }
   });
 
+  it("writes into a caller's float32 or float64 array, across pipelined chunks too", async () => {
+    const { config, tensors } = loadCase('deep-fno1d');
+    const x = loadNpy('deep-fno1d', 'x4.npy');
+    const p = loadNpy('deep-fno1d', 'p4.npy');
+    const [B, T] = x.shape;
+    const { out_dim_func: O, inp_dim_scalar: P } = config;
+    const refJ = loadNpy('deep-fno1d', 'jacobian4_f64.npy').data;
+    const refY = loadNpy('deep-fno1d', 'y4_f64.npy').data;
+    for (const tiny of [false, true]) {
+      const backend = await bk.make(config, tensors, tiny ? { tinyChunks: { mode: 'jacobian', T } } : {});
+      try {
+        for (const Ctor of [Float32Array, Float64Array]) {
+          // NaN-filled: a value the backend forgot to write would show.
+          const J = new Ctor(B * T * O * P).fill(NaN);
+          const y = new Ctor(B * T * O).fill(NaN);
+          expect(await backend.jacobian(x.data, p.data, B, T, { out: J })).toBe(J);
+          expect(await backend.forward(x.data, p.data, B, T, { out: y })).toBe(y);
+          // float32 storage rounds at 6e-8 relative, well inside either tolerance used here.
+          const tol = Math.max(bk.tol, 1e-7);
+          expect(relErr(J, refJ), `${Ctor.name} tiny=${tiny}`).toBeLessThanOrEqual(tol);
+          expect(relErr(y, refY), `${Ctor.name} tiny=${tiny}`).toBeLessThanOrEqual(tol);
+        }
+        await expect(
+          backend.jacobian(x.data, p.data, B, T, { out: new Float32Array(B * T * O * P - 1) }),
+        ).rejects.toThrow(/output for J has .* values; it needs/);
+      } finally {
+        backend.dispose();
+      }
+    }
+  });
+
   it('rejects inputs that do not fit the model with the same messages', async () => {
     const { config, tensors } = loadCase('deep-fno1d');
     const backend = await bk.make(config, tensors);

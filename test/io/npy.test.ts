@@ -267,6 +267,19 @@ describe('writeNpy', () => {
       expect(Array.from(t.data)).toEqual(Array.from(data, dtype === 'float32' ? Math.fround : (x) => x));
     }
   });
+  it('writes a float32 array as float32 or float64, also from a view into a larger buffer', () => {
+    const whole = Float32Array.from({ length: 30 }, (_, i) => Math.fround(Math.cos(i) * 10 ** (i % 5)));
+    const data = whole.subarray(3, 27); // byteOffset 12: the byte-copy path must honour it
+    for (const dtype of ['float32', 'float64'] as const) {
+      const t = readNpy(writeNpy({ shape: [4, 6], data }, dtype), 'f32.npy');
+      expect(t.dtype).toBe(dtype);
+      expect(Array.from(t.data)).toEqual(Array.from(data));
+    }
+    const f64 = Float64Array.from(data);
+    expect(writeNpy({ shape: [24], data }, 'float32')).toEqual(
+      writeNpy({ shape: [24], data: f64 }, 'float32'),
+    );
+  });
   it('writes numpy header text for 1-D and 0-d shapes', () => {
     const h1 = new TextDecoder().decode(
       writeNpy({ shape: [5], data: new Float64Array(5) }, 'float64').slice(10, 80),

@@ -26,7 +26,16 @@ function load(seq = 1): void {
   const J = Float64Array.from({ length: dims.B * TOP }, (_, i) => i);
   const y = Float64Array.from({ length: dims.B * dims.T * dims.O }, (_, i) => -i);
   const p = Float64Array.from({ length: dims.B * dims.P }, (_, i) => i / 10);
-  const meta = { ...dims, backend: 'cpu', backendKind: 'cpu' as const, backendWant: 'auto' as const, ms: 1, yNames: ['u', 'v'], pNames: ['a', 'b', 'c'], seq };
+  const meta = {
+    ...dims,
+    backend: 'cpu',
+    backendKind: 'cpu' as const,
+    backendWant: 'auto' as const,
+    ms: 1,
+    yNames: ['u', 'v'],
+    pNames: ['a', 'b', 'c'],
+    seq,
+  };
   const pRanges = Array.from({ length: dims.P }, () => ({ lo: -1, hi: 1, spread: true }));
   setResult({ meta, J, y, p, pRanges, summary: computeSummary(J, dims) }, {} as ModelInfo, {} as DataInfo);
 }

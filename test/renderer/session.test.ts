@@ -153,7 +153,10 @@ describe.skipIf(!have)('engine session', () => {
     expect(o.kind).toBe('unchanged');
     if (o.kind !== 'unchanged') return;
     expect(o.backendError).toMatch(/WebGPU is not available here.*choose auto or CPU/);
-    expect(o.messages[0]).toMatchObject({ level: 'error', text: expect.stringMatching(/previous result stays/) });
+    expect(o.messages[0]).toMatchObject({
+      level: 'error',
+      text: expect.stringMatching(/previous result stays/),
+    });
     expect(s.result).toBe(r1);
     const r2 = computed(await s.setBackend('cpu'));
     expect(r2.meta.backendWant).toBe('cpu');

@@ -1,7 +1,7 @@
 import { allowOnly, required, type ParsedArgs } from '../args';
 import { cliBackend, describeSelected, parseBackend } from '../backend';
 import { loadInputs, loadModel, type Inputs } from '../load';
-import { parseDType, writeTensor } from '../output';
+import { parseDType, writeTensor, type OutDType } from '../output';
 
 const COMMON = ['model', 'config', 'x', 'p', 'data', 'out', 'dtype', 'backend'];
 
@@ -19,17 +19,23 @@ async function prepare(args: ParsedArgs, log: (line: string) => void) {
   return { dtype, outPath, m, inputs, selected, backend: selected.backend };
 }
 
+type Out = Float64Array | Float32Array;
+
 /**
  * Run `compute` on the finite samples only and scatter the results into a NaN-filled output of
- * `perSample` values per sample, so one bad sample does not spoil the batch.
+ * `perSample` values per sample, so one bad sample does not spoil the batch. The output has the
+ * type of the file to write: a float32 result is computed straight into float32 (half the memory
+ * of a large J, and no widening of what WebGPU computes in float32 anyway).
  */
 async function onFinite(
   inputs: Inputs,
   perSample: number,
-  compute: (x: Float64Array, p: Float64Array, B: number) => Promise<Float64Array>,
-): Promise<Float64Array> {
+  dtype: OutDType,
+  compute: (x: Float64Array, p: Float64Array, B: number, out: Out) => Promise<Out>,
+): Promise<Out> {
   const { x, p, B, finite } = inputs;
-  if (finite.length === B) return await compute(x.data, p.data, B);
+  const make = (n: number): Out => (dtype === 'float32' ? new Float32Array(n) : new Float64Array(n));
+  if (finite.length === B) return await compute(x.data, p.data, B, make(B * perSample));
   const xs = x.data.length / B;
   const ps = p.data.length / B;
   const sx = new Float64Array(finite.length * xs);
@@ -38,8 +44,9 @@ async function onFinite(
     sx.set(x.data.subarray(b * xs, (b + 1) * xs), i * xs);
     sp.set(p.data.subarray(b * ps, (b + 1) * ps), i * ps);
   });
-  const part = finite.length > 0 ? await compute(sx, sp, finite.length) : new Float64Array(0);
-  const out = new Float64Array(B * perSample).fill(NaN);
+  const n = finite.length;
+  const part = n > 0 ? await compute(sx, sp, n, make(n * perSample)) : make(0);
+  const out = make(B * perSample).fill(NaN);
   finite.forEach((b, i) => out.set(part.subarray(i * perSample, (i + 1) * perSample), b * perSample));
   return out;
 }
@@ -72,8 +79,8 @@ export async function forward(
   const { B, T } = inputs;
   const O = m.config.out_dim_func;
   const t0 = performance.now();
-  const y = await onFinite(inputs, T * O, (x, p, n) =>
-    backend.forward(x, p, n, T, { onProgress: progress('forward') }),
+  const y = await onFinite(inputs, T * O, dtype, (x, p, n, out) =>
+    backend.forward(x, p, n, T, { out, onProgress: progress('forward') }),
   );
   const ms = performance.now() - t0;
   writeTensor(outPath, [B, T, O], y, ['b', 't', 'o'], dtype);
@@ -91,8 +98,8 @@ export async function jacobian(
   const { B, T } = inputs;
   const { out_dim_func: O, inp_dim_scalar: P } = m.config;
   const t0 = performance.now();
-  const J = await onFinite(inputs, T * O * P, (x, p, n) =>
-    backend.jacobian(x, p, n, T, { onProgress: progress('Jacobian') }),
+  const J = await onFinite(inputs, T * O * P, dtype, (x, p, n, out) =>
+    backend.jacobian(x, p, n, T, { out, onProgress: progress('Jacobian') }),
   );
   const ms = performance.now() - t0;
   writeTensor(outPath, [B, T, O, P], J, ['b', 't', 'o', 'k'], dtype);

@@ -1,7 +1,7 @@
 import { CancelledError } from '../errors';
 import type { FnoConfig } from '../models/config';
 import type { HostTensor } from '../tensor';
-import type { BackendChoice, BackendKind, ComputeBackend, RunOptions } from './backend';
+import type { BackendChoice, BackendKind, ComputeBackend, OutputArray, RunOptions } from './backend';
 import { CpuBackend, type CpuBackendOptions } from './cpu/cpu-backend';
 import {
   describeAdapter,
@@ -165,11 +165,23 @@ export class FallbackBackend implements ComputeBackend {
     return this.current.description;
   }
 
-  forward(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunOptions): Promise<Float64Array> {
+  forward<A extends OutputArray = Float64Array>(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts?: RunOptions<A>,
+  ): Promise<A> {
     return this.call((b) => b.forward(x, p, B, T, opts));
   }
 
-  jacobian(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunOptions): Promise<Float64Array> {
+  jacobian<A extends OutputArray = Float64Array>(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts?: RunOptions<A>,
+  ): Promise<A> {
     return this.call((b) => b.jacobian(x, p, B, T, opts));
   }
 
@@ -177,7 +189,7 @@ export class FallbackBackend implements ComputeBackend {
     this.current.dispose();
   }
 
-  private async call(fn: (b: ComputeBackend) => Promise<Float64Array>): Promise<Float64Array> {
+  private async call<A>(fn: (b: ComputeBackend) => Promise<A>): Promise<A> {
     const b = this.current;
     try {
       return await fn(b);

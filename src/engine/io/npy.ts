@@ -477,8 +477,10 @@ export function readNpy(bytes: Uint8Array, file: string): HostTensor {
 // writeNpy
 
 /** Writes a real tensor as a `.npy` file (version 1.0, little-endian, C order), as `np.save` does. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export function writeNpy(
-  t: { shape: number[]; data: Float64Array },
+  t: { shape: number[]; data: Float64Array | Float32Array },
   dtype: 'float32' | 'float64',
 ): Uint8Array {
   const n = sizeOf(t.shape);
@@ -511,7 +513,11 @@ export function writeNpy(
   for (let i = 0; i < dict.length; i++) out[prefix + i] = dict.charCodeAt(i);
   out.fill(0x20, prefix + dict.length, total - 1);
   out[total - 1] = 0x0a;
-  if (dtype === 'float32') for (let i = 0; i < n; i++) view.setFloat32(total + 4 * i, t.data[i], true);
+  const same = (dtype === 'float32') === t.data instanceof Float32Array;
+  if (same && LITTLE_ENDIAN) {
+    // Already the bytes .npy wants: one copy (a 0.5 GB J in a fraction of a second).
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), total);
+  } else if (dtype === 'float32') for (let i = 0; i < n; i++) view.setFloat32(total + 4 * i, t.data[i], true);
   else for (let i = 0; i < n; i++) view.setFloat64(total + 8 * i, t.data[i], true);
   return out;
 }

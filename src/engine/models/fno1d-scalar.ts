@@ -111,15 +111,17 @@ export class Fno1dScalar {
   }
 
   /** As `jacobian`, yielding to the event loop between samples so a worker can cancel it. */
-  async jacobianAsync(
+  async jacobianAsync<A extends Float64Array | Float32Array = Float64Array>(
     x: Float64Array,
     p: Float64Array,
     B: number,
     T: number,
-    opts: JacobianOptions & { signal?: AbortSignal } = {},
-  ): Promise<Float64Array> {
+    opts: JacobianOptions & { signal?: AbortSignal; out?: A } = {},
+  ): Promise<A> {
     this.checkInputs(x, p, B, T);
-    const J = new Float64Array(B * T * this.config.out_dim_func * this.config.inp_dim_scalar);
+    const n = B * T * this.config.out_dim_func * this.config.inp_dim_scalar;
+    const J = opts.out ?? (new Float64Array(n) as A);
+    if (J.length !== n) throw new ShapeError(`jacobian: the output has ${J.length} values; it needs ${n}`);
     let last = performance.now();
     for (let b = 0; b < B; b++) {
       if (opts.signal?.aborted) throw new CancelledError();
@@ -161,7 +163,7 @@ export class Fno1dScalar {
     p: Float64Array,
     b: number,
     T: number,
-    J: Float64Array,
+    J: Float64Array | Float32Array,
     y?: Float64Array,
   ): void {
     const { inp_dim_func: Xf, inp_dim_scalar: P, out_dim_func: O } = this.config;
@@ -257,7 +259,7 @@ export class Fno1dScalar {
 /** out[off + (t·O + o)·P + k] = src[(t·P + k)·O + o]: tangent-major [T,P,O] to J's [T,O,P]. */
 function transposeLastTwo(
   src: Float64Array,
-  out: Float64Array,
+  out: Float64Array | Float32Array,
   off: number,
   T: number,
   P: number,

@@ -5,7 +5,9 @@ import {
   checkRunInputs,
   throwIfAborted,
   yieldToEventLoop,
+  outputArray,
   type ComputeBackend,
+  type OutputArray,
   type RunOptions,
 } from '../backend';
 import { gemmJs } from './gemm';
@@ -36,18 +38,18 @@ export class CpuBackend implements ComputeBackend {
     this.description = `CPU (${gemm === gemmJs ? 'JavaScript' : 'WebAssembly SIMD'}, float64)`;
   }
 
-  async forward(
+  async forward<A extends OutputArray = Float64Array>(
     x: Float64Array,
     p: Float64Array,
     B: number,
     T: number,
-    opts: RunOptions = {},
-  ): Promise<Float64Array> {
+    opts: RunOptions<A> = {},
+  ): Promise<A> {
     this.checkAlive();
     const c = this.model.config;
     checkRunInputs(c, x, p, B, T);
     const { inp_dim_func: Xf, inp_dim_scalar: P, out_dim_func: O } = c;
-    const y = new Float64Array(B * T * O);
+    const y = outputArray(opts, B * T * O, 'y');
     let last = performance.now();
     for (let b0 = 0; b0 < B; b0 += this.chunk) {
       throwIfAborted(opts.signal);
@@ -66,16 +68,18 @@ export class CpuBackend implements ComputeBackend {
     return y;
   }
 
-  async jacobian(
+  async jacobian<A extends OutputArray = Float64Array>(
     x: Float64Array,
     p: Float64Array,
     B: number,
     T: number,
-    opts: RunOptions = {},
-  ): Promise<Float64Array> {
+    opts: RunOptions<A> = {},
+  ): Promise<A> {
     this.checkAlive();
-    checkRunInputs(this.model.config, x, p, B, T);
+    const c = this.model.config;
+    checkRunInputs(c, x, p, B, T);
     return this.model.jacobianAsync(x, p, B, T, {
+      out: outputArray(opts, B * T * c.out_dim_func * c.inp_dim_scalar, 'J'),
       signal: opts.signal,
       onProgress: opts.onProgress ? (d, t) => opts.onProgress!(d, t) : undefined,
     });

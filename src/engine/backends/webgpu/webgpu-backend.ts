@@ -1,7 +1,14 @@
 import type { FnoConfig } from '../../models/config';
 import { checkTensors } from '../../models/fno1d-layout';
 import type { HostTensor } from '../../tensor';
-import { checkRunInputs, throwIfAborted, type ComputeBackend, type RunOptions } from '../backend';
+import {
+  checkRunInputs,
+  outputArray,
+  throwIfAborted,
+  type ComputeBackend,
+  type OutputArray,
+  type RunOptions,
+} from '../backend';
 import { errText, WebGpuContext, WebGpuError, type WebGpuContextOptions } from './context';
 import { dftBases } from './kernel-dft';
 import { gemmBiasToGpu, gemmWeightsToGpu } from './kernel-gemm';
@@ -18,7 +25,14 @@ import {
   type Mode,
   type Plan,
 } from './plan';
-import { BufferUsage, dispatchGrid, MapModeRead, packWords, UNIFORM_BYTES } from './wgsl-common';
+import {
+  BufferUsage,
+  dispatchGrid,
+  MapModeRead,
+  MapModeWrite,
+  packWords,
+  UNIFORM_BYTES,
+} from './wgsl-common';
 
 export interface WebGpuBackendOptions {
   /**
@@ -52,7 +66,16 @@ interface Workspace {
   cap: number;
   slots: GPUBuffer[];
   slotOf: number[];
-  staging: GPUBuffer;
+  /** Two read-back buffers: one chunk is copied out of one while the next computes into the other. */
+  staging: [GPUBuffer, GPUBuffer];
+  /**
+   * Two upload buffers, [x | p] of a chunk in float32, taking turns like the staging buffers.
+   * Each is mapped again as soon as its chunk is done, so the next chunk converts x straight into
+   * mapped memory: no Dawn-internal staging copy, no fresh host memory per call.
+   */
+  upload: [GPUBuffer, GPUBuffer];
+  /** Offset of p in an upload buffer, in bytes. */
+  pOffset: number;
   dispatches: Dispatch[];
   /** Chunk size the parameter blocks were last written for. */
   lastN: number;
@@ -79,6 +102,12 @@ export class WebGpuBackend implements ComputeBackend {
   private readonly dummyOut: GPUBuffer;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  /**
+   * Where the last call's time went, in ms summed over its chunks (chunks overlap, so the parts
+   * can add up to more than the call): converting and uploading x and p and submitting, waiting
+   * for the GPU, mapping, copying the result out. For benchmarks.
+   */
+  timings = newTimings();
 
   private constructor(
     context: WebGpuContext,
@@ -120,23 +149,23 @@ export class WebGpuBackend implements ComputeBackend {
     return b;
   }
 
-  forward(
+  forward<A extends OutputArray = Float64Array>(
     x: Float64Array,
     p: Float64Array,
     B: number,
     T: number,
-    opts: RunOptions = {},
-  ): Promise<Float64Array> {
+    opts: RunOptions<A> = {},
+  ): Promise<A> {
     return this.serialize(() => this.run('forward', x, p, B, T, opts));
   }
 
-  jacobian(
+  jacobian<A extends OutputArray = Float64Array>(
     x: Float64Array,
     p: Float64Array,
     B: number,
     T: number,
-    opts: RunOptions = {},
-  ): Promise<Float64Array> {
+    opts: RunOptions<A> = {},
+  ): Promise<A> {
     return this.serialize(() => this.run('jacobian', x, p, B, T, opts));
   }
 
@@ -174,47 +203,98 @@ export class WebGpuBackend implements ComputeBackend {
     return next;
   }
 
-  private async run(
+  /**
+   * Chunks are pipelined: chunk k+1 is uploaded and submitted before chunk k's read-back is
+   * awaited, so the GPU computes while the host copies the previous chunk out (two staging
+   * buffers take turns). Queue order keeps the shared workspace buffers safe: chunk k's output
+   * is copied to its staging buffer before chunk k+1's commands run.
+   */
+  private async run<A extends OutputArray>(
     mode: Mode,
     x: Float64Array,
     p: Float64Array,
     B: number,
     T: number,
-    opts: RunOptions,
-  ): Promise<Float64Array> {
+    opts: RunOptions<A>,
+  ): Promise<A> {
     this.checkAlive();
     const c = this.config;
     checkRunInputs(c, x, p, B, T);
-    throwIfAborted(opts.signal);
     const { inp_dim_func: Xf, inp_dim_scalar: P, out_dim_func: O } = c;
     const outPerSample = mode === 'forward' ? T * O : T * O * P;
-    const out = new Float64Array(B * outPerSample);
+    const out = outputArray(opts, B * outPerSample, mode === 'forward' ? 'y' : 'J');
+    throwIfAborted(opts.signal);
     if (B === 0) return out;
     const ws = this.workspace(mode, T, B);
-    for (let b0 = 0; b0 < B; b0 += ws.cap) {
-      throwIfAborted(opts.signal);
-      this.checkAlive();
-      const n = Math.min(ws.cap, B - b0);
-      await this.runChunk(
-        ws,
-        x.subarray(b0 * T * Xf, (b0 + n) * T * Xf),
-        p.subarray(b0 * P, (b0 + n) * P),
-        n,
-        out.subarray(b0 * outPerSample, (b0 + n) * outPerSample),
-      );
-      opts.onProgress?.(b0 + n, B);
+    this.timings = newTimings();
+    // The chunk whose read-back is under way while the next one computes.
+    let inFlight: { done: Promise<void>; end: number } | undefined;
+    const finish = async (f: { done: Promise<void>; end: number }) => {
+      await f.done;
+      opts.onProgress?.(f.end, B);
+    };
+    try {
+      for (let b0 = 0, k = 0; b0 < B; b0 += ws.cap, k++) {
+        throwIfAborted(opts.signal);
+        this.checkAlive();
+        const n = Math.min(ws.cap, B - b0);
+        const readBack = await this.submitChunk(
+          ws,
+          k,
+          x.subarray(b0 * T * Xf, (b0 + n) * T * Xf),
+          p.subarray(b0 * P, (b0 + n) * P),
+          n,
+          out.subarray(b0 * outPerSample, (b0 + n) * outPerSample),
+        );
+        const next = { done: readBack(), end: b0 + n };
+        next.done.catch(() => undefined); // awaited below or in `finally`, whichever comes first
+        const previous = inFlight;
+        inFlight = next;
+        if (previous) await finish(previous);
+        // The first chunk's progress (and a cancel made there) comes before the second is sent.
+        if (k === 0) {
+          inFlight = undefined;
+          await finish(next);
+        }
+      }
+      if (inFlight) await finish(inFlight);
+      inFlight = undefined;
+    } finally {
+      // A chunk still in flight (after a cancel or an error) must finish mapping before its
+      // buffers can be used again.
+      await inFlight?.done.catch(() => undefined);
     }
     throwIfAborted(opts.signal);
     return out;
   }
 
-  /** Upload a chunk, run every step in one compute pass, read the output back once. */
-  private async runChunk(ws: Workspace, x: Float64Array, p: Float64Array, n: number, out: Float64Array) {
+  /**
+   * Upload chunk k (through upload buffer k % 2) and submit every step in one compute pass plus
+   * the copy of its output into staging buffer k % 2. Returns the read-back: a function whose
+   * promise resolves once the output is in `out` and the upload buffer is mapped again.
+   */
+  private async submitChunk(
+    ws: Workspace,
+    k: number,
+    x: Float64Array,
+    p: Float64Array,
+    n: number,
+    out: OutputArray,
+  ): Promise<() => Promise<void>> {
     const device = this.context.device;
     const { plan } = ws;
     const q = device.queue;
-    q.writeBuffer(ws.slots[ws.slotOf[plan.x]], 0, Float32Array.from(x));
-    q.writeBuffer(ws.slots[ws.slotOf[plan.p]], 0, Float32Array.from(p));
+    const upload = ws.upload[k % 2];
+    const staging = ws.staging[k % 2];
+    // Mapped again by chunk k-2's read-back, which has finished; unmapped only if a call ended
+    // on an error between the two.
+    if (upload.mapState !== 'mapped') await upload.mapAsync(MapModeWrite);
+    const t0 = performance.now();
+    const xBytes = x.length * 4;
+    const pBytes = p.length * 4;
+    new Float32Array(upload.getMappedRange(0, xBytes)).set(x);
+    new Float32Array(upload.getMappedRange(ws.pOffset, pBytes)).set(p);
+    upload.unmap();
     if (ws.lastN !== n) {
       const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
       for (const d of ws.dispatches) {
@@ -228,6 +308,8 @@ export class WebGpuBackend implements ComputeBackend {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('internal');
     const enc = device.createCommandEncoder({ label: ws.key });
+    enc.copyBufferToBuffer(upload, 0, ws.slots[ws.slotOf[plan.x]], 0, xBytes);
+    enc.copyBufferToBuffer(upload, ws.pOffset, ws.slots[ws.slotOf[plan.p]], 0, pBytes);
     const pass = enc.beginComputePass({ label: ws.key });
     for (const d of ws.dispatches) {
       if (d.grid[0] === 0) continue;
@@ -237,23 +319,43 @@ export class WebGpuBackend implements ComputeBackend {
     }
     pass.end();
     const bytes = out.length * 4;
-    enc.copyBufferToBuffer(ws.slots[ws.slotOf[plan.out]], 0, ws.staging, 0, bytes);
+    enc.copyBufferToBuffer(ws.slots[ws.slotOf[plan.out]], 0, staging, 0, bytes);
     q.submit([enc.finish()]);
     const scopes = Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
-    try {
-      await ws.staging.mapAsync(MapModeRead, 0, bytes);
-    } catch (e) {
-      const errs = await scopes.catch(() => []);
-      throw new WebGpuError(`WebGPU read-back failed: ${firstError(errs) ?? errText(e)}`);
-    }
-    const errs = await scopes;
-    try {
-      const msg = firstError(errs);
-      if (msg) throw new WebGpuError(`a WebGPU kernel failed: ${msg}`);
-      out.set(new Float32Array(ws.staging.getMappedRange(0, bytes)));
-    } finally {
-      ws.staging.unmap();
-    }
+    const t1 = performance.now();
+    this.timings.upload += t1 - t0;
+    this.timings.chunks++;
+    return async () => {
+      try {
+        // Map only once the queue is idle up to this chunk: on one H100 machine Dawn (Node)
+        // answered a map requested while the GPU was busy late (0.5 GB back in 130 ms, against
+        // 51 ms this way; bench/results/h100.md). Waiting first costs nothing elsewhere.
+        await q.onSubmittedWorkDone();
+        const t2 = performance.now();
+        this.timings.gpuWait += t2 - t1;
+        // Both settle before anything is thrown, so no map is left pending on either buffer.
+        const maps = await Promise.allSettled([
+          staging.mapAsync(MapModeRead, 0, bytes),
+          upload.mapAsync(MapModeWrite),
+        ]);
+        const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');
+        if (failed) throw failed.reason;
+        this.timings.map += performance.now() - t2;
+      } catch (e) {
+        const errs = await scopes.catch(() => []);
+        throw new WebGpuError(`WebGPU read-back failed: ${firstError(errs) ?? errText(e)}`);
+      }
+      const errs = await scopes;
+      try {
+        const msg = firstError(errs);
+        if (msg) throw new WebGpuError(`a WebGPU kernel failed: ${msg}`);
+        const t3 = performance.now();
+        out.set(new Float32Array(staging.getMappedRange(0, bytes)));
+        this.timings.copyOut += performance.now() - t3;
+      } finally {
+        staging.unmap();
+      }
+    };
   }
 
   /** The workspace for (mode, T) with room for min(B, capacity) samples, reusing one if it is big enough. */
@@ -289,7 +391,11 @@ export class WebGpuBackend implements ComputeBackend {
     );
     const maxTotal = this.opts.maxWorkspaceBytes ?? 512 * MiB;
     const largest = Math.max(...slotPerSample) * 4;
-    const total = (slotPerSample.reduce((a, b) => a + b, 0) + plan.buffers[plan.out].perSample) * 4;
+    // The slots, and two of each: staging (out), upload (x and p).
+    const perSample = (name: 'out' | 'x' | 'p') => plan.buffers[plan[name]].perSample;
+    const total =
+      (slotPerSample.reduce((a, b) => a + b, 0) + 2 * (perSample('out') + perSample('x') + perSample('p'))) *
+      4;
     if (largest > maxBuffer) {
       throw new WebGpuError(
         `one sample at T = ${plan.T} needs a ${(largest / MiB).toFixed(1)} MiB buffer for the ${plan.mode === 'jacobian' ? 'Jacobian' : 'forward pass'}, more than this WebGPU device allows in one buffer (${(maxBuffer / MiB).toFixed(1)} MiB); use the CPU backend`,
@@ -318,11 +424,13 @@ export class WebGpuBackend implements ComputeBackend {
       }),
     );
     const outBytes = plan.buffers[plan.out].perSample * cap * 4;
-    const staging = device.createBuffer({
-      label: `${key} read-back`,
-      size: Math.max(16, align4(outBytes)),
-      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
-    });
+    const stagingBuffer = (i: number) =>
+      device.createBuffer({
+        label: `${key} read-back ${i}`,
+        size: Math.max(16, align4(outBytes)),
+        usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      });
+    const staging: [GPUBuffer, GPUBuffer] = [stagingBuffer(0), stagingBuffer(1)];
     if (plan.eye !== undefined) {
       // The seed ∂p/∂p: [cap, P, P], an identity per sample (the first n samples serve any chunk).
       const eye = new Float32Array(cap * P * P);
@@ -364,8 +472,18 @@ export class WebGpuBackend implements ComputeBackend {
       });
       return { pipeline, bindGroup, uniform, params: s.params, grid: [0, 0] };
     });
-    const bytes = slots.reduce((a, b) => a + b.size, 0) + staging.size;
-    return { key, plan, cap, slots, slotOf, staging, dispatches, lastN: -1, bytes };
+    // getMappedRange wants offsets in multiples of 8.
+    const pOffset = Math.ceil((plan.buffers[plan.x].perSample * cap * 4) / 8) * 8;
+    const uploadBuffer = (i: number) =>
+      device.createBuffer({
+        label: `${key} upload ${i}`,
+        size: Math.max(16, pOffset + plan.buffers[plan.p].perSample * cap * 4),
+        usage: BufferUsage.MAP_WRITE | BufferUsage.COPY_SRC,
+        mappedAtCreation: true,
+      });
+    const upload: [GPUBuffer, GPUBuffer] = [uploadBuffer(0), uploadBuffer(1)];
+    const bytes = slots.reduce((a, b) => a + b.size, 0) + 2 * staging[0].size + 2 * upload[0].size;
+    return { key, plan, cap, slots, slotOf, staging, upload, pOffset, dispatches, lastN: -1, bytes };
   }
 
   private basesFor(T: number): { forward: GPUBuffer; inverse: GPUBuffer } {
@@ -437,9 +555,13 @@ export class WebGpuBackend implements ComputeBackend {
   }
 }
 
+function newTimings() {
+  return { chunks: 0, upload: 0, gpuWait: 0, map: 0, copyOut: 0 };
+}
+
 function destroyWorkspace(ws: Workspace): void {
   for (const s of ws.slots) s.destroy();
-  ws.staging.destroy();
+  for (const s of [...ws.staging, ...ws.upload]) s.destroy();
   for (const d of ws.dispatches) d.uniform.destroy();
 }
 

@@ -14,12 +14,14 @@ export const WORKGROUP_SIZE = 256;
 /** WebGPU's constants, spelled out so the engine needs no `GPUBufferUsage` global (Dawn in Node has none). */
 export const BufferUsage = {
   MAP_READ: 0x0001,
+  MAP_WRITE: 0x0002,
   COPY_SRC: 0x0004,
   COPY_DST: 0x0008,
   UNIFORM: 0x0040,
   STORAGE: 0x0080,
 } as const;
 export const MapModeRead = 0x0001;
+export const MapModeWrite = 0x0002;
 
 /** The entry point's signature and the flat index `i`; the kernel body follows and returns when i ≥ total. */
 export const ENTRY = /* wgsl */ `

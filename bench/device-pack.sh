@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Packs what bench/device-bench.sh needs on a lent GPU machine (no Node, no network there) into
+# .dev/ (git-ignored; carried by the device tool): an xz-compressed node binary, the WebGPU bench
+# bundled into one file, the `webgpu` package's Linux x64 Dawn, libstdc++ as a fallback, the
+# PyTorch fixtures the bench verifies against, and the Vulkan loader in .gl/.
+#   bash bench/device-pack.sh [fixtures-dir]      # default ../shared/fixtures
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fixtures=${1:-../shared/fixtures}
+rm -rf .dev && mkdir -p .dev/node_modules/webgpu/dist/linux-x64 .dev/lib .dev/fixtures
+xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > .dev/node.xz
+npx esbuild bench/webgpu-bench.ts --bundle --platform=node --format=esm --target=node20 \
+  --external:webgpu --log-level=warning --outfile=.dev/webgpu-bench.mjs
+cp node_modules/webgpu/index.js node_modules/webgpu/package.json .dev/node_modules/webgpu/
+cp node_modules/webgpu/dist/linux-x64/dawn.node .dev/node_modules/webgpu/dist/linux-x64/
+cp "$(readlink -f /usr/lib/x86_64-linux-gnu/libstdc++.so.6)" .dev/lib/libstdc++.so.6
+for c in seed-fno1d deep-fno1d; do
+  mkdir -p .dev/fixtures/$c
+  cp "$fixtures"/$c/{config.json,model.safetensors,x.npy,p.npy,x4.npy,p4.npy,y_f64.npy,y4_f64.npy,jacobian_f64.npy,jacobian4_f64.npy} .dev/fixtures/$c/
+done
+cp "$fixtures"/fno_model.py .dev/fixtures/
+if ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
+  mkdir -p .gl /tmp/amd64/partial
+  o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
+  apt-get $o update >/dev/null && (cd .gl && apt-get $o download libvulkan1)
+fi
+grep -qx '/.dev/' .git/info/exclude 2>/dev/null || printf '/.dev/\n/.gl/\n' >> .git/info/exclude
+du -sh .dev .gl
