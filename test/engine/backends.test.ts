@@ -250,6 +250,37 @@ describe.each(backends)('backend $name', (bk) => {
   });
 });
 
+describe.skipIf(!context)('WebGPU chunking', () => {
+  it('sizes chunks by measured time: a first chunk of 4 measures, then as many as fit chunkMs', async () => {
+    const { config, tensors } = loadCase('deep-fno1d');
+    const x4 = loadNpy('deep-fno1d', 'x4.npy');
+    const p4 = loadNpy('deep-fno1d', 'p4.npy');
+    const J4 = loadNpy('deep-fno1d', 'jacobian4_f64.npy').data;
+    const [B4, T] = x4.shape;
+    // Ten samples: the four fixture samples, twice, then the first two again.
+    const pick = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1];
+    const B = pick.length;
+    const tile = (a: Float64Array) => {
+      const per = a.length / B4;
+      const out = new Float64Array(B * per);
+      pick.forEach((s, i) => out.set(a.subarray(s * per, (s + 1) * per), i * per));
+      return out;
+    };
+    // chunkMs 0: after the measuring chunk, one sample per chunk.
+    const backend = await WebGpuBackend.create(context!, config, tensors, { chunkMs: 0 });
+    try {
+      const progress: number[] = [];
+      const J = await backend.jacobian(tile(x4.data), tile(p4.data), B, T, {
+        onProgress: (d) => progress.push(d),
+      });
+      expect(progress).toEqual([4, 5, 6, 7, 8, 9, 10]);
+      expect(relErr(J, tile(J4))).toBeLessThanOrEqual(1e-5);
+    } finally {
+      backend.dispose();
+    }
+  });
+});
+
 describe('WebGPU kernels on the host', () => {
   it('the erf and tanh fits the kernels evaluate are within 1e-9 of float64', () => {
     let e = 0;

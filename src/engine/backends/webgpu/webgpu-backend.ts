@@ -44,10 +44,17 @@ export interface WebGpuBackendOptions {
   maxWorkspaceBytes?: number;
   /** At most this many samples per chunk (progress and cancellation come between chunks). */
   maxChunkSamples?: number;
+  /**
+   * Aim for chunks of about this many milliseconds, so progress and cancel come that often on a
+   * slow adapter too (a software one takes ~75 ms per seed Jacobian). Default 250.
+   */
+  chunkMs?: number;
 }
 
 const KERNELS: KernelKind[] = ['gemm', 'rfft', 'irfft', 'mix', 'ewise', 'act', 'transpose'];
 const MiB = 1024 * 1024;
+/** Samples in the chunk that measures an adapter's speed. */
+const FIRST_CHUNK = 4;
 const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
 
 /** One compiled step: its pipeline, bind group and parameter block. */
@@ -80,6 +87,8 @@ interface Workspace {
   /** Chunk size the parameter blocks were last written for. */
   lastN: number;
   bytes: number;
+  /** Time per sample of this workspace's last first chunk (submit to read back), ms. */
+  msPerSample?: number;
 }
 
 /**
@@ -234,10 +243,11 @@ export class WebGpuBackend implements ComputeBackend {
       opts.onProgress?.(f.end, B);
     };
     try {
-      for (let b0 = 0, k = 0; b0 < B; b0 += ws.cap, k++) {
+      for (let b0 = 0, k = 0, n = 0; b0 < B; b0 += n, k++) {
         throwIfAborted(opts.signal);
         this.checkAlive();
-        const n = Math.min(ws.cap, B - b0);
+        n = Math.min(this.chunkSize(ws, k), B - b0);
+        const started = performance.now();
         const readBack = await this.submitChunk(
           ws,
           k,
@@ -255,6 +265,7 @@ export class WebGpuBackend implements ComputeBackend {
         if (k === 0) {
           inFlight = undefined;
           await finish(next);
+          ws.msPerSample = (performance.now() - started) / n;
         }
       }
       if (inFlight) await finish(inFlight);
@@ -266,6 +277,16 @@ export class WebGpuBackend implements ComputeBackend {
     }
     throwIfAborted(opts.signal);
     return out;
+  }
+
+  /**
+   * Samples in chunk k: as many as take about `chunkMs` at the speed measured on this workspace,
+   * within its capacity. Before any measurement, a first chunk of a few samples measures it.
+   */
+  private chunkSize(ws: Workspace, k: number): number {
+    if (ws.msPerSample === undefined) return k === 0 ? Math.min(ws.cap, FIRST_CHUNK) : ws.cap;
+    const fit = Math.floor((this.opts.chunkMs ?? 250) / ws.msPerSample);
+    return Math.max(1, Math.min(ws.cap, fit));
   }
 
   /**
