@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { serveStatic } from './server.mjs';
 import {
+  withApp,
   dropFiles,
   launchBrowser,
   npyBytes,
@@ -63,8 +64,7 @@ function sliceRows(text) {
 
 describe('jacscope explore tools (web build)', () => {
   test('1. live what-if: sliders recompute y and J in the worker, the views repaint, stale moves are dropped', async () => {
-    const { page, context, problems } = await openWithSeed();
-    try {
+    await withApp(openWithSeed(), async ({ page }) => {
       const panel = page.getByTestId('what-if');
       await panel.waitFor();
       // One slider per p-feature, named; one sample has no spread, and the panel says what range it uses.
@@ -201,15 +201,11 @@ describe('jacscope explore tools (web build)', () => {
       await page.getByTestId('whatif-reset').click();
       await page.waitForSelector('.heatmap[data-display="data"]');
       assert.equal(await panel.getAttribute('data-active'), 'no');
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('2. a sweep of one parameter, exported, matches `jacscope forward` and `jacobian` at the same points', async () => {
-    const { page, context, problems } = await openWithSeed();
-    try {
+    await withApp(openWithSeed(), async ({ page }) => {
       await page.getByTestId('tab-sweep').click();
       await page.getByTestId('sweep-k').selectOption('3');
       await page.getByTestId('sweep-lo').fill('-1.5');
@@ -292,15 +288,11 @@ describe('jacscope explore tools (web build)', () => {
           `J[:,:,2,3] ${relJ.toExponential(2)} (relative)`,
       );
       assert.ok(relY <= 1e-6 && relAll <= 1e-6 && relJ <= 1e-6);
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('3. global sensitivity over a batch, and J[b1] − J[b2] in the Jacobian views', async () => {
-    const { page, context, problems } = await openWithSeed(true);
-    try {
+    await withApp(openWithSeed(true), async ({ page }) => {
       const ref = parseNpy(await readFile(resolve(seedDir, 'jacobian4_f64.npy')));
       const p4 = parseNpy(await readFile(resolve(seedDir, 'p4.npy')));
       const y4 = parseNpy(await readFile(resolve(seedDir, 'y4_f64.npy')));
@@ -383,15 +375,11 @@ describe('jacscope explore tools (web build)', () => {
       console.log(`# J[2] − J[0] slice vs the fixture: relative error ${relDiff.toExponential(2)}`);
       assert.ok(relDiff <= 1e-6);
       await page.screenshot({ path: resolve(outDir, 'e2e-explore-3-compare.png'), fullPage: true });
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('5. the README picture: a what-if on the built-in demo, dashed curves for the loaded p', async () => {
-    const { page, context, problems } = await openApp(browser, server.url);
-    try {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
       await page.setViewportSize({ width: 1240, height: 960 });
       // A few steps first, so the worker is warm and the time it shows is the usual one.
       for (const [id, value] of [
@@ -416,15 +404,11 @@ describe('jacscope explore tools (web build)', () => {
       await page.screenshot({ path });
       const { size } = await import('node:fs/promises').then((fs) => fs.stat(path));
       console.log(`# README picture: ${path} (${(size / 1024).toFixed(0)} KB)`);
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('4. "Check derivatives" reports the largest relative error against finite differences (≤ 1e-6)', async () => {
-    const { page, context, problems } = await openWithSeed();
-    try {
+    await withApp(openWithSeed(), async ({ page }) => {
       await page.getByTestId('tab-check').click();
       await page.getByTestId('check-run').click();
       const verdict = page.getByTestId('check-verdict');
@@ -448,9 +432,6 @@ describe('jacscope explore tools (web build)', () => {
         /what-if p/.test(document.querySelector('[data-testid="check-details"]')?.textContent ?? ''),
       );
       assert.ok(Number(await page.getByTestId('check-max-rel').getAttribute('data-value')) <= 1e-6);
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

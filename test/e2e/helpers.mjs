@@ -1,4 +1,5 @@
 // Shared helpers for the end-to-end tests: paths, the browser, drops built from bytes, .npy/.csv parsing.
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -49,6 +50,20 @@ export async function openApp(browser, url) {
   await page.goto(url);
   await waitForResult(page, 1);
   return { page, context, problems: () => problems };
+}
+
+/**
+ * Runs `body` on the app `opening` resolves to, then checks that the page reported no errors; the
+ * browser context is closed whatever happens.
+ */
+export async function withApp(opening, body) {
+  const app = await opening;
+  try {
+    await body(app);
+    assert.deepEqual(app.problems(), []);
+  } finally {
+    await app.context.close();
+  }
 }
 
 /** Waits until the app shows result number `seq` (the demo is 1) and nothing is running. */

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { serveStatic } from './server.mjs';
 import {
+  withApp,
   dropFiles,
   launchBrowser,
   npyBytes,
@@ -42,8 +43,7 @@ after(async () => {
 
 describe('jacscope web build', () => {
   test('1. the demo renders a heatmap', async () => {
-    const { page, context, problems } = await openApp(browser, server.url);
-    try {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
       const canvas = page.getByTestId('heatmap-canvas');
       await canvas.waitFor();
       assert.ok(Number(await canvas.getAttribute('data-paint-seq')) >= 1, 'the heatmap was painted');
@@ -62,15 +62,11 @@ describe('jacscope web build', () => {
       assert.ok(colours > 50, `the heatmap shows ${colours} distinct colours`);
       assert.match(await page.getByTestId('compute-time').textContent(), /\d+(\.\d+)? m?s/);
       await page.screenshot({ path: resolve(outDir, 'e2e-1-demo.png'), fullPage: true });
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('2. dropping model.pt, x.npy, p.npy computes J; the exported [T,O] slice matches jacobian_f64.npy', async () => {
-    const { page, context, problems } = await openApp(browser, server.url);
-    try {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
       // Any order: data first, then the model.
       await dropFiles(page, [await fixture('x.npy'), await fixture('model.pt'), await fixture('p.npy')]);
       await waitForResult(page, 2);
@@ -156,15 +152,11 @@ describe('jacscope web build', () => {
       }
 
       await page.screenshot({ path: resolve(outDir, 'e2e-2-fixture.png'), fullPage: true });
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('3. a corrupt file shows an error next to the drop and leaves the previous model displayed', async () => {
-    const { page, context, problems } = await openApp(browser, server.url);
-    try {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
       // Loaded this time through Open… (the browser's file chooser).
       const chooserPromise = page.waitForEvent('filechooser');
       await page.getByTestId('open').click();
@@ -220,15 +212,11 @@ describe('jacscope web build', () => {
       assert.equal(await page.getByTestId('model-file').textContent(), 'model.safetensors');
       assert.equal(await page.locator('.app').getAttribute('data-result-seq'), '2');
       await page.screenshot({ path: resolve(outDir, 'e2e-3-misfit.png'), fullPage: true });
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('4. moving a slider and hovering update the view (time from input to repaint)', async () => {
-    const { page, context, problems } = await openApp(browser, server.url);
-    try {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
       const measureSlider = (target) =>
         page.evaluate(async (value) => {
           const slider = document.querySelector('[data-testid="slider-k"]');
@@ -364,15 +352,11 @@ describe('jacscope web build', () => {
       await page.getByTestId('axis-y').selectOption('k');
       await page.getByTestId('select-o').waitFor();
       await page.screenshot({ path: resolve(outDir, 'e2e-4-t-by-k.png') });
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('5. a long batch shows progress, keeps the UI responsive and can be cancelled', async () => {
-    const { page, context, problems } = await openApp(browser, server.url);
-    try {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
       // 160 samples: the batch-of-4 fixture inputs repeated, so the computation takes seconds even
       // with the WebAssembly kernels (about 10 ms a sample).
       const x4 = parseNpy(await readFile(resolve(seedDir, 'x4.npy')));
@@ -428,15 +412,11 @@ describe('jacscope web build', () => {
       assert.equal(await page.locator('.app').getAttribute('data-result-seq'), '1');
       assert.equal(await page.getByTestId('model-file').textContent(), 'built-in demo');
       await page.screenshot({ path: resolve(outDir, 'e2e-5-cancelled.png'), fullPage: true });
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('6. CSV data gives the feature names to the selectors, the hover and the exports', async () => {
-    const { page, context, problems } = await openApp(browser, server.url);
-    try {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
       const x = parseNpy(await readFile(resolve(seedDir, 'x.npy')));
       const p = parseNpy(await readFile(resolve(seedDir, 'p.npy')));
       const [, T, Xf] = x.shape;
@@ -480,14 +460,10 @@ describe('jacscope web build', () => {
       await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
       assert.match(await page.getByTestId('heatmap-tooltip').textContent(), /theta_\d+/);
       await page.screenshot({ path: resolve(outDir, 'e2e-6-csv-names.png'), fullPage: true });
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
   test('7. the data menu exports y and p (names included) through the download path', async () => {
-    const { page, context, problems } = await openApp(browser, server.url);
-    try {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
       const p = parseNpy(await readFile(resolve(seedDir, 'p.npy')));
       const [B, P] = p.shape;
       const pNames = Array.from({ length: P }, (_, i) => `theta_${i} [1/s]`);
@@ -552,9 +528,6 @@ describe('jacscope web build', () => {
         assert.equal(Number(back.rows[b][0]), b);
         for (let k = 0; k < P; k++) assert.equal(Number(back.rows[b][1 + k]), p.data[b * P + k]);
       }
-      assert.deepEqual(problems(), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
