@@ -87,8 +87,6 @@ interface Workspace {
   /** Chunk size the parameter blocks were last written for. */
   lastN: number;
   bytes: number;
-  /** Time per sample of this workspace's last first chunk (submit to read back), ms. */
-  msPerSample?: number;
 }
 
 /**
@@ -117,6 +115,8 @@ export class WebGpuBackend implements ComputeBackend {
    * for the GPU, mapping, copying the result out. For benchmarks.
    */
   timings = newTimings();
+  /** Per call shape (mode and T): the time per sample of the last first chunk, submit to read-back. */
+  private readonly msPerSample = new Map<string, number>();
 
   private constructor(
     context: WebGpuContext,
@@ -234,7 +234,10 @@ export class WebGpuBackend implements ComputeBackend {
     const out = outputArray(opts, B * outPerSample, mode === 'forward' ? 'y' : 'J');
     throwIfAborted(opts.signal);
     if (B === 0) return out;
-    const ws = this.workspace(mode, T, B);
+    const speedKey = `${mode}:T=${T}`;
+    // Room for the first chunk only: a slow adapter then never allocates (and zero-fills) buffers
+    // for samples it would not compute in one chunk anyway.
+    let ws = this.workspace(mode, T, Math.min(B, this.chunkSize(speedKey, 0)));
     this.timings = newTimings();
     // The chunk whose read-back is under way while the next one computes.
     let inFlight: { done: Promise<void>; end: number } | undefined;
@@ -246,7 +249,10 @@ export class WebGpuBackend implements ComputeBackend {
       for (let b0 = 0, k = 0, n = 0; b0 < B; b0 += n, k++) {
         throwIfAborted(opts.signal);
         this.checkAlive();
-        n = Math.min(this.chunkSize(ws, k), B - b0);
+        const want = Math.min(this.chunkSize(speedKey, k), B - b0);
+        // Grow once the speed is known (nothing is in flight right after the first chunk).
+        if (want > ws.cap && !inFlight) ws = this.workspace(mode, T, want);
+        n = Math.min(want, ws.cap);
         const started = performance.now();
         const readBack = await this.submitChunk(
           ws,
@@ -265,7 +271,7 @@ export class WebGpuBackend implements ComputeBackend {
         if (k === 0) {
           inFlight = undefined;
           await finish(next);
-          ws.msPerSample = (performance.now() - started) / n;
+          this.msPerSample.set(speedKey, (performance.now() - started) / n);
         }
       }
       if (inFlight) await finish(inFlight);
@@ -280,13 +286,14 @@ export class WebGpuBackend implements ComputeBackend {
   }
 
   /**
-   * Samples in chunk k: as many as take about `chunkMs` at the speed measured on this workspace,
-   * within its capacity. Before any measurement, a first chunk of a few samples measures it.
+   * Samples in chunk k: as many as take about `chunkMs` at the speed measured for this call shape
+   * (at most the capacity the device limits allow). Before any measurement, a first chunk of a
+   * few samples measures it.
    */
-  private chunkSize(ws: Workspace, k: number): number {
-    if (ws.msPerSample === undefined) return k === 0 ? Math.min(ws.cap, FIRST_CHUNK) : ws.cap;
-    const fit = Math.floor((this.opts.chunkMs ?? 250) / ws.msPerSample);
-    return Math.max(1, Math.min(ws.cap, fit));
+  private chunkSize(speedKey: string, k: number): number {
+    const ms = this.msPerSample.get(speedKey);
+    if (ms === undefined) return k === 0 ? FIRST_CHUNK : Infinity;
+    return Math.max(1, Math.floor((this.opts.chunkMs ?? 250) / ms));
   }
 
   /**
