@@ -118,6 +118,12 @@ describe.each(backends)('backend $name', (bk) => {
         const J = await backend.jacobian(x.data, p.data, B, T);
         expect(relErr(y, loadNpy(name, set.y).data)).toBeLessThanOrEqual(bk.tol);
         expect(relErr(J, loadNpy(name, set.j).data)).toBeLessThanOrEqual(bk.tol);
+        // Both at once, with progress counted in samples.
+        const progress: number[] = [];
+        const both = await backend.evaluate(x.data, p.data, B, T, { onProgress: (d) => progress.push(d) });
+        expect(relErr(both.y, loadNpy(name, set.y).data)).toBeLessThanOrEqual(bk.tol);
+        expect(relErr(both.J, loadNpy(name, set.j).data)).toBeLessThanOrEqual(bk.tol);
+        expect(progress.at(-1)).toBe(B);
       } finally {
         backend.dispose();
       }
@@ -181,6 +187,9 @@ describe.each(backends)('backend $name', (bk) => {
       const pre = new AbortController();
       pre.abort();
       await expect(backend.forward(x.data, p.data, B, T, { signal: pre.signal })).rejects.toBeInstanceOf(
+        CancelledError,
+      );
+      await expect(backend.evaluate(x.data, p.data, B, T, { signal: pre.signal })).rejects.toBeInstanceOf(
         CancelledError,
       );
       const ac = new AbortController();
@@ -368,6 +377,9 @@ describe('selectBackend', () => {
         throw new Error('device lost');
       },
       jacobian: async () => {
+        throw new Error('device lost');
+      },
+      evaluate: async () => {
         throw new Error('device lost');
       },
       dispose: () => {},

@@ -185,6 +185,16 @@ export class FallbackBackend implements ComputeBackend {
     return this.call((b) => b.jacobian(x, p, B, T, opts));
   }
 
+  evaluate(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts?: Omit<RunOptions, 'out'>,
+  ): Promise<{ y: Float64Array; J: Float64Array }> {
+    return this.call((b) => b.evaluate(x, p, B, T, opts));
+  }
+
   dispose(): void {
     this.current.dispose();
   }

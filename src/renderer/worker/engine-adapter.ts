@@ -98,6 +98,7 @@ async function selectBatchBackend(
     note: sel.note ? forApp(sel.note) : undefined,
     forward: (x, p, B, T, opts) => b.forward(x, p, B, T, opts),
     jacobian: (x, p, B, T, opts) => b.jacobian(x, p, B, T, opts),
+    evaluate: (x, p, B, T, opts) => b.evaluate(x, p, B, T, opts),
     dispose: () => b.dispose(),
   };
 }

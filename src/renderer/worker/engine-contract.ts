@@ -77,6 +77,14 @@ export interface BatchBackend {
   readonly note?: string;
   forward(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunHooks): Promise<Float64Array>;
   jacobian(x: Float64Array, p: Float64Array, B: number, T: number, opts?: RunHooks): Promise<Float64Array>;
+  /** y and J in one call (one pass on the CPU). */
+  evaluate(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts?: RunHooks,
+  ): Promise<{ y: Float64Array; J: Float64Array }>;
   dispose(): void;
 }
 

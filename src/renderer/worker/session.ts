@@ -383,11 +383,10 @@ export class Session {
     let y: Float64Array;
     let J: Float64Array;
     try {
-      y = await backend.forward(c.x.tensor.data, c.p.tensor.data, B, T, { signal: hooks.signal });
-      J = await backend.jacobian(c.x.tensor.data, c.p.tensor.data, B, T, {
+      ({ y, J } = await backend.evaluate(c.x.tensor.data, c.p.tensor.data, B, T, {
         signal: hooks.signal,
         onProgress: hooks.onProgress,
-      });
+      }));
     } catch (e) {
       if (c.model !== this.active?.model) this.release(c.model);
       if (this.engine.isCancelled(e) || hooks.signal?.aborted) {

@@ -85,6 +85,36 @@ export class CpuBackend implements ComputeBackend {
     });
   }
 
+  async evaluate(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: Omit<RunOptions, 'out'> = {},
+  ): Promise<{ y: Float64Array; J: Float64Array }> {
+    this.checkAlive();
+    const c = this.model.config;
+    checkRunInputs(c, x, p, B, T);
+    const { inp_dim_func: Xf, inp_dim_scalar: P, out_dim_func: O } = c;
+    const y = new Float64Array(B * T * O);
+    const J = new Float64Array(B * T * O * P);
+    let last = performance.now();
+    for (let b = 0; b < B; b++) {
+      throwIfAborted(opts.signal);
+      this.model.evaluate(x.subarray(b * T * Xf, (b + 1) * T * Xf), p.subarray(b * P, (b + 1) * P), 1, T, {
+        y: y.subarray(b * T * O, (b + 1) * T * O),
+        J: J.subarray(b * T * O * P, (b + 1) * T * O * P),
+      });
+      opts.onProgress?.(b + 1, B);
+      if (performance.now() - last > 30) {
+        await yieldToEventLoop();
+        last = performance.now();
+      }
+    }
+    throwIfAborted(opts.signal);
+    return { y, J };
+  }
+
   dispose(): void {
     this.disposed = true;
   }

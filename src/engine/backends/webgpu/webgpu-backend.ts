@@ -178,6 +178,19 @@ export class WebGpuBackend implements ComputeBackend {
     return this.serialize(() => this.run('jacobian', x, p, B, T, opts));
   }
 
+  /** The forward pass, then the Jacobian (the forward pass is the small part on a GPU). */
+  async evaluate(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: Omit<RunOptions, 'out'> = {},
+  ): Promise<{ y: Float64Array; J: Float64Array }> {
+    const y = await this.forward(x, p, B, T, { signal: opts.signal });
+    const J = await this.jacobian(x, p, B, T, opts);
+    return { y, J };
+  }
+
   /** Samples per chunk a call of this shape would use (for tests, and to show in the app). */
   chunkCapacity(mode: Mode, T: number): number {
     const plan = buildPlan(this.config, T, mode);
