@@ -2,7 +2,7 @@
 # Packs what bench/device-bench.sh needs on a lent GPU machine (no Node, no network there) into
 # .dev/ (git-ignored; carried by the device tool): an xz-compressed node binary, the WebGPU bench
 # bundled into one file, the `webgpu` package's Linux x64 Dawn, libstdc++ as a fallback, the
-# PyTorch fixtures the bench verifies against, and the Vulkan loader in .gl/.
+# PyTorch fixtures the bench verifies against; and in .gl/ the Vulkan loader with libglvnd.
 #   bash bench/device-pack.sh [fixtures-dir]      # default ../shared/fixtures
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +19,13 @@ for c in seed-fno1d deep-fno1d; do
   cp "$fixtures"/$c/{config.json,model.safetensors,x.npy,p.npy,x4.npy,p4.npy,y_f64.npy,y4_f64.npy,jacobian_f64.npy,jacobian4_f64.npy} .dev/fixtures/$c/
 done
 cp "$fixtures"/fno_model.py .dev/fixtures/
-if ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
+# The Vulkan loader, and libglvnd's EGL/GLX: the NVIDIA Vulkan driver (libGLX_nvidia) needs them,
+# and without them Dawn finds no adapter on the lent machines.
+gl_debs="libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2"
+if [ "$(ls .gl/*.deb 2>/dev/null | wc -l)" -lt 7 ]; then
   mkdir -p .gl /tmp/amd64/partial
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
-  apt-get $o update >/dev/null && (cd .gl && apt-get $o download libvulkan1)
+  apt-get $o update >/dev/null && (cd .gl && apt-get $o download $gl_debs)
 fi
 grep -qx '/.dev/' .git/info/exclude 2>/dev/null || printf '/.dev/\n/.gl/\n' >> .git/info/exclude
 du -sh .dev .gl
