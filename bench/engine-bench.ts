@@ -156,7 +156,9 @@ function main(): void {
   const rows = engine.map((e) => {
     const t = torch?.rows.find((r) => r.B === e.B);
     const g = gpu?.rows.find((r) => r.B === e.B);
-    const torchBest = t ? Math.min(t.functional_forward_ms ?? Infinity, t.vmap_jacfwd_ms ?? Infinity) : undefined;
+    const torchBest = t
+      ? Math.min(t.functional_forward_ms ?? Infinity, t.vmap_jacfwd_ms ?? Infinity)
+      : undefined;
     return {
       ...e,
       torch_forward_ms: t?.forward_ms,
