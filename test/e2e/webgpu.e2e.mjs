@@ -111,6 +111,22 @@ describe('jacscope web build on WebGPU', () => {
         `# WebGPU (${gpuTime}): slice k=${k} max |err| ${gpu.maxErr.toExponential(2)}, relative ${gpu.rel.toExponential(2)}`,
       );
       assert.ok(gpu.rel <= 1e-5, `WebGPU relative error ${gpu.rel} ≤ 1e-5`);
+      // J is kept as computed (float32), the data panel says so, and hover prints float32 digits.
+      assert.match(await page.getByTestId('data-panel').textContent(), /\[1, 601, 15, 14\] float32/);
+      const canvas = page.getByTestId('heatmap-canvas');
+      const box = await canvas.boundingBox();
+      await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.3);
+      const readout = page.getByTestId('hover-readout');
+      await page.waitForFunction(() =>
+        /J = /.test(document.querySelector('[data-testid="hover-readout"]')?.textContent ?? ''),
+      );
+      const shown = (await readout.textContent()).match(/J = (\S+)/)[1];
+      const v = Number(shown);
+      console.log(`# WebGPU hover: J = ${shown}`);
+      const digits = shown.replace(/e.*$|[-.]/g, '').replace(/^0+/, '').length;
+      assert.ok(digits <= 9, `${shown}: at most 9 significant digits`);
+      // It is the float32 value, rounded to those digits (not its float64 expansion).
+      assert.equal(Number(Math.fround(v).toPrecision(digits)), v, `${shown} is a float32 in its own digits`);
       await page.screenshot({ path: resolve(outDir, 'e2e-webgpu.png'), fullPage: true });
 
       // Progress and cancel on WebGPU: a 160-sample batch (the batch-of-4 inputs repeated), cancelled midway.

@@ -26,7 +26,7 @@ function npyF64(name: string): { shape: number[]; data: Float64Array } {
   return { shape, data };
 }
 
-function relErr(a: Float64Array, ref: Float64Array): number {
+function relErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
   let e = 0;
   let m = 0;
   for (let i = 0; i < ref.length; i++) {

@@ -19,7 +19,7 @@ export interface ForwardFn {
 
 export function checkDerivatives(
   forward: ForwardFn,
-  J: Float64Array /* [T,O,P] of this sample */,
+  J: Float64Array | Float32Array /* [T,O,P] of this sample */,
   x: Float64Array /* [T,Xf] */,
   p: Float64Array /* [P] */,
   T: number,

@@ -42,7 +42,7 @@ function columnVariance(a: Float64Array, rows: number, cols: number): Float64Arr
  * elasticity: |y[b,t,o]| > relFloor · max_{b,t}|y[·,·,o]|.
  */
 export function globalSensitivity(
-  J: Float64Array,
+  J: Float64Array | Float32Array,
   p: Float64Array,
   y: Float64Array,
   d: Dims,

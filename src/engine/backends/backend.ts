@@ -51,7 +51,8 @@ export interface ComputeBackend {
   /**
    * y [B,T,O] and J [B,T,O,P] of the same inputs together. On the CPU one pass gives both (the
    * Jacobian's run computes y anyway), a fifth faster than forward + jacobian on the seed model.
-   * Progress counts samples.
+   * J comes in the backend's own precision: float64 on the CPU, float32 on WebGPU (half the
+   * memory of a large batch; widening would add nothing). Progress counts samples.
    */
   evaluate(
     x: Float64Array,
@@ -59,7 +60,7 @@ export interface ComputeBackend {
     B: number,
     T: number,
     opts?: Omit<RunOptions, 'out'>,
-  ): Promise<{ y: Float64Array; J: Float64Array }>;
+  ): Promise<{ y: Float64Array; J: OutputArray }>;
   /** Free what the backend holds (GPU buffers, the device it created). Further calls fail. */
   dispose(): void;
 }

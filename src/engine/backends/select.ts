@@ -191,7 +191,7 @@ export class FallbackBackend implements ComputeBackend {
     B: number,
     T: number,
     opts?: Omit<RunOptions, 'out'>,
-  ): Promise<{ y: Float64Array; J: Float64Array }> {
+  ): Promise<{ y: Float64Array; J: OutputArray }> {
     return this.call((b) => b.evaluate(x, p, B, T, opts));
   }
 

@@ -17,6 +17,8 @@ function Names({ label, names }: { label: string; names: string[] }) {
 export function DataPanel() {
   const data = useStore((s) => s.data);
   const meta = useStore((s) => s.result?.meta);
+  // The precision the arithmetic ran in: float64 on the CPU, float32 on WebGPU (y and J alike).
+  const precision = useStore((s) => (s.result?.J instanceof Float32Array ? 'float32' : 'float64'));
   const staged = useStore((s) => s.staged);
   if (!data || !meta) return null;
   return (
@@ -32,9 +34,13 @@ export function DataPanel() {
           <strong>{data.pFile}</strong> {shapeText([data.B, data.P])} {data.pDtype}
         </span>
         <span>y</span>
-        <span>{shapeText([meta.B, meta.T, meta.O])}</span>
+        <span>
+          {shapeText([meta.B, meta.T, meta.O])} {precision}
+        </span>
         <span>J</span>
-        <span data-testid="j-shape">{shapeText([meta.B, meta.T, meta.O, meta.P])}</span>
+        <span>
+          <span data-testid="j-shape">{shapeText([meta.B, meta.T, meta.O, meta.P])}</span> {precision}
+        </span>
       </div>
       <Names label="x features" names={data.xNames} />
       <Names label="p features" names={data.pNames} />

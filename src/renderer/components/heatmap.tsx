@@ -2,7 +2,7 @@
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { AXIS_LABEL, indexName } from '../lib/axes';
 import type { Axis, AxisIndex, FeatureNames } from '../lib/axes';
-import { exact } from '../lib/format';
+import { exact, exactF32 } from '../lib/format';
 import { sourceSlice } from '../lib/display';
 import { registerCanvas } from '../store/canvases';
 import { useStore } from '../store';
@@ -34,10 +34,15 @@ function sliceTitle(
   return `J[${parts.join(', ')}]${display.kind === 'whatif' ? '  — what-if' : ''}`;
 }
 
-export function describeCell(at: AxisIndex, names: FeatureNames, value: number): string {
+export function describeCell(
+  at: AxisIndex,
+  names: FeatureNames,
+  value: number,
+  fmt: (v: number) => string = exact,
+): string {
   return (
     `b=${at.b}  t=${at.t}  o=${at.o} (${indexName('o', at.o, names)})  k=${at.k} (${indexName('k', at.k, names)})` +
-    `  J = ${exact(value)}`
+    `  J = ${fmt(value)}`
   );
 }
 
@@ -117,7 +122,9 @@ export function Heatmap() {
   if (hover && slice && names && layoutRef.current && hover.ix < slice.nx && hover.iy < slice.ny) {
     const at: AxisIndex = { ...fixed, [xAxis]: hover.ix, [yAxis]: hover.iy };
     const value = slice.data[hover.iy * slice.nx + hover.ix];
-    readout = describeCell(at, names, value);
+    // The loaded J as WebGPU computed it (float32): its float32 digits, not float64 ones.
+    const fmt = display?.kind === 'data' && result?.J instanceof Float32Array ? exactF32 : exact;
+    readout = describeCell(at, names, value, fmt);
     // Comparing: the value is a difference of two samples, not J of sample b.
     if (display?.kind === 'compare') readout = `${display.label}:  ${readout.replace(/^b=\d+\s+/, '')}`;
     const L = layoutRef.current;
@@ -127,7 +134,7 @@ export function Heatmap() {
       text: [
         `${AXIS_LABEL[xAxis]}: ${hover.ix}${xAxis === 'o' || xAxis === 'k' ? ` · ${indexName(xAxis, hover.ix, names)}` : ''}`,
         `${AXIS_LABEL[yAxis]}: ${hover.iy}${yAxis === 'o' || yAxis === 'k' ? ` · ${indexName(yAxis, hover.iy, names)}` : ''}`,
-        `J = ${exact(value)}`,
+        `J = ${fmt(value)}`,
       ],
       x: hover.px,
       y: hover.py,

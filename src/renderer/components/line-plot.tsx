@@ -1,7 +1,7 @@
 /** Line plots over time of chosen (o,k) pairs of J, with the forward output y[b,:,o] beside them. */
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { CATEGORICAL } from '../lib/colormap';
-import { exact } from '../lib/format';
+import { exact, exactF32 } from '../lib/format';
 import { sourceOutputSeries, sourceTimeSeries } from '../lib/display';
 import { registerCanvas } from '../store/canvases';
 import { useStore, viewActions } from '../store';
@@ -136,13 +136,15 @@ export function LinePlot() {
   if (!result || !dims) return null;
   const { yNames, pNames } = result.meta;
   const L = layoutRef.current;
+  // Computed on WebGPU (float32): its float32 digits, not float64 ones.
+  const fmt = display?.kind === 'data' && result.J instanceof Float32Array ? exactF32 : exact;
   let readout = 'Hover to read values at a time step.';
   if (hoverT !== null && L) {
     readout =
       `t=${hoverT}: ` +
       panels
         .flatMap((p) => p.series)
-        .map((s) => `${s.label} = ${exact(s.values[hoverT])}`)
+        .map((s) => `${s.label} = ${fmt(s.values[hoverT])}`)
         .join('   ');
   }
   return (

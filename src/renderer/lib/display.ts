@@ -5,12 +5,13 @@
  */
 import { axisLength, clampIndex, jStrides } from './axes';
 import type { Axis, AxisIndex, Dims } from './axes';
+import type { JArray } from './j-array';
 import { extractSlice } from './slice';
 import type { Slice2D } from './slice';
 
 /** A run of values inside a larger array: `data[off …]`. */
 export interface Block {
-  data: Float64Array;
+  data: JArray;
   off: number;
 }
 
@@ -23,7 +24,7 @@ export interface JSource {
 }
 
 /** The loaded data: J [B,T,O,P] and y [B,T,O] as they are. */
-export function dataSource(J: Float64Array, y: Float64Array, dims: Dims): JSource {
+export function dataSource(J: JArray, y: Float64Array, dims: Dims): JSource {
   const jn = dims.T * dims.O * dims.P;
   const yn = dims.T * dims.O;
   return {

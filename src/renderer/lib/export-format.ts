@@ -4,6 +4,7 @@
  * Pure; runs in the worker (so a large export never blocks the UI thread).
  * CSV: '.' decimal, full float precision (shortest round-trip form), a header row of axis labels and names.
  */
+import type { JArray } from './j-array';
 import { AXIS_LABEL, indexName } from './axes';
 import type { Axis, AxisIndex, Dims, FeatureNames } from './axes';
 import type { Slice2D } from './slice';
@@ -68,7 +69,7 @@ export function sliceMatrix(slice: Slice2D): { shape: number[]; data: Float64Arr
 }
 
 /** The whole J as long-format CSV: `b,t,o,k,value`, one row per element, in row-major order. */
-export function longCsv(J: Float64Array, dims: Dims): Uint8Array {
+export function longCsv(J: JArray, dims: Dims): Uint8Array {
   const { B, T, O, P } = dims;
   const chunks: string[] = ['b,t,o,k,value\n'];
   let buf = '';

@@ -5,6 +5,20 @@ export function exact(v: number): string {
   return Number.isFinite(v) ? String(v) : String(v);
 }
 
+/**
+ * For values computed in float32 (WebGPU): the shortest decimal that reads back as the same
+ * float32, where exact() would print the float64 digits of the float32 (0.01234568003565073 for
+ * 0.01234568). Values that are not float32 get exact().
+ */
+export function exactF32(v: number): string {
+  if (!Number.isFinite(v) || Math.fround(v) !== v) return exact(v);
+  for (let digits = 1; digits < 9; digits++) {
+    const s = Number(v.toPrecision(digits));
+    if (Math.fround(s) === v) return String(s);
+  }
+  return String(Number(v.toPrecision(9)));
+}
+
 /** Compact: 4 significant digits, exponent when far from 1. */
 export function compact(v: number): string {
   if (v === 0) return '0';

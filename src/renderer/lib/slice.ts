@@ -1,6 +1,7 @@
-/** Reading 2-D slices and 1-D lines out of J [B,T,O,P] (row-major Float64Array). O(size of the slice). */
+/** Reading 2-D slices and 1-D lines out of J [B,T,O,P] (row-major; float64 or float32). O(size of the slice). */
 import { axisLength, jStrides } from './axes';
 import type { Axis, AxisIndex, Dims } from './axes';
+import type { JArray } from './j-array';
 
 export interface Slice2D {
   /** The horizontal axis (columns of the picture; rows of a CSV export). */
@@ -15,13 +16,7 @@ export interface Slice2D {
   maxAbs: number;
 }
 
-export function extractSlice(
-  J: Float64Array,
-  dims: Dims,
-  xAxis: Axis,
-  yAxis: Axis,
-  fixed: AxisIndex,
-): Slice2D {
+export function extractSlice(J: JArray, dims: Dims, xAxis: Axis, yAxis: Axis, fixed: AxisIndex): Slice2D {
   if (xAxis === yAxis) throw new Error('the two axes of a slice must differ');
   const s = jStrides(dims);
   const nx = axisLength(dims, xAxis);
@@ -46,7 +41,7 @@ export function extractSlice(
 }
 
 /** J[b, :, o, k] as a series over time. */
-export function timeSeries(J: Float64Array, dims: Dims, b: number, o: number, k: number): Float64Array {
+export function timeSeries(J: JArray, dims: Dims, b: number, o: number, k: number): Float64Array {
   const s = jStrides(dims);
   const out = new Float64Array(dims.T);
   const base = b * s.b + o * s.o + k;

@@ -1,4 +1,5 @@
 /** Per-(o,k) influence summary of J, for each sample b: L2 norm over time, largest |J| and where it occurs. */
+import type { JArray } from './j-array';
 import type { Dims } from './axes';
 
 export interface Summary {
@@ -12,7 +13,7 @@ export interface Summary {
   globalMaxAbs: number;
 }
 
-export function computeSummary(J: Float64Array, dims: Dims): Summary {
+export function computeSummary(J: JArray, dims: Dims): Summary {
   const { B, T, O, P } = dims;
   const OP = O * P;
   const l2 = new Float64Array(B * OP);

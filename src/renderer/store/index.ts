@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import type { Axis, Dims, FeatureNames } from '../lib/axes';
 import { dataSource, overlaySource } from '../lib/display';
 import type { JSource } from '../lib/display';
+import type { JArray } from '../lib/j-array';
 import type { PRange } from '../lib/p-range';
 import { topPairs } from '../lib/summary';
 import type { Summary } from '../lib/summary';
@@ -34,7 +35,7 @@ import type { Pair, ScaleMode, Tab, ViewState } from './view';
 
 export interface Result {
   meta: ResultMeta;
-  J: Float64Array;
+  J: JArray;
   y: Float64Array;
   /** p [B,P] as loaded, and the what-if sliders' ranges. */
   p: Float64Array;

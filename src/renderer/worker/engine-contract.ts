@@ -2,6 +2,7 @@
  * What the worker's Session needs from the engine, as an interface: the real engine implements it
  * in engine-adapter.ts, and the tests give the Session a fake one.
  */
+import type { JArray } from '../lib/j-array';
 import type { BackendWant, HyperKey, HyperOrigin } from './protocol';
 
 export interface Tensor {
@@ -84,7 +85,7 @@ export interface BatchBackend {
     B: number,
     T: number,
     opts?: RunHooks,
-  ): Promise<{ y: Float64Array; J: Float64Array }>;
+  ): Promise<{ y: Float64Array; J: JArray }>;
   dispose(): void;
 }
 

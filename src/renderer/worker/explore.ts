@@ -4,6 +4,7 @@
  * names the result it was asked about (`seq`), so an answer about data that has since been replaced is
  * refused rather than shown. Large arrays (a sweep's J) stay here; the UI asks for the pictures it draws.
  */
+import type { JArray } from '../lib/j-array';
 import { dataSource, diffBlocks, overlaySource } from '../lib/display';
 import type { JSource } from '../lib/display';
 import { computeSummary } from '../lib/summary';
@@ -17,7 +18,7 @@ type Forward = (x: Float64Array, p: Float64Array, B: number, T: number) => Float
 /** The engine's analysis functions (src/engine/analysis), handed in by the worker so this file stays testable. */
 export interface AnalysisFns {
   globalSensitivity(
-    J: Float64Array,
+    J: JArray,
     p: Float64Array,
     y: Float64Array,
     d: Dims4,
@@ -30,7 +31,7 @@ export interface AnalysisFns {
   };
   checkDerivatives(
     forward: Forward,
-    J: Float64Array,
+    J: JArray,
     x: Float64Array,
     p: Float64Array,
     T: number,

@@ -8,7 +8,10 @@ import type { ComputedResult } from './session';
 import type { ToWorker } from './protocol';
 
 export interface NpyWriter {
-  writeNpy(t: { shape: number[]; data: Float64Array }, dtype: 'float32' | 'float64'): Uint8Array;
+  writeNpy(
+    t: { shape: number[]; data: Float64Array | Float32Array },
+    dtype: 'float32' | 'float64',
+  ): Uint8Array;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Messages between the UI thread and the engine worker. Plain, structured-cloneable data. */
 import type { Axis, AxisIndex } from '../lib/axes';
+import type { JArray } from '../lib/j-array';
 import type { PRange } from '../lib/p-range';
 
 export type HyperKey =
@@ -211,7 +212,7 @@ export type FromWorker =
       model: ModelInfo;
       data: DataInfo;
       meta: ResultMeta;
-      J: Float64Array;
+      J: JArray;
       y: Float64Array;
       /** p [B,P] and the what-if sliders' ranges. */
       p: Float64Array;

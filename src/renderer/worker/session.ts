@@ -7,6 +7,7 @@
  * drops in any order. Whatever was loaded and displayed before stays until a new combination computes.
  */
 import { defaultNames } from '../lib/axes';
+import type { JArray } from '../lib/j-array';
 import { pRanges } from '../lib/p-range';
 import type { PRange } from '../lib/p-range';
 import { computeSummary } from '../lib/summary';
@@ -68,7 +69,7 @@ export interface ComputedResult {
   model: ModelInfo;
   data: DataInfo;
   meta: ResultMeta;
-  J: Float64Array;
+  J: JArray;
   y: Float64Array;
   /** p [B,P] as loaded, and the what-if sliders' ranges. */
   p: Float64Array;
@@ -381,7 +382,7 @@ export class Session {
     }
     const t0 = performance.now();
     let y: Float64Array;
-    let J: Float64Array;
+    let J: JArray;
     try {
       ({ y, J } = await backend.evaluate(c.x.tensor.data, c.p.tensor.data, B, T, {
         signal: hooks.signal,

@@ -178,16 +178,21 @@ export class WebGpuBackend implements ComputeBackend {
     return this.serialize(() => this.run('jacobian', x, p, B, T, opts));
   }
 
-  /** The forward pass, then the Jacobian (the forward pass is the small part on a GPU). */
+  /**
+   * The forward pass, then the Jacobian (the forward pass is the small part on a GPU); J in
+   * float32, as computed.
+   */
   async evaluate(
     x: Float64Array,
     p: Float64Array,
     B: number,
     T: number,
     opts: Omit<RunOptions, 'out'> = {},
-  ): Promise<{ y: Float64Array; J: Float64Array }> {
+  ): Promise<{ y: Float64Array; J: Float32Array }> {
     const y = await this.forward(x, p, B, T, { signal: opts.signal });
-    const J = await this.jacobian(x, p, B, T, opts);
+    const c = this.config;
+    const out = new Float32Array(B * T * c.out_dim_func * c.inp_dim_scalar);
+    const J = await this.jacobian(x, p, B, T, { ...opts, out });
     return { y, J };
   }
 
