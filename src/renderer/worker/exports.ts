@@ -35,8 +35,13 @@ export function exportBytes(
   const dtype = msg.dtype ?? 'float64';
   switch (msg.what) {
     // The whole J is the loaded data's: a what-if or a comparison is a view, exported slice by slice.
-    case 'full-npy':
-      return { name: 'J.npy', bytes: npy.writeNpy({ shape: [full.B, T, O, P], data: result.J }, dtype) };
+    case 'full-npy': {
+      // In the precision it was computed in unless asked: a float32 J (WebGPU) widened to float64
+      // would double the file and add no information.
+      const own = result.J instanceof Float32Array ? 'float32' : 'float64';
+      const bytes = npy.writeNpy({ shape: [full.B, T, O, P], data: result.J }, msg.dtype ?? own);
+      return { name: 'J.npy', bytes };
+    }
     case 'full-csv':
       return { name: 'J_long.csv', bytes: longCsv(result.J, full) };
     case 'slice-csv':
