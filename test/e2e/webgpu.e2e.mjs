@@ -128,6 +128,19 @@ describe('jacscope web build on WebGPU', () => {
       // It is the float32 value, rounded to those digits (not its float64 expansion).
       assert.equal(Number(Math.fround(v).toPrecision(digits)), v, `${shown} is a float32 in its own digits`);
       await page.screenshot({ path: resolve(outDir, 'e2e-webgpu.png'), fullPage: true });
+      // "Check derivatives" on the WebGPU J: float32 against float64 differences, held to 1e-4.
+      await page.getByTestId('tab-check').click();
+      await page.getByTestId('check-run').click();
+      const verdict = page.getByTestId('check-verdict');
+      await verdict.waitFor({ timeout: 60_000 });
+      const checkErr = Number(await page.getByTestId('check-max-rel').getAttribute('data-value'));
+      console.log(
+        `# check derivatives on the WebGPU J: ${(await verdict.textContent()).replace(/\s+/g, ' ').trim()}`,
+      );
+      assert.ok(checkErr > 1e-9 && checkErr <= 1e-4, `float32 J against differences: ${checkErr}`);
+      assert.equal(await verdict.getAttribute('data-ok'), 'yes');
+      assert.match(await page.getByTestId('check-view').textContent(), /computed in float32 on WebGPU/);
+      await page.getByTestId('tab-jacobian').click();
 
       // Progress and cancel on WebGPU: a 160-sample batch (the batch-of-4 inputs repeated), cancelled midway.
       const x4 = parseNpy(await readFile(resolve(seedDir, 'x4.npy')));

@@ -265,6 +265,7 @@ export class Explorer {
       errorMap: r.errorMap,
       h: r.h,
       kinked,
+      precision: J instanceof Float32Array ? 'float32' : 'float64',
       forwardRows: (kinked ? 2 : 4) * a.P,
       ms: performance.now() - t0,
     };

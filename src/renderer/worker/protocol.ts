@@ -282,6 +282,8 @@ export interface CheckResult {
   errorMap: Float64Array;
   h: number;
   kinked: boolean;
+  /** The precision of the J checked: float32 when WebGPU computed it. */
+  precision: 'float64' | 'float32';
   forwardRows: number;
   ms: number;
 }
