@@ -7,14 +7,16 @@ const USAGE = `jacscope — exact Jacobians of fno1d-scalar models
 
 usage:
   jacscope info     --model M [--config C] [--backend auto|cpu|webgpu] [--json]
-  jacscope forward  --model M [--config C] (--x X --p P | --data D.npz) --out Y.npy|Y.csv [--dtype float32|float64] [--backend auto|cpu|webgpu]
-  jacscope jacobian --model M [--config C] (--x X --p P | --data D.npz) --out J.npy|J.csv [--dtype float32|float64] [--backend auto|cpu|webgpu]
+  jacscope forward  --model M [--config C] (--x X --p P | --data D.npz) --out Y.npy|Y.csv [--dtype float32|float64] [--backend auto|cpu|webgpu] [--threads N]
+  jacscope jacobian --model M [--config C] (--x X --p P | --data D.npz) --out J.npy|J.csv [--dtype float32|float64] [--backend auto|cpu|webgpu] [--threads N]
 
 M is a torch.save checkpoint (.pt/.pth/.ckpt) or .safetensors. The config (JSON of the
 hyperparameters) is optional: a config.json beside M, or safetensors metadata, is used when present,
 and everything but the activation is inferred from the weights.
 X and P are .npy, .csv or single-array .npz files; D.npz holds both (x/p or func_inp/scalar_inp).
 --backend auto (the default) uses a WebGPU adapter when one exists (not a software one), else the CPU.
+--threads N: CPU threads (default: every core). Helper threads start for batches of a few seconds'
+work or more; results are the same bit for bit for any N.
 J has shape [B,T,O,P]: J[b,t,o,k] = d y[b,t,o] / d p[b,k]. CSV output is long format (b,t,o,k,value).`;
 
 /** Run the CLI; returns the exit code. Errors become one line on stderr, never a stack trace. */

@@ -1,21 +1,22 @@
 import { allowOnly, required, type ParsedArgs } from '../args';
-import { cliBackend, describeSelected, parseBackend } from '../backend';
+import { cliBackend, describeSelected, parseBackend, parseThreads } from '../backend';
 import { loadInputs, loadModel, type Inputs } from '../load';
 import { parseDType, writeTensor, type OutDType } from '../output';
 
-const COMMON = ['model', 'config', 'x', 'p', 'data', 'out', 'dtype', 'backend'];
+const COMMON = ['model', 'config', 'x', 'p', 'data', 'out', 'dtype', 'backend', 'threads'];
 
 async function prepare(args: ParsedArgs, log: (line: string) => void) {
   allowOnly(args, COMMON);
   const dtype = parseDType(args.options.get('dtype'));
   const want = parseBackend(args.options.get('backend'));
+  const threads = parseThreads(args.options.get('threads'));
   const outPath = required(args, 'out');
   if (!/\.(npy|csv)$/i.test(outPath)) throw new Error(`${outPath}: the output name must end in .npy or .csv`);
   const m = loadModel(required(args, 'model'), args.options.get('config'));
   const o = args.options;
   const inputs = loadInputs({ x: o.get('x'), p: o.get('p'), data: o.get('data') }, m.config);
   for (const n of inputs.notes) log(`note: ${n}`);
-  const selected = await cliBackend(want, m);
+  const selected = await cliBackend(want, m, threads);
   return { dtype, outPath, m, inputs, selected, backend: selected.backend };
 }
 

@@ -32,6 +32,11 @@ export interface SelectOptions {
   /** Called when a WebGPU call fails at run time and the work moves to the CPU (auto only). */
   onFallback?(reason: string): void;
   cpu?: CpuBackendOptions;
+  /**
+   * The CPU backend to hand out (say, a ParallelCpuBackend on the platform's threads). Default: a
+   * one-thread CpuBackend. The WebGPU self-check always compares against a one-thread one.
+   */
+  makeCpu?: () => ComputeBackend;
   webgpu?: WebGpuBackendOptions;
 }
 
@@ -55,7 +60,8 @@ export interface Selected {
  *    reporting through `onFallback`.
  */
 export async function selectBackend(opts: SelectOptions): Promise<Selected> {
-  const cpu = () => new CpuBackend(opts.config, opts.tensors, opts.cpu);
+  const oneThread = () => new CpuBackend(opts.config, opts.tensors, opts.cpu);
+  const cpu = opts.makeCpu ?? oneThread;
   if (opts.want === 'cpu') return { backend: cpu() };
   const explicit = opts.want === 'webgpu';
   if (!opts.gpu) {
@@ -101,7 +107,7 @@ export async function selectBackend(opts: SelectOptions): Promise<Selected> {
   if (explicit) return { backend: gpuBackend, adapter };
 
   if (opts.verify ?? true) {
-    const problem = await selfCheck(gpuBackend, cpu());
+    const problem = await selfCheck(gpuBackend, oneThread());
     if (problem) {
       gpuBackend.dispose();
       return { backend: cpu(), adapter, fallbackReason: `${ctx.description}: ${problem}` };

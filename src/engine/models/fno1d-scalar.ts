@@ -85,6 +85,20 @@ export class Fno1dScalar {
     return this.dftsFor(T).map((d) => d.kind);
   }
 
+  /**
+   * Use these DFTs (one kind per layer) at length T instead of timing both. The choice is timed,
+   * so two models on one machine can choose differently and round differently in the last bit;
+   * threads that share a batch take the calling thread's kinds and agree to the bit.
+   */
+  useDftKinds(T: number, kinds: readonly ('matrix' | 'fft')[]): void {
+    const current = this.dfts.get(T);
+    if (current && current.every((d, i) => d.kind === kinds[i])) return;
+    this.dfts.set(
+      T,
+      this.mixes.map((m, i) => chooseDft(T, this.config.modes, m.Cin, this.gemm, kinds[i])),
+    );
+  }
+
   /** y [B,T,O] for x [B,T,Xf] and p [B,P]. */
   forward(x: Float64Array, p: Float64Array, B: number, T: number): Float64Array {
     this.checkInputs(x, p, B, T);

@@ -1,0 +1,321 @@
+import type { FnoConfig } from '../../models/config';
+import type { HostTensor } from '../../tensor';
+import {
+  checkRunInputs,
+  outputArray,
+  throwIfAborted,
+  type ComputeBackend,
+  type OutputArray,
+  type RunOptions,
+} from '../backend';
+import { CpuBackend, type CpuBackendOptions } from './cpu-backend';
+import type { PoolMode, PoolReply, PoolWorker } from './pool-protocol';
+
+interface Helper {
+  worker: PoolWorker;
+  ready: boolean;
+  busy: boolean;
+  /** Why the thread is gone, once it is. */
+  dead?: string;
+  /** Where the reply to the chunk it is computing goes. */
+  onReply?: (msg: Extract<PoolReply, { type: 'done' | 'failed' }>) => void;
+}
+
+export interface ParallelCpuOptions extends CpuBackendOptions {
+  /**
+   * Start the helper threads only for a call whose remaining work, timed on its first samples, is
+   * predicted to take longer than this on one thread (ms; default 2000). Starting a thread costs
+   * up to half a second of CPU (in Node, compiling the engine's sources), which a short call
+   * would only lose: on two cores, 64 seed Jacobians (0.8 s) took 1.0 s with a helper started
+   * for them, 256 (3.3 s) took 2.5 s. Once started, the helpers serve every later call.
+   */
+  spawnAfterMs?: number;
+}
+
+/**
+ * Where a call's results go: a helper's chunk (y and/or J of samples [b0, b0+k), float64) is
+ * copied in; the calling thread computes its samples straight into place.
+ */
+interface Sink {
+  write(b0: number, k: number, y?: Float64Array, J?: Float64Array): void;
+  local(b: number): void;
+}
+
+/**
+ * The float64 CPU engine on several threads. The calling thread and `threads − 1` helper threads
+ * take whole samples from one queue, each with its own copy of the model. Helpers start with the
+ * first call long enough to be worth it (`spawnAfterMs`) and join as soon as they are ready; until
+ * then the calling thread computes alone.
+ * The arithmetic per sample is the one-thread backend's: results are identical bit for bit.
+ */
+export class ParallelCpuBackend implements ComputeBackend {
+  readonly kind = 'cpu' as const;
+  readonly description: string;
+  /** The calling thread's share (and the whole of single-sample calls). */
+  readonly local: CpuBackend;
+  private readonly config: FnoConfig;
+  private readonly tensors: Map<string, HostTensor>;
+  private helpers: Helper[] | undefined;
+  /** Hands idle, ready helpers the next chunk while a call runs. */
+  private kick: (() => void) | undefined;
+  private nextId = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  constructor(
+    config: FnoConfig,
+    tensors: Map<string, HostTensor>,
+    private readonly spawn: () => PoolWorker,
+    readonly threads: number,
+    private readonly opts: ParallelCpuOptions = {},
+  ) {
+    this.config = config;
+    this.tensors = tensors;
+    this.local = new CpuBackend(config, tensors, opts);
+    this.description = this.local.description.replace(/\)$/, `, ${threads} threads)`);
+  }
+
+  async forward<A extends OutputArray = Float64Array>(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: RunOptions<A> = {},
+  ): Promise<A> {
+    const TO = T * this.config.out_dim_func;
+    checkRunInputs(this.config, x, p, B, T);
+    const y = outputArray(opts, B * TO, 'y');
+    await this.serialize(() => this.run('forward', x, p, B, T, opts, this.sink(x, p, T, y, undefined)));
+    return y;
+  }
+
+  async jacobian<A extends OutputArray = Float64Array>(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: RunOptions<A> = {},
+  ): Promise<A> {
+    const TOP = T * this.config.out_dim_func * this.config.inp_dim_scalar;
+    checkRunInputs(this.config, x, p, B, T);
+    const J = outputArray(opts, B * TOP, 'J');
+    await this.serialize(() => this.run('jacobian', x, p, B, T, opts, this.sink(x, p, T, undefined, J)));
+    return J;
+  }
+
+  async evaluate(
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: Omit<RunOptions, 'out'> = {},
+  ): Promise<{ y: Float64Array; J: Float64Array }> {
+    const TO = T * this.config.out_dim_func;
+    const TOP = TO * this.config.inp_dim_scalar;
+    checkRunInputs(this.config, x, p, B, T);
+    const y = new Float64Array(B * TO);
+    const J = new Float64Array(B * TOP);
+    await this.serialize(() => this.run('evaluate', x, p, B, T, opts, this.sink(x, p, T, y, J)));
+    return { y, J };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const h of this.helpers ?? []) h.worker.terminate();
+    this.helpers = [];
+  }
+
+  /** One call at a time: calls share the helpers. */
+  private serialize<R>(fn: () => Promise<R>): Promise<R> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async run(
+    mode: PoolMode,
+    x: Float64Array,
+    p: Float64Array,
+    B: number,
+    T: number,
+    opts: Omit<RunOptions, 'out'>,
+    sink: Sink,
+  ): Promise<void> {
+    if (this.disposed) throw new Error('this CPU backend has been disposed');
+    throwIfAborted(opts.signal);
+    const { inp_dim_func: Xf, inp_dim_scalar: P } = this.config;
+    let helpers = this.helpers ?? [];
+    // Whether this call may still start the helpers: decided on the third sample's time (the
+    // first ones of a process run before the JIT has warmed up), or on the last one if fewer.
+    let mayStart = this.helpers === undefined && B > 1 && this.threads > 1;
+    const DECIDE_AT = Math.min(3, B);
+    // Small chunks keep the threads' finishing times close; at most 8 samples bound the memory in flight.
+    const chunk = Math.max(1, Math.min(8, Math.floor(B / (4 * this.threads))));
+    let next = 0;
+    let done = 0;
+    let inFlight = 0;
+    let failure: unknown;
+    /** Chunks whose helper thread died before answering: the calling thread redoes them. */
+    const redo: { b0: number; k: number }[] = [];
+    let wake: (() => void) | undefined;
+    const stopped = () => failure !== undefined || opts.signal?.aborted === true;
+    const finished = (k: number) => {
+      done += k;
+      opts.onProgress?.(done, B);
+    };
+    const dispatch = (h: Helper) => {
+      if (!h.ready || h.busy || h.dead || next >= B || stopped()) return;
+      const b0 = next;
+      const k = Math.min(chunk, B - b0);
+      next += k;
+      const xs = x.slice(b0 * T * Xf, (b0 + k) * T * Xf);
+      const ps = p.slice(b0 * P, (b0 + k) * P);
+      h.busy = true;
+      inFlight++;
+      h.onReply = (msg) => {
+        h.busy = false;
+        h.onReply = undefined;
+        inFlight--;
+        if (msg.type === 'done') {
+          sink.write(b0, k, msg.y, msg.J);
+          finished(k);
+        } else if (h.dead) redo.push({ b0, k });
+        // A computation that failed in a helper would fail here too: the call fails.
+        else failure ??= new Error(msg.message);
+        dispatch(h);
+        wake?.();
+      };
+      h.worker.post({ type: 'run', id: this.nextId++, mode, x: xs, p: ps, B: k, T, dft }, [
+        xs.buffer as ArrayBuffer,
+        ps.buffer as ArrayBuffer,
+      ]);
+    };
+    const dft = this.local.model.dftKinds(T);
+    this.kick = () => helpers.forEach(dispatch);
+    let lastYield = performance.now();
+    try {
+      this.kick();
+      // The calling thread's share, one sample at a time, yielding so that replies are handled;
+      // once the queue is empty it waits for the helpers (and redoes a lost chunk, if any).
+      for (;;) {
+        if (stopped()) break;
+        let b0: number;
+        let k: number;
+        const lost = redo.pop();
+        if (lost) ({ b0, k } = lost);
+        else if (next < B) [b0, k] = [next++, 1];
+        else if (inFlight > 0) {
+          await new Promise<void>((r) => (wake = r));
+          continue;
+        } else break;
+        const started = performance.now();
+        try {
+          for (let b = b0; b < b0 + k; b++) sink.local(b);
+        } catch (e) {
+          failure ??= e;
+          break;
+        }
+        finished(k);
+        if (mayStart && done >= DECIDE_AT) {
+          mayStart = false;
+          const predicted = ((B - done) * (performance.now() - started)) / k;
+          if (predicted > (this.opts.spawnAfterMs ?? 2000)) {
+            helpers = this.helpers = this.startHelpers();
+            this.kick();
+          }
+        }
+        // Helpers' replies are handled in the turns between samples; alone, yield now and then
+        // so that a cancel still gets through.
+        if (helpers.length > 0 || performance.now() - lastYield > 30) {
+          await yieldNow();
+          lastYield = performance.now();
+        }
+      }
+      // After a cancel or a failure: let the chunks in flight finish before the helpers are reused.
+      while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+    } finally {
+      this.kick = undefined;
+      wake = undefined;
+    }
+    if (failure !== undefined) throw failure;
+    throwIfAborted(opts.signal);
+  }
+
+  private sink(
+    x: Float64Array,
+    p: Float64Array,
+    T: number,
+    y: OutputArray | undefined,
+    J: OutputArray | undefined,
+  ): Sink {
+    const { inp_dim_func: Xf, inp_dim_scalar: P, out_dim_func: O } = this.config;
+    const TO = T * O;
+    const TOP = TO * P;
+    const m = this.local.model;
+    // float64 scratch for what has no float64 place of its own (y of a Jacobian call, float32 outputs).
+    const scratchY = new Float64Array(TO);
+    const scratchJ = new Float64Array(J && !(J instanceof Float64Array) ? TOP : 0);
+    return {
+      write(b0, _k, vy, vJ) {
+        if (y && vy) y.set(vy, b0 * TO);
+        if (J && vJ) J.set(vJ, b0 * TOP);
+      },
+      local(b) {
+        const xs = x.subarray(b * T * Xf, (b + 1) * T * Xf);
+        const ps = p.subarray(b * P, (b + 1) * P);
+        if (!J) {
+          y!.set(m.forward(xs, ps, 1, T), b * TO);
+          return;
+        }
+        const ys = y instanceof Float64Array ? y.subarray(b * TO, (b + 1) * TO) : scratchY;
+        const Js = J instanceof Float64Array ? J.subarray(b * TOP, (b + 1) * TOP) : scratchJ;
+        m.evaluate(xs, ps, 1, T, { y: ys, J: Js });
+        if (y && ys === scratchY) y.set(scratchY, b * TO);
+        if (Js === scratchJ) J.set(scratchJ, b * TOP);
+      },
+    };
+  }
+
+  private startHelpers(): Helper[] {
+    const tensors = [...this.tensors];
+    const helpers: Helper[] = [];
+    for (let i = 0; i < this.threads - 1; i++) {
+      let worker: PoolWorker;
+      try {
+        worker = this.spawn();
+      } catch {
+        break; // no threads here (or no more): the calling thread computes alone
+      }
+      const h: Helper = { worker, ready: false, busy: false };
+      const lose = (message: string) => {
+        if (h.dead) return;
+        h.dead = message;
+        h.ready = false;
+        h.onReply?.({ type: 'failed', id: -1, message });
+      };
+      worker.onMessage((msg) => {
+        if (msg.type === 'ready') {
+          h.ready = true;
+          this.kick?.();
+        } else if (msg.type === 'failed' && msg.id === -1) lose(msg.message);
+        else h.onReply?.(msg);
+      });
+      worker.onError(lose);
+      worker.post({ type: 'init', config: this.config, tensors });
+      helpers.push(h);
+    }
+    return helpers;
+  }
+}
+
+/** A macrotask turn without the 1 ms floor of setTimeout: worker replies get handled in it. */
+function yieldNow(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}

@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../src/engine/backends/cpu/cpu-backend';
+import { ParallelCpuBackend } from '../../src/engine/backends/cpu/parallel-backend';
+import { nodePoolWorker } from '../../src/cli/cpu-pool';
+import { fixturePath, loadCase, loadNpy } from '../engine/fixtures';
+
+// The parallel CPU backend on real worker_threads (the engine tests simulate the threads).
+const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
+const jacscope = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('CPU threads in Node', () => {
+  it('worker_threads helpers give the one-thread results bit for bit', async () => {
+    const { config, tensors } = loadCase('deep-fno1d');
+    const x4 = loadNpy('deep-fno1d', 'x4.npy');
+    const p4 = loadNpy('deep-fno1d', 'p4.npy');
+    const [B4, T] = x4.shape;
+    const reps = 6;
+    const x = new Float64Array(x4.data.length * reps);
+    const p = new Float64Array(p4.data.length * reps);
+    for (let r = 0; r < reps; r++) {
+      x.set(x4.data, r * x4.data.length);
+      p.set(p4.data, r * p4.data.length);
+    }
+    const B = B4 * reps;
+    let spawned = 0;
+    const par = new ParallelCpuBackend(config, tensors, () => (spawned++, nodePoolWorker()), 3, {
+      spawnAfterMs: 0,
+    });
+    try {
+      const one = new CpuBackend(config, tensors);
+      const ref = await one.evaluate(x, p, B, T);
+      // The first call starts the threads (they join once they have compiled the engine).
+      await par.evaluate(x, p, B, T);
+      expect(spawned).toBe(2);
+      const got = await par.evaluate(x, p, B, T);
+      expect(Array.from(got.J)).toEqual(Array.from(ref.J));
+      expect(Array.from(got.y)).toEqual(Array.from(ref.y));
+    } finally {
+      par.dispose();
+    }
+  }, 60_000);
+
+  it('jacscope --threads: the same J for any thread count; a bad count is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jacscope-threads-'));
+    const seed = (f: string) => fixturePath('seed-fno1d', f);
+    const out = (t: string) => join(dir, `J${t}.npy`);
+    const run = (t: string) =>
+      jacscope(
+        'jacobian',
+        '--model',
+        seed('model.pt'),
+        '--x',
+        seed('x4.npy'),
+        '--p',
+        seed('p4.npy'),
+        '--out',
+        out(t),
+        '--dtype',
+        'float64',
+        '--backend',
+        'cpu',
+        '--threads',
+        t,
+      );
+    for (const t of ['1', '2']) expect(run(t).status, t).toBe(0);
+    expect(readFileSync(out('2'))).toEqual(readFileSync(out('1')));
+    const bad = run('0');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--threads.*'0' is not a number of threads/);
+  }, 120_000);
+});
