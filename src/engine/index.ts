@@ -28,4 +28,7 @@ export type { ComputeBackend, BackendChoice, BackendKind, RunOptions } from './b
 export { BACKEND_CHOICES } from './backends/backend';
 export { selectBackend, type SelectOptions, type Selected } from './backends/select';
 export { CpuBackend } from './backends/cpu/cpu-backend';
+export { ParallelCpuBackend, type ParallelCpuOptions } from './backends/cpu/parallel-backend';
+export type { PoolWorker, PoolRequest, PoolReply } from './backends/cpu/pool-protocol';
+export { poolWorker } from './backends/cpu/pool-worker';
 export { cpuGemmName } from './backends/cpu';

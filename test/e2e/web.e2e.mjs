@@ -14,6 +14,7 @@ import {
   outDir,
   parseCsv,
   parseNpy,
+  saveDownload,
   seedDir,
   waitForResult,
   waitIdle,
@@ -528,6 +529,57 @@ describe('jacscope web build', () => {
         assert.equal(Number(back.rows[b][0]), b);
         for (let k = 0; k < P; k++) assert.equal(Number(back.rows[b][1 + k]), p.data[b * P + k]);
       }
+    });
+  });
+
+  test('8. a long CPU batch runs on helper threads too, and gives the same J as one thread', async () => {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      const helpers = [];
+      page.on('worker', (w) => w.url().includes('cpu-helper') && helpers.push(w.url()));
+      // 256 samples: the batch of four, 64 times (a few seconds on one thread: worth the helpers).
+      const x4 = parseNpy(await readFile(resolve(seedDir, 'x4.npy')));
+      const p4 = parseNpy(await readFile(resolve(seedDir, 'p4.npy')));
+      const reps = 64;
+      const tile = (a) => {
+        const out = new Float64Array(a.data.length * reps);
+        for (let r = 0; r < reps; r++) out.set(a.data, r * a.data.length);
+        return out;
+      };
+      const B = 4 * reps;
+      await dropFiles(page, [
+        await fixture('model.pt'),
+        { name: 'x-256.npy', bytes: npyBytes([B, ...x4.shape.slice(1)], tile(x4)) },
+        { name: 'p-256.npy', bytes: npyBytes([B, p4.shape[1]], tile(p4)) },
+      ]);
+      await waitForResult(page, 2, 180_000);
+      const backend = await page.getByTestId('backend').textContent();
+      const time = await page.getByTestId('compute-time').textContent();
+      console.log(
+        `# ${B} samples on ${backend}: ${time}; ${cores} cores, helper threads started: ${helpers.length}`,
+      );
+      if (cores > 1) {
+        assert.match(backend, new RegExp(`float64, ${Math.min(16, cores)} threads\\)$`));
+        assert.equal(helpers.length, Math.min(16, cores) - 1, 'a helper per core beside the engine worker');
+      }
+      // The last sample is the fixture's fourth: its J slice must match PyTorch's to float64 precision.
+      await page.getByTestId('slider-b').fill(String(B - 1));
+      await page.getByTestId('select-k').selectOption('5');
+      const { name, path } = await saveDownload(page, () => page.getByTestId('export-slice-csv').click());
+      assert.equal(name, 'J_b255_k5-p5_t-by-o.csv');
+      const { rows } = parseCsv(await readFile(path, 'utf8'));
+      const ref = parseNpy(await readFile(resolve(seedDir, 'jacobian4_f64.npy')));
+      const [, T, O, P] = ref.shape;
+      assert.equal(rows.length, T);
+      let maxRef = 0;
+      let maxErr = 0;
+      for (let t = 0; t < T; t++)
+        for (let o = 0; o < O; o++) {
+          const want = ref.data[((3 * T + t) * O + o) * P + 5];
+          maxRef = Math.max(maxRef, Math.abs(want));
+          maxErr = Math.max(maxErr, Math.abs(Number(rows[t][1 + o]) - want));
+        }
+      assert.ok(maxErr / maxRef <= 1e-10, `sample ${B - 1}, k=5: relative error ${maxErr / maxRef}`);
     });
   });
 });

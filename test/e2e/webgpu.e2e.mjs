@@ -177,7 +177,7 @@ describe('jacscope web build on WebGPU', () => {
       await page.getByTestId('backend-choice').selectOption('cpu');
       await waitForResult(page, 4, 180_000);
       assert.equal(await onGpu.getAttribute('data-kind'), 'cpu');
-      assert.match(await onGpu.textContent(), /^CPU \(.*float64\)$/);
+      assert.match(await onGpu.textContent(), /^CPU \(.*float64(, \d+ threads)?\)$/);
       const cpuTime = await page.getByTestId('compute-time').textContent();
       const cpu = await sliceError(page, k);
       console.log(

@@ -7,6 +7,7 @@ import {
   CancelledError,
   Fno1dScalar,
   LoadError,
+  ParallelCpuBackend,
   ShapeError,
   demoData,
   demoModel,
@@ -22,7 +23,7 @@ import {
   sweepInputs,
   writeNpy,
 } from '../../engine';
-import type { FnoConfig, HostTensor, ModelFile, RecognizedModel } from '../../engine';
+import type { FnoConfig, HostTensor, ModelFile, PoolWorker, RecognizedModel } from '../../engine';
 import { BackendError } from './engine-contract';
 import type { BatchBackend, EngineAdapter, ParsedModel, Recognized, Tensor } from './engine-contract';
 import type { BackendWant, HyperKey } from './protocol';
@@ -66,8 +67,14 @@ async function selectBatchBackend(
   rec: Recognized,
   want: BackendWant,
   gpu: GPU | null,
+  threads: ThreadOptions,
 ): Promise<BatchBackend> {
   const r = rec.raw as RecognizedModel;
+  const { spawn, count } = threads;
+  const makeCpu =
+    spawn && count > 1
+      ? () => new ParallelCpuBackend(r.config, r.tensors, spawn, count, { model: cpuModel(r) })
+      : undefined;
   let laterReason: string | undefined;
   let sel;
   try {
@@ -77,6 +84,7 @@ async function selectBatchBackend(
       config: r.config,
       tensors: r.tensors,
       cpu: { model: cpuModel(r) },
+      makeCpu,
       onFallback: (reason) => {
         laterReason = `WebGPU failed and the CPU took over: ${reason}`;
       },
@@ -124,11 +132,18 @@ function hostGpu(): GPU | null {
 }
 
 /** `gpu`: what WebGPU to offer selectBackend (default: navigator.gpu; tests pass null). */
-export function createEngineAdapter(opts: { gpu?: GPU | null } = {}): EngineAdapter {
+/** Helper threads for the CPU backend: how to start one (a Web Worker) and how many threads in all. */
+export interface ThreadOptions {
+  spawn?: () => PoolWorker;
+  count: number;
+}
+
+export function createEngineAdapter(opts: { gpu?: GPU | null; threads?: ThreadOptions } = {}): EngineAdapter {
+  const threads = opts.threads ?? { count: 1 };
   return {
     backend: 'cpu · float64',
     selectBackend: (rec, want) =>
-      selectBatchBackend(rec, want, opts.gpu !== undefined ? opts.gpu : hostGpu()),
+      selectBatchBackend(rec, want, opts.gpu !== undefined ? opts.gpu : hostGpu(), threads),
     readModel: (bytes, file) => parsedModel(readModelFile(bytes, file)),
     recognize: (model, explicit) =>
       toRecognized(recognizeFno(model.raw as ModelFile, (explicit ?? {}) as Partial<FnoConfig>)),

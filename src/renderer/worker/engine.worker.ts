@@ -8,6 +8,7 @@ import { exploreExportBytes } from './explore-exports';
 import { dataExportBytes } from './data-exports';
 import { exportBytes } from './exports';
 import { Session } from './session';
+import { webPoolWorker, webThreads } from './web-pool';
 import type { LoadOutcome } from './session';
 import type { FileMessage, FromWorker, ToWorker } from './protocol';
 
@@ -17,7 +18,8 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-const engine = createEngineAdapter();
+// Helper threads for CPU batches: the cores the browser reports (Web Workers started on demand).
+const engine = createEngineAdapter({ threads: { spawn: webPoolWorker, count: webThreads() } });
 const session = new Session(engine);
 const explorer = new Explorer(session, analysisFns);
 let running: AbortController | null = null;
