@@ -1,19 +1,23 @@
 /**
  * `npm run bench`: jacscope's forward pass and Jacobian on the seed configuration (T=601, Xf=20,
  * P=14, O=15, modes=16, width=64) at B = 1, 16, 64, against PyTorch on the same machine in the
- * same run, one thread each. Medians of ≥ 5 runs after a warm-up; each batch size runs in its own
+ * same run, one thread each; then the largest B on every core (jacscope's helper threads against
+ * PyTorch's intra-op threads). Medians of ≥ 5 runs after a warm-up; each batch size runs in its own
  * process so its peak memory (max RSS) is its own. Writes bench/results/latest.json.
  *
  *   npm run bench                      # everything
  *   npm run bench -- --batches 1,16    # fewer sizes
  *   npm run bench -- --no-torch        # skip PyTorch
+ *   npm run bench -- --no-threads      # skip the every-core comparison
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodePoolWorker } from '../src/cli/cpu-pool';
 import { cpuGemmName } from '../src/engine/backends/cpu';
+import { ParallelCpuBackend } from '../src/engine/backends/cpu/parallel-backend';
 import { demoData, demoModel } from '../src/engine/models/demo';
 import { Fno1dScalar } from '../src/engine/models/fno1d-scalar';
 
@@ -64,15 +68,41 @@ function measure(B: number): EngineRow {
   };
 }
 
+/** The Jacobian of B samples on every core (ParallelCpuBackend), helpers started and warm. */
+async function measureThreads(
+  B: number,
+  threads: number,
+): Promise<{ B: number; threads: number; jacobian_ms: number }> {
+  const { config, tensors } = demoModel();
+  const par = new ParallelCpuBackend(config, tensors, nodePoolWorker, threads, { spawnAfterMs: 0 });
+  const { x, p } = demoData(B, T);
+  await par.jacobian(x.data, p.data, B, T); // starts the helpers
+  await par.jacobian(x.data, p.data, B, T);
+  const ts: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await par.jacobian(x.data, p.data, B, T);
+    ts.push(performance.now() - t0);
+  }
+  par.dispose();
+  return { B, threads, jacobian_ms: median(ts) };
+}
+
 function torchAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch, functorch'], { stdio: 'ignore' }).status === 0;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const child = argv.indexOf('--child');
   if (child >= 0) {
     process.stdout.write(JSON.stringify(measure(Number(argv[child + 1]))));
+    return;
+  }
+  const childThreads = argv.indexOf('--child-threads');
+  if (childThreads >= 0) {
+    const [B, n] = [Number(argv[childThreads + 1]), Number(argv[childThreads + 2])];
+    process.stdout.write(JSON.stringify(await measureThreads(B, n)));
     return;
   }
   const bi = argv.indexOf('--batches');
@@ -93,8 +123,27 @@ function main(): void {
     engine.push(JSON.parse(out) as EngineRow);
     console.error(`jacscope B=${B} done`);
   }
+  // Every core, as people run them: jacscope's helper threads against PyTorch's intra-op threads,
+  // each measured right after its one-thread run (a long run on a shared VM can slow down later).
+  const cores = availableParallelism();
+  const Bmax = Math.max(...batches);
+  const withThreads = cores > 1 && !argv.includes('--no-threads');
+  let mineAll: number | undefined;
+  if (withThreads) {
+    console.error(`jacscope on all ${cores} cores, B=${Bmax} …`);
+    mineAll = (
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-threads', String(Bmax), String(cores)],
+          { encoding: 'utf8', maxBuffer: 1 << 20 },
+        ),
+      ) as { jacobian_ms: number }
+    ).jacobian_ms;
+  }
   type TorchRow = { B: number; forward_ms: number; vmap_jacfwd_ms?: number; functional_forward_ms?: number };
   let torch: { torch: string; threads: number; rows: TorchRow[]; peak_rss_mb: number } | null = null;
+  let torchAll: number | undefined;
   if (withTorch) {
     console.error('PyTorch …');
     const fixtures = fileURLToPath(new URL('../../shared/fixtures', import.meta.url));
@@ -118,6 +167,28 @@ function main(): void {
       },
     );
     torch = JSON.parse(out);
+    if (withThreads) {
+      console.error(`PyTorch on all ${cores} cores, B=${Bmax} …`);
+      const t = JSON.parse(
+        execFileSync(
+          '/usr/bin/python3',
+          [
+            `${here}pytorch_bench.py`,
+            '--fixtures',
+            fixtures,
+            '--batches',
+            String(Bmax),
+            '--runs',
+            String(RUNS),
+            '--threads',
+            String(cores),
+          ],
+          { encoding: 'utf8', maxBuffer: 1 << 20 },
+        ),
+      ) as { rows: TorchRow[] };
+      const r = t.rows[0];
+      torchAll = Math.min(r.functional_forward_ms ?? Infinity, r.vmap_jacfwd_ms ?? Infinity);
+    }
   } else {
     console.error('PyTorch not available (/usr/bin/python3 -c "import torch" failed): jacscope numbers only');
   }
@@ -195,6 +266,24 @@ function main(): void {
   console.log(
     `\nJacobian time per sample: ${perSample.map((v, i) => `B=${rows[i].B}: ${v.toFixed(2)} ms`).join(', ')}`,
   );
+  const allCores =
+    mineAll === undefined
+      ? null
+      : {
+          threads: cores,
+          B: Bmax,
+          jacscope_jacobian_ms: mineAll,
+          torch_best_jacobian_ms: torchAll,
+          speedup_vs_torch: torchAll ? torchAll / mineAll : undefined,
+        };
+  if (mineAll !== undefined) {
+    console.log(
+      `\nall ${cores} cores, B=${Bmax}: jacscope J ${f(mineAll)} ms (helper threads warm; one thread: ${f(rows.find((r) => r.B === Bmax)?.jacobian_ms)} ms)` +
+        (torchAll
+          ? `, PyTorch best ${f(torchAll)} ms with ${cores} threads: ${(torchAll / mineAll).toFixed(1)}×`
+          : ''),
+    );
+  }
   const dir = `${here}results`;
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   const result = {
@@ -205,6 +294,7 @@ function main(): void {
     torch: torch ? { version: torch.torch, threads: torch.threads, peak_rss_mb: torch.peak_rss_mb } : null,
     webgpu: gpu ? { description: gpu.description, software: gpu.adapter.software ?? false } : null,
     rows,
+    all_cores: allCores,
   };
   writeFileSync(`${dir}/latest.json`, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nwritten: bench/results/latest.json`);
@@ -222,4 +312,4 @@ function await_cpus(): string {
   }
 }
 
-main();
+await main();
