@@ -141,6 +141,22 @@ describe('ParallelCpuBackend', () => {
     par.dispose();
   });
 
+  it('finishes a call that is running when the backend is disposed', async () => {
+    const par = new ParallelCpuBackend(config, tensors, () => fakeWorker(), 3, NOW);
+    const big = 4 * B;
+    let disposed = false;
+    const J = await par.jacobian(tile(x, 4), tile(p, 4), big, T, {
+      onProgress: (d) => {
+        if (d >= B && !disposed) {
+          disposed = true;
+          par.dispose();
+        }
+      },
+    });
+    expect(disposed).toBe(true);
+    expect(Array.from(J)).toEqual(Array.from(await one.jacobian(tile(x, 4), tile(p, 4), big, T)));
+  });
+
   it('computes alone where no thread can be started', async () => {
     const par = new ParallelCpuBackend(
       config,

@@ -121,7 +121,12 @@ export class ParallelCpuBackend implements ComputeBackend {
 
   dispose(): void {
     this.disposed = true;
-    for (const h of this.helpers ?? []) h.worker.terminate();
+    for (const h of this.helpers ?? []) {
+      h.worker.terminate();
+      // A terminated thread never answers: a call still waiting on it redoes the chunk itself.
+      h.dead = 'disposed';
+      h.onReply?.({ type: 'failed', id: -1, message: 'disposed' });
+    }
     this.helpers = [];
   }
 
