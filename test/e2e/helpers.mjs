@@ -1,7 +1,7 @@
 // Shared helpers for the end-to-end tests: paths, the browser, drops built from bytes, .npy/.csv parsing.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -64,6 +64,27 @@ export async function withApp(opening, body) {
   } finally {
     await app.context.close();
   }
+}
+
+/**
+ * The seed fixture's batch of four (x4.npy, p4.npy) repeated `reps` times, as .npy files named
+ * `${stem}-x.npy` and `${stem}-p.npy`: a batch long enough to take seconds, whose sample b is the
+ * fixture's sample b % 4.
+ */
+export async function repeatedSeedBatch(reps, stem) {
+  const tile = (a) => {
+    const out = new Float64Array(a.data.length * reps);
+    for (let r = 0; r < reps; r++) out.set(a.data, r * a.data.length);
+    return out;
+  };
+  const x4 = parseNpy(await readFile(resolve(seedDir, 'x4.npy')));
+  const p4 = parseNpy(await readFile(resolve(seedDir, 'p4.npy')));
+  const B = x4.shape[0] * reps;
+  return {
+    B,
+    x: { name: `${stem}-x.npy`, bytes: npyBytes([B, ...x4.shape.slice(1)], tile(x4)) },
+    p: { name: `${stem}-p.npy`, bytes: npyBytes([B, p4.shape[1]], tile(p4)) },
+  };
 }
 
 /** Waits until the app shows result number `seq` (the demo is 1) and nothing is running. */

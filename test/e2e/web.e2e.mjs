@@ -9,7 +9,7 @@ import {
   withApp,
   dropFiles,
   launchBrowser,
-  npyBytes,
+  repeatedSeedBatch,
   openApp,
   outDir,
   parseCsv,
@@ -360,19 +360,8 @@ describe('jacscope web build', () => {
     await withApp(openApp(browser, server.url), async ({ page }) => {
       // 160 samples: the batch-of-4 fixture inputs repeated, so the computation takes seconds even
       // with the WebAssembly kernels (about 10 ms a sample).
-      const x4 = parseNpy(await readFile(resolve(seedDir, 'x4.npy')));
-      const p4 = parseNpy(await readFile(resolve(seedDir, 'p4.npy')));
-      const reps = 40;
-      const tile = (a) => {
-        const out = new Float64Array(a.data.length * reps);
-        for (let r = 0; r < reps; r++) out.set(a.data, r * a.data.length);
-        return out;
-      };
-      const B = 4 * reps;
-      await dropFiles(page, [
-        { name: 'x-big.npy', bytes: npyBytes([B, ...x4.shape.slice(1)], tile(x4)) },
-        { name: 'p-big.npy', bytes: npyBytes([B, p4.shape[1]], tile(p4)) },
-      ]);
+      const { B, x, p } = await repeatedSeedBatch(40, 'big');
+      await dropFiles(page, [x, p]);
       const job = page.getByTestId('job');
       await page.waitForSelector('[data-testid="job"] progress', { timeout: 20_000 });
       await page.waitForFunction(
@@ -538,20 +527,8 @@ describe('jacscope web build', () => {
       const helpers = [];
       page.on('worker', (w) => w.url().includes('cpu-helper') && helpers.push(w.url()));
       // 256 samples: the batch of four, 64 times (a few seconds on one thread: worth the helpers).
-      const x4 = parseNpy(await readFile(resolve(seedDir, 'x4.npy')));
-      const p4 = parseNpy(await readFile(resolve(seedDir, 'p4.npy')));
-      const reps = 64;
-      const tile = (a) => {
-        const out = new Float64Array(a.data.length * reps);
-        for (let r = 0; r < reps; r++) out.set(a.data, r * a.data.length);
-        return out;
-      };
-      const B = 4 * reps;
-      await dropFiles(page, [
-        await fixture('model.pt'),
-        { name: 'x-256.npy', bytes: npyBytes([B, ...x4.shape.slice(1)], tile(x4)) },
-        { name: 'p-256.npy', bytes: npyBytes([B, p4.shape[1]], tile(p4)) },
-      ]);
+      const { B, x, p } = await repeatedSeedBatch(64, 'b256');
+      await dropFiles(page, [await fixture('model.pt'), x, p]);
       await waitForResult(page, 2, 180_000);
       const backend = await page.getByTestId('backend').textContent();
       const time = await page.getByTestId('compute-time').textContent();

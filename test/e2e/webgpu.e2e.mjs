@@ -11,11 +11,11 @@ import { chromium } from 'playwright-core';
 import { serveStatic } from './server.mjs';
 import {
   withApp,
+  repeatedSeedBatch,
   CHROMIUM,
   CHROMIUM_ARGS,
   dropFiles,
   launchBrowser,
-  npyBytes,
   openApp,
   outDir,
   parseCsv,
@@ -143,19 +143,8 @@ describe('jacscope web build on WebGPU', () => {
       await page.getByTestId('tab-jacobian').click();
 
       // Progress and cancel on WebGPU: a 160-sample batch (the batch-of-4 inputs repeated), cancelled midway.
-      const x4 = parseNpy(await readFile(resolve(seedDir, 'x4.npy')));
-      const p4 = parseNpy(await readFile(resolve(seedDir, 'p4.npy')));
-      const reps = 40;
-      const tile = (a) => {
-        const out = new Float64Array(a.data.length * reps);
-        for (let r = 0; r < reps; r++) out.set(a.data, r * a.data.length);
-        return out;
-      };
-      const B = 4 * reps;
-      await dropFiles(page, [
-        { name: 'x-big.npy', bytes: npyBytes([B, ...x4.shape.slice(1)], tile(x4)) },
-        { name: 'p-big.npy', bytes: npyBytes([B, p4.shape[1]], tile(p4)) },
-      ]);
+      const { B, x, p } = await repeatedSeedBatch(40, 'big');
+      await dropFiles(page, [x, p]);
       await page.waitForFunction(
         (total) =>
           new RegExp(`[1-9]\\d*/${total} samples`).test(

@@ -9,7 +9,8 @@ import {
   type OutputArray,
   type RunOptions,
 } from '../backend';
-import { errText, WebGpuContext, WebGpuError, type WebGpuContextOptions } from './context';
+import { destroyWorkspace, newTimings, submitChunk, type Dispatch, type Workspace } from './chunk';
+import { WebGpuContext, WebGpuError, type WebGpuContextOptions } from './context';
 import { dftBases } from './kernel-dft';
 import { gemmBiasToGpu, gemmWeightsToGpu } from './kernel-gemm';
 import { mixWeightsToGpu } from './kernel-mix';
@@ -25,14 +26,7 @@ import {
   type Mode,
   type Plan,
 } from './plan';
-import {
-  BufferUsage,
-  dispatchGrid,
-  MapModeRead,
-  MapModeWrite,
-  packWords,
-  UNIFORM_BYTES,
-} from './wgsl-common';
+import { BufferUsage, UNIFORM_BYTES } from './wgsl-common';
 
 export interface WebGpuBackendOptions {
   /**
@@ -56,38 +50,6 @@ const MiB = 1024 * 1024;
 /** Samples in the chunk that measures an adapter's speed. */
 const FIRST_CHUNK = 4;
 const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
-
-/** One compiled step: its pipeline, bind group and parameter block. */
-interface Dispatch {
-  pipeline: GPUComputePipeline;
-  bindGroup: GPUBindGroup;
-  uniform: GPUBuffer;
-  params: Plan['steps'][number]['params'];
-  grid: [number, number];
-}
-
-/** A plan's buffers for chunks of up to `cap` samples, kept between calls. */
-interface Workspace {
-  key: string;
-  plan: Plan;
-  cap: number;
-  slots: GPUBuffer[];
-  slotOf: number[];
-  /** Two read-back buffers: one chunk is copied out of one while the next computes into the other. */
-  staging: [GPUBuffer, GPUBuffer];
-  /**
-   * Two upload buffers, [x | p] of a chunk in float32, taking turns like the staging buffers.
-   * Each is mapped again as soon as its chunk is done, so the next chunk converts x straight into
-   * mapped memory: no Dawn-internal staging copy, no fresh host memory per call.
-   */
-  upload: [GPUBuffer, GPUBuffer];
-  /** Offset of p in an upload buffer, in bytes. */
-  pOffset: number;
-  dispatches: Dispatch[];
-  /** Chunk size the parameter blocks were last written for. */
-  lastN: number;
-  bytes: number;
-}
 
 /**
  * The fno1d-scalar model on WebGPU (float32). Weights are uploaded once; the DFT bases once per T;
@@ -272,13 +234,15 @@ export class WebGpuBackend implements ComputeBackend {
         if (want > ws.cap && !inFlight) ws = this.workspace(mode, T, want);
         n = Math.min(want, ws.cap);
         const started = performance.now();
-        const readBack = await this.submitChunk(
+        const readBack = await submitChunk(
+          this.context.device,
           ws,
           k,
           x.subarray(b0 * T * Xf, (b0 + n) * T * Xf),
           p.subarray(b0 * P, (b0 + n) * P),
           n,
           out.subarray(b0 * outPerSample, (b0 + n) * outPerSample),
+          this.timings,
         );
         const next = { done: readBack(), end: b0 + n };
         next.done.catch(() => undefined); // awaited below or in `finally`, whichever comes first
@@ -312,96 +276,6 @@ export class WebGpuBackend implements ComputeBackend {
     const ms = this.msPerSample.get(speedKey);
     if (ms === undefined) return k === 0 ? FIRST_CHUNK : Infinity;
     return Math.max(1, Math.floor((this.opts.chunkMs ?? 250) / ms));
-  }
-
-  /**
-   * Upload chunk k (through upload buffer k % 2) and submit every step in one compute pass plus
-   * the copy of its output into staging buffer k % 2. Returns the read-back: a function whose
-   * promise resolves once the output is in `out` and the upload buffer is mapped again.
-   */
-  private async submitChunk(
-    ws: Workspace,
-    k: number,
-    x: Float64Array,
-    p: Float64Array,
-    n: number,
-    out: OutputArray,
-  ): Promise<() => Promise<void>> {
-    const device = this.context.device;
-    const { plan } = ws;
-    const q = device.queue;
-    const upload = ws.upload[k % 2];
-    const staging = ws.staging[k % 2];
-    // Mapped again by chunk k-2's read-back, which has finished; unmapped only if a call ended
-    // on an error between the two.
-    if (upload.mapState !== 'mapped') await upload.mapAsync(MapModeWrite);
-    const t0 = performance.now();
-    const xBytes = x.length * 4;
-    const pBytes = p.length * 4;
-    new Float32Array(upload.getMappedRange(0, xBytes)).set(x);
-    new Float32Array(upload.getMappedRange(ws.pOffset, pBytes)).set(p);
-    upload.unmap();
-    if (ws.lastN !== n) {
-      const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-      for (const d of ws.dispatches) {
-        const { words, threads } = d.params(n);
-        q.writeBuffer(d.uniform, 0, packWords(words));
-        d.grid = dispatchGrid(threads, maxDim);
-      }
-      ws.lastN = n;
-    }
-    device.pushErrorScope('validation');
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('internal');
-    const enc = device.createCommandEncoder({ label: ws.key });
-    enc.copyBufferToBuffer(upload, 0, ws.slots[ws.slotOf[plan.x]], 0, xBytes);
-    enc.copyBufferToBuffer(upload, ws.pOffset, ws.slots[ws.slotOf[plan.p]], 0, pBytes);
-    const pass = enc.beginComputePass({ label: ws.key });
-    for (const d of ws.dispatches) {
-      if (d.grid[0] === 0) continue;
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.bindGroup);
-      pass.dispatchWorkgroups(d.grid[0], d.grid[1]);
-    }
-    pass.end();
-    const bytes = out.length * 4;
-    enc.copyBufferToBuffer(ws.slots[ws.slotOf[plan.out]], 0, staging, 0, bytes);
-    q.submit([enc.finish()]);
-    const scopes = Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
-    const t1 = performance.now();
-    this.timings.upload += t1 - t0;
-    this.timings.chunks++;
-    return async () => {
-      try {
-        // Map only once the queue is idle up to this chunk: on one H100 machine Dawn (Node)
-        // answered a map requested while the GPU was busy late (0.5 GB back in 130 ms, against
-        // 51 ms this way; bench/results/h100.md). Waiting first costs nothing elsewhere.
-        await q.onSubmittedWorkDone();
-        const t2 = performance.now();
-        this.timings.gpuWait += t2 - t1;
-        // Both settle before anything is thrown, so no map is left pending on either buffer.
-        const maps = await Promise.allSettled([
-          staging.mapAsync(MapModeRead, 0, bytes),
-          upload.mapAsync(MapModeWrite),
-        ]);
-        const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');
-        if (failed) throw failed.reason;
-        this.timings.map += performance.now() - t2;
-      } catch (e) {
-        const errs = await scopes.catch(() => []);
-        throw new WebGpuError(`WebGPU read-back failed: ${firstError(errs) ?? errText(e)}`);
-      }
-      const errs = await scopes;
-      try {
-        const msg = firstError(errs);
-        if (msg) throw new WebGpuError(`a WebGPU kernel failed: ${msg}`);
-        const t3 = performance.now();
-        out.set(new Float32Array(staging.getMappedRange(0, bytes)));
-        this.timings.copyOut += performance.now() - t3;
-      } finally {
-        staging.unmap();
-      }
-    };
   }
 
   /** The workspace for (mode, T) with room for min(B, capacity) samples, reusing one if it is big enough. */
@@ -599,20 +473,6 @@ export class WebGpuBackend implements ComputeBackend {
     if (this.disposed) throw new WebGpuError('this WebGPU backend has been disposed');
     this.context.checkAlive();
   }
-}
-
-function newTimings() {
-  return { chunks: 0, upload: 0, gpuWait: 0, map: 0, copyOut: 0 };
-}
-
-function destroyWorkspace(ws: Workspace): void {
-  for (const s of ws.slots) s.destroy();
-  for (const s of [...ws.staging, ...ws.upload]) s.destroy();
-  for (const d of ws.dispatches) d.uniform.destroy();
-}
-
-function firstError(errs: (GPUError | null)[]): string | undefined {
-  return errs.find((e): e is GPUError => e !== null)?.message;
 }
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
