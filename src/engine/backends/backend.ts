@@ -106,6 +106,19 @@ export function outputArray<A extends OutputArray>(opts: RunOptions<A>, length: 
   return out;
 }
 
+/**
+ * Runs the calls it is given one at a time, in order, whether or not earlier ones failed: for
+ * backends whose calls share buffers (WebGPU workspaces) or threads (CPU helpers).
+ */
+export function serialQueue(): <R>(fn: () => Promise<R>) => Promise<R> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (fn) => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+}
+
 /** Let the event loop run (a worker's cancel message, a UI repaint) between chunks of work. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));

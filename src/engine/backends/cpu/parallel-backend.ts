@@ -2,6 +2,7 @@ import type { FnoConfig } from '../../models/config';
 import type { HostTensor } from '../../tensor';
 import {
   checkRunInputs,
+  serialQueue,
   outputArray,
   throwIfAborted,
   type ComputeBackend,
@@ -59,7 +60,8 @@ export class ParallelCpuBackend implements ComputeBackend {
   /** Hands idle, ready helpers the next chunk while a call runs. */
   private kick: (() => void) | undefined;
   private nextId = 1;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** One call at a time: calls share the helpers. */
+  private readonly serialize = serialQueue();
   private disposed = false;
 
   constructor(
@@ -128,13 +130,6 @@ export class ParallelCpuBackend implements ComputeBackend {
       h.onReply?.({ type: 'failed', id: -1, message: 'disposed' });
     }
     this.helpers = [];
-  }
-
-  /** One call at a time: calls share the helpers. */
-  private serialize<R>(fn: () => Promise<R>): Promise<R> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
   }
 
   private async run(

@@ -3,6 +3,7 @@ import { checkTensors } from '../../models/fno1d-layout';
 import type { HostTensor } from '../../tensor';
 import {
   checkRunInputs,
+  serialQueue,
   outputArray,
   throwIfAborted,
   type ComputeBackend,
@@ -69,7 +70,8 @@ export class WebGpuBackend implements ComputeBackend {
   private readonly workspaces: Workspace[] = [];
   private readonly dummy: GPUBuffer;
   private readonly dummyOut: GPUBuffer;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** One call at a time: calls share the workspaces. */
+  private readonly serialize = serialQueue();
   private disposed = false;
   /**
    * Where the last call's time went, in ms summed over its chunks (chunks overlap, so the parts
@@ -183,13 +185,6 @@ export class WebGpuBackend implements ComputeBackend {
     this.dummy.destroy();
     this.dummyOut.destroy();
     if (this.ownsContext) this.context.destroy();
-  }
-
-  /** One call at a time: calls share the workspaces. */
-  private serialize<R>(fn: () => Promise<R>): Promise<R> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
   }
 
   /**
