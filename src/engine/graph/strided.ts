@@ -1,0 +1,115 @@
+/**
+ * Iteration over several strided tensors of one (broadcast) shape at once — the loop under every
+ * elementwise op. Axes are visited in the physical order of a layout operand (so the innermost loop
+ * runs over stride-1 memory whatever the logical order), adjacent axes that every operand lays out
+ * contiguously are merged, and the caller's body gets whole innermost runs, so the per-element work
+ * is a tight typed-array loop, not a closure call.
+ */
+import { ShapeError } from '../errors';
+import { GTensor, shapeString } from './tensor';
+
+/** NumPy broadcasting of two shapes. */
+export function broadcastShapes(a: readonly number[], b: readonly number[], what = 'broadcast'): number[] {
+  const r = Math.max(a.length, b.length);
+  const out = new Array<number>(r);
+  for (let i = 0; i < r; i++) {
+    const da = a[a.length - r + i] ?? 1;
+    const db = b[b.length - r + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1)
+      throw new ShapeError(`${what}: shapes ${shapeString(a)} and ${shapeString(b)} do not broadcast`);
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** `t`'s strides seen as a tensor of `shape` (0 where it is broadcast). */
+export function broadcastStrides(t: GTensor, shape: readonly number[], what = 'broadcast'): number[] {
+  const r = shape.length;
+  const off = r - t.rank;
+  if (off < 0) throw new ShapeError(`${what}: ${shapeString(t.shape)} cannot expand to ${shapeString(shape)}`);
+  const s = new Array<number>(r).fill(0);
+  for (let i = 0; i < t.rank; i++) {
+    const d = t.shape[i];
+    if (d === shape[i + off]) s[i + off] = d === 1 ? 0 : t.strides[i];
+    else if (d === 1) s[i + off] = 0;
+    else throw new ShapeError(`${what}: ${shapeString(t.shape)} cannot expand to ${shapeString(shape)}`);
+  }
+  return s;
+}
+
+/** Axes of `shape` ordered outermost-first by the layout operand's strides (stable for ties). */
+export function physicalOrder(shape: readonly number[], strides: readonly number[]): number[] {
+  const order = shape.map((_, i) => i);
+  order.sort((i, j) => {
+    const si = shape[i] === 1 ? Infinity : Math.abs(strides[i]);
+    const sj = shape[j] === 1 ? Infinity : Math.abs(strides[j]);
+    // size-1 and larger strides outward; ties keep the logical order
+    if (si !== sj) return sj - si;
+    return i - j;
+  });
+  return order;
+}
+
+/** Contiguous strides for `shape` laid out in the given physical order (outermost first). */
+export function stridesInOrder(shape: readonly number[], order: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(0);
+  let acc = 1;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const ax = order[k];
+    s[ax] = acc;
+    acc *= shape[ax];
+  }
+  return s;
+}
+
+/**
+ * Call body(len, offsets, incs) for every innermost run of `shape`, operand i starting at
+ * offsets[i] and stepping incs[i]. `order` is the axis order outermost-first.
+ */
+export function forRuns(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  offsets: readonly number[],
+  order: readonly number[],
+  body: (len: number, offs: number[], incs: number[]) => void,
+): void {
+  const m = strides.length;
+  for (const d of shape) if (d === 0) return;
+  // Merge axes (in physical order) where every operand steps contiguously from one to the next.
+  const dims: number[] = [];
+  const st: number[][] = strides.map(() => []);
+  for (const ax of order) {
+    if (shape[ax] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && strides.every((s, i) => st[i][last] === s[ax] * shape[ax])) {
+      dims[last] *= shape[ax];
+      for (let i = 0; i < m; i++) st[i][last] = strides[i][ax];
+    } else {
+      dims.push(shape[ax]);
+      for (let i = 0; i < m; i++) st[i].push(strides[i][ax]);
+    }
+  }
+  if (dims.length === 0) {
+    body(1, [...offsets], strides.map(() => 0));
+    return;
+  }
+  const r = dims.length;
+  const inner = dims[r - 1];
+  const incs = st.map((s) => s[r - 1]);
+  const idx = new Array<number>(r).fill(0);
+  const pos = [...offsets];
+  const offs = new Array<number>(m);
+  for (;;) {
+    for (let i = 0; i < m; i++) offs[i] = pos[i];
+    body(inner, offs, incs);
+    let d = r - 2;
+    for (; d >= 0; d--) {
+      idx[d]++;
+      for (let i = 0; i < m; i++) pos[i] += st[i][d];
+      if (idx[d] < dims[d]) break;
+      for (let i = 0; i < m; i++) pos[i] -= st[i][d] * dims[d];
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The graph engine's tensors: strided views over storage, as in PyTorch, so that `slice`,
+ * `select`, `permute`, `expand` cost nothing and an in-place write into a view (`copy_` into a
+ * slice of a `zeros` spectrum, how every FNO builds its output spectrum) lands where PyTorch's does.
+ *
+ * Everything computes in float64 (complex128 as separate real and imaginary arrays), whatever
+ * dtype the file recorded; `kind` keeps what PyTorch would call the dtype's category, which a few
+ * ops need (integer division, `real`, `view_as_real`).
+ *
+ * A tensor is either a root (it owns its storage) or a view of a root. Roots carry the tangent
+ * (see tangent.ts); a view's tangent is derived from its root's by replaying the view's steps, so
+ * an in-place write through any view updates every other view's tangent too.
+ */
+import { ShapeError } from '../errors';
+import type { Tan } from './tangent';
+
+export type Kind = 'float' | 'complex' | 'int' | 'bool';
+
+/** How a view's tangent follows from its parent's tangent (the same view, one axis further). */
+export type ViewStep = (parentTan: Tan) => Tan;
+
+export class GTensor {
+  /** Storage (roots) or the root's storage (views); read through `re`/`im`, which materialise. */
+  private _re: Float64Array;
+  private _im: Float64Array | null;
+  /** A root whose values are computed on first read (see `lazy`). */
+  private pending: (() => void) | null = null;
+
+  /** The root this is a view of, and how to derive this view's tangent from the parent's. */
+  readonly parent: GTensor | null;
+  readonly step: ViewStep | null;
+  /** Roots only: the tangent of the whole root. */
+  tan: Tan = null;
+  /**
+   * Roots only: every element at index ≥ nz[d] along some axis d is known to be zero (`zeros`
+   * followed by writes into leading blocks). The inverse FFTs read only the leading block.
+   */
+  nz: number[] | null = null;
+  /** Roots only, set on lazily transformed spectra: how to compute a leading block cheaply. */
+  lead: ((dim: number, count: number) => GTensor) | null = null;
+  /** Roots only: derived from another tensor's leading block, so it may not be written in place. */
+  readonlyReason: string | null = null;
+
+  constructor(
+    readonly shape: number[],
+    readonly strides: number[],
+    readonly offset: number,
+    re: Float64Array,
+    im: Float64Array | null,
+    readonly kind: Kind,
+    parent: GTensor | null = null,
+    step: ViewStep | null = null,
+  ) {
+    this._re = re;
+    this._im = im;
+    this.parent = parent ? (parent.parent ?? parent) : null;
+    // A view of a view: its step composes with the parent's.
+    if (parent && parent.parent) {
+      const inner = parent.step!;
+      this.step = step ? (t) => step(inner(t)) : inner;
+    } else this.step = step;
+  }
+
+  get re(): Float64Array {
+    const root = this.parent ?? this;
+    if (root.pending) root.materialize();
+    return this.parent ? this.parent._re : this._re;
+  }
+
+  get im(): Float64Array | null {
+    const root = this.parent ?? this;
+    if (root.pending) root.materialize();
+    return this.parent ? this.parent._im : this._im;
+  }
+
+  get isComplex(): boolean {
+    return this.kind === 'complex';
+  }
+
+  get numel(): number {
+    return sizeOf(this.shape);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get root(): GTensor {
+    return this.parent ?? this;
+  }
+
+  private materialize(): void {
+    const p = this.pending!;
+    this.pending = null;
+    p();
+  }
+
+  /** Make this root lazy: its storage comes from `compute` on first read. */
+  defer(compute: () => { re: Float64Array; im: Float64Array | null }): void {
+    this.pending = () => {
+      const { re, im } = compute();
+      this._re = re;
+      this._im = im;
+    };
+  }
+
+  /** Whether the values have not been computed yet (a lazy root). */
+  get deferred(): boolean {
+    return (this.parent ?? this).pending !== null;
+  }
+
+  /** A view of this tensor sharing storage; `step` maps this tensor's tangent to the view's. */
+  view(shape: number[], strides: number[], offset: number, step: ViewStep): GTensor {
+    const root = this.parent ?? this;
+    return new GTensor(shape, strides, offset, root._re, root._im, this.kind, this, step);
+  }
+
+  toString(): string {
+    return `tensor${shapeString(this.shape)}`;
+  }
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeString(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+/** Largest tensor the engine allocates (elements), so a frozen or hostile size fails clearly. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+function allocFor(n: number, what: string): Float64Array {
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS)
+    throw new ShapeError(`${what}: a tensor of ${n} elements is larger than the engine allows`);
+  return new Float64Array(n);
+}
+
+/** A fresh contiguous root of zeros. */
+export function zerosTensor(shape: number[], kind: Kind = 'float'): GTensor {
+  const n = sizeOf(shape);
+  for (const d of shape)
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`invalid tensor shape ${shapeString(shape)}`);
+  const re = allocFor(n, 'tensor');
+  const im = kind === 'complex' ? allocFor(n, 'tensor') : null;
+  return new GTensor(shape, contiguousStrides(shape), 0, re, im, kind);
+}
+
+/** A contiguous root over the given arrays (taken, not copied). */
+export function fromArrays(
+  shape: number[],
+  re: Float64Array,
+  im: Float64Array | null = null,
+  kind: Kind = im ? 'complex' : 'float',
+): GTensor {
+  if (re.length !== sizeOf(shape) || (im && im.length !== re.length))
+    throw new Error(`internal: ${re.length} values for shape ${shapeString(shape)}`);
+  return new GTensor(shape, contiguousStrides(shape), 0, re, im, kind);
+}
+
+/** A 0-d tensor. */
+export function scalarTensor(v: number, kind: Kind = 'float'): GTensor {
+  return fromArrays([], Float64Array.of(v), null, kind);
+}
+
+/**
+ * A root whose values are computed on first read. `lead(dim, count)` computes only the leading
+ * `count` entries along `dim` (a slice [0:count]) without computing the rest: how `rfft` followed
+ * by a slice to the kept modes costs a truncated DFT.
+ */
+export function lazyTensor(
+  shape: number[],
+  kind: Kind,
+  compute: () => { re: Float64Array; im: Float64Array | null },
+  lead: (dim: number, count: number) => GTensor,
+): GTensor {
+  const t = new GTensor(shape, contiguousStrides(shape), 0, new Float64Array(0), null, kind);
+  t.defer(() => compute());
+  t.lead = lead;
+  return t;
+}
+
+export function isContiguous(t: GTensor): boolean {
+  let acc = 1;
+  for (let i = t.rank - 1; i >= 0; i--) {
+    if (t.shape[i] !== 1 && t.strides[i] !== acc) return false;
+    acc *= t.shape[i];
+  }
+  return true;
+}
+
+/** Whether this view covers its root's storage exactly, in the root's own layout. */
+export function isWholeRoot(t: GTensor): boolean {
+  const r = t.root;
+  return (
+    t === r ||
+    (t.offset === r.offset &&
+      t.shape.length === r.shape.length &&
+      t.shape.every((d, i) => d === r.shape[i] && (d === 1 || t.strides[i] === r.strides[i])))
+  );
+}
+
+/**
+ * Visit every element of `t` in row-major logical order, calling f(storageIndex, i) with i the
+ * running logical index. Innermost axis in a tight loop.
+ */
+export function forEachIndex(t: GTensor, f: (s: number, i: number) => void): void {
+  const { shape, strides } = t;
+  const r = shape.length;
+  const n = sizeOf(shape);
+  if (n === 0) return;
+  if (r === 0) {
+    f(t.offset, 0);
+    return;
+  }
+  const idx = new Array<number>(r).fill(0);
+  const inner = shape[r - 1];
+  const is = strides[r - 1];
+  let base = t.offset;
+  for (let i = 0; i < n; i += inner) {
+    for (let j = 0, s = base; j < inner; j++, s += is) f(s, i + j);
+    // advance the outer index
+    for (let d = r - 2; d >= 0; d--) {
+      idx[d]++;
+      base += strides[d];
+      if (idx[d] < shape[d]) break;
+      base -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/** A contiguous copy (or `t` itself when it already is a contiguous root-compatible view). */
+export function contiguous(t: GTensor): GTensor {
+  if (isContiguous(t) && t.offset === 0 && t.re.length === t.numel) return t;
+  return copyOf(t);
+}
+
+/** A fresh contiguous root with `t`'s values. */
+export function copyOf(t: GTensor): GTensor {
+  const n = t.numel;
+  const re = new Float64Array(n);
+  const src = t.re;
+  const im = t.im;
+  if (im) {
+    const oi = new Float64Array(n);
+    forEachIndex(t, (s, i) => {
+      re[i] = src[s];
+      oi[i] = im[s];
+    });
+    return fromArrays([...t.shape], re, oi, t.kind);
+  }
+  forEachIndex(t, (s, i) => {
+    re[i] = src[s];
+  });
+  return fromArrays([...t.shape], re, null, t.kind);
+}
+
+/** Values of a real tensor in row-major order (copied). */
+export function valuesOf(t: GTensor): Float64Array {
+  return contiguousData(t).re;
+}
+
+/** re/im in row-major order, without copying when already contiguous from offset 0. */
+export function contiguousData(t: GTensor): { re: Float64Array; im: Float64Array | null } {
+  const c = contiguous(t);
+  return { re: c.re, im: c.im };
+}
+
+/** Read one element (real part) by logical index. */
+export function item(t: GTensor): number {
+  if (t.numel !== 1) throw new ShapeError(`a tensor of shape ${shapeString(t.shape)} is not a single value`);
+  return t.re[t.offset];
+}
+
+/** Normalise a possibly negative axis for a tensor of rank r (PyTorch's wrap rule). */
+export function axis(d: number, r: number, what = 'dim'): number {
+  const rr = Math.max(r, 1);
+  if (!Number.isInteger(d) || d < -rr || d >= rr)
+    throw new ShapeError(`${what} ${d} is out of range for a tensor of rank ${r}`);
+  return d < 0 ? d + rr : d;
+}

@@ -1,0 +1,192 @@
+/**
+ * Any model the graph engine runs — a TorchScript archive or a state-dict builder's program — with
+ * inputs named by its `forward` signature: y = forward(...) and the per-sample Jacobian of y with
+ * respect to one argument p [B,P], J = y's shape followed by P ([B,T,O,P] or [B,O,P]).
+ *
+ * J is computed one sample at a time by forward mode with all P directions at once: the sample's
+ * p gets the identity as its tangent, and every op's JVP rule carries it to the output. A plain
+ * forward pass runs chunks of samples together.
+ */
+import { CancelledError, ShapeError } from '../errors';
+import { tangentOf } from '../graph/dispatch';
+import type { GraphProgram, ProgramHost } from '../graph/program';
+import type { Ctx, RuleTable } from '../graph/rule';
+import { RULES } from '../graph/table';
+import { dense, tan } from '../graph/tangent';
+import { GTensor, contiguous, fromArrays, shapeString, sizeOf } from '../graph/tensor';
+import { isTuple } from '../torchscript/values';
+
+/** One named input: a [B, ...] array in row-major order. */
+export interface InputArray {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+export interface GraphRunOptions {
+  /** Which argument is p (default: the last tensor argument). */
+  wrt?: string;
+  /** Which element of a tuple output is y (default: the first tensor). */
+  output?: number;
+  onProgress?(done: number, total: number): void;
+  signal?: AbortSignal;
+}
+
+export interface GraphResult {
+  /** [B, ...] */
+  y: Float64Array;
+  yShape: number[];
+  /** [B, ..., P] when asked for. */
+  J: Float64Array | null;
+  jShape: number[] | null;
+}
+
+/** A host factory: the TorchScript host or any other that runs the program's ops on the rules. */
+export type HostFactory<H extends ProgramHost> = (table: RuleTable, ctx: Ctx, tangents: boolean) => H;
+
+/** Samples per chunk of a plain forward pass. */
+const FORWARD_CHUNK = 16;
+
+export class GraphModel<H extends ProgramHost = ProgramHost> {
+  constructor(
+    readonly program: GraphProgram<H>,
+    private readonly makeHost: HostFactory<H>,
+    private readonly table: RuleTable = RULES,
+  ) {}
+
+  /** Names of the arguments that take tensors, in order. */
+  tensorArgs(): string[] {
+    return this.program.signature.filter((a) => /Tensor/.test(a.type)).map((a) => a.name);
+  }
+
+  /** The differentiated argument: `wrt` if given (checked), else the last tensor argument. */
+  wrtArg(wrt?: string): string {
+    const names = this.tensorArgs();
+    if (names.length === 0) throw new ShapeError('the model takes no tensor argument to differentiate');
+    if (wrt === undefined) return names[names.length - 1];
+    if (!names.includes(wrt))
+      throw new ShapeError(`the model has no tensor argument '${wrt}' (its arguments: ${names.join(', ')})`);
+    return wrt;
+  }
+
+  /** Check the inputs against the signature; returns B. */
+  checkInputs(inputs: ReadonlyMap<string, InputArray>, wrt: string): number {
+    let B: number | null = null;
+    for (const name of this.tensorArgs()) {
+      const a = inputs.get(name);
+      if (!a) throw new ShapeError(`no data for the model's argument '${name}'`);
+      if (a.shape.length < 1) throw new ShapeError(`'${name}' must have a leading batch axis, got a scalar`);
+      if (a.data.length !== sizeOf(a.shape))
+        throw new ShapeError(`'${name}' has ${a.data.length} values for shape ${shapeString([...a.shape])}`);
+      if (B === null) B = a.shape[0];
+      else if (a.shape[0] !== B)
+        throw new ShapeError(`'${name}' has ${a.shape[0]} samples where the other inputs have ${B}`);
+    }
+    for (const name of inputs.keys())
+      if (!this.tensorArgs().includes(name)) throw new ShapeError(`the model has no argument '${name}'`);
+    const p = inputs.get(wrt)!;
+    if (p.shape.length !== 2) throw new ShapeError(`'${wrt}' (p) must be [B,P], got ${shapeString([...p.shape])}`);
+    return B ?? 0;
+  }
+
+  /** y for every sample (chunks of samples at once). */
+  forward(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions = {}): GraphResult {
+    const wrt = this.wrtArg(opts.wrt);
+    const B = this.checkInputs(inputs, wrt);
+    const host = this.makeHost(this.table, { P: 1 }, false);
+    let y: Float64Array | null = null;
+    let yShape: number[] = [];
+    for (let b0 = 0; b0 < B; b0 += FORWARD_CHUNK) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      const n = Math.min(FORWARD_CHUNK, B - b0);
+      const out = this.outputOf(this.program.run(host, this.argsFor(inputs, b0, n)), opts.output);
+      if (out.shape[0] !== n)
+        throw new ShapeError(`the output's first axis has ${out.shape[0]} entries for a batch of ${n}`);
+      if (!y) {
+        yShape = [B, ...out.shape.slice(1)];
+        y = new Float64Array(sizeOf(yShape));
+      }
+      y.set(contiguous(out).re.subarray(0, out.numel), b0 * (out.numel / n));
+      opts.onProgress?.(b0 + n, B);
+    }
+    return { y: y ?? new Float64Array(0), yShape, J: null, jShape: null };
+  }
+
+  /** y and J for every sample, one sample at a time. */
+  evaluate(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions = {}): GraphResult {
+    const wrt = this.wrtArg(opts.wrt);
+    const B = this.checkInputs(inputs, wrt);
+    const P = inputs.get(wrt)!.shape[1];
+    const host = this.makeHost(this.table, { P }, true);
+    let y: Float64Array | null = null;
+    let J: Float64Array | null = null;
+    let yShape: number[] = [];
+    for (let b = 0; b < B; b++) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      const args = this.argsFor(inputs, b, 1, wrt, P);
+      const out = this.outputOf(this.program.run(host, args), opts.output);
+      if (out.shape[0] !== 1)
+        throw new ShapeError(`the output's first axis has ${out.shape[0]} entries for one sample`);
+      const per = out.numel;
+      if (!y) {
+        yShape = [B, ...out.shape.slice(1)];
+        y = new Float64Array(B * per);
+        J = new Float64Array(B * per * P);
+      }
+      y.set(contiguous(out).re.subarray(0, per), b * per);
+      const t = tangentOf(out);
+      if (t) {
+        const d = contiguous(dense(t)).re; // [P, 1, ...]
+        const Jb = J!.subarray(b * per * P, (b + 1) * per * P);
+        for (let k = 0; k < P; k++) for (let i = 0; i < per; i++) Jb[i * P + k] = d[k * per + i];
+      }
+      opts.onProgress?.(b + 1, B);
+    }
+    return {
+      y: y ?? new Float64Array(0),
+      yShape,
+      J: J ?? new Float64Array(0),
+      jShape: [...yShape, P],
+    };
+  }
+
+  /** The program's arguments for samples [b0, b0+n): fresh tensors; p seeded with the identity. */
+  private argsFor(
+    inputs: ReadonlyMap<string, InputArray>,
+    b0: number,
+    n: number,
+    wrt?: string,
+    P = 0,
+  ): unknown[] {
+    return this.program.signature.map((arg) => {
+      const a = inputs.get(arg.name);
+      if (!a) return null;
+      const per = sizeOf(a.shape.slice(1));
+      const t = fromArrays([n, ...a.shape.slice(1)], a.data.slice(b0 * per, (b0 + n) * per));
+      if (arg.name === wrt) {
+        // ∂p/∂p_k: direction k is the unit vector e_k, [P, 1, P].
+        const eye = new Float64Array(P * n * P);
+        for (let k = 0; k < P; k++) eye[k * P + k] = 1;
+        t.tan = tan(fromArrays([P, n, P], eye));
+      }
+      return t;
+    });
+  }
+
+  private outputOf(v: unknown, index?: number): GTensor {
+    if (v instanceof GTensor) {
+      if (index !== undefined && index !== 0) throw new ShapeError(`the model returns one tensor; there is no output ${index}`);
+      return v;
+    }
+    if (Array.isArray(v)) {
+      if (index !== undefined) {
+        const o = v[index];
+        if (!(o instanceof GTensor))
+          throw new ShapeError(`output ${index} of the model's ${isTuple(v) ? 'tuple' : 'list'} is not a tensor`);
+        return o;
+      }
+      const first = v.find((o) => o instanceof GTensor);
+      if (first) return first as GTensor;
+    }
+    throw new ShapeError('the model returns no tensor');
+  }
+}
