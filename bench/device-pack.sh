@@ -3,10 +3,10 @@
 # .dev/ (git-ignored; carried by the device tool): an xz-compressed node binary, the WebGPU bench
 # bundled into one file, the `webgpu` package's Linux x64 Dawn, libstdc++ as a fallback, the
 # PyTorch fixtures the bench verifies against; and in .gl/ the Vulkan loader with libglvnd.
-#   bash bench/device-pack.sh [fixtures-dir]      # default ../shared/fixtures
+#   bash bench/device-pack.sh [fixtures-dir]      # default test/fixtures/fno
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fixtures=${1:-../shared/fixtures}
+fixtures=${1:-test/fixtures/fno}
 rm -rf .dev && mkdir -p .dev/node_modules/webgpu/dist/linux-x64 .dev/lib .dev/fixtures
 xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > .dev/node.xz
 npx esbuild bench/webgpu-bench.ts --bundle --platform=node --format=esm --target=node20 \
@@ -14,11 +14,11 @@ npx esbuild bench/webgpu-bench.ts --bundle --platform=node --format=esm --target
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json .dev/node_modules/webgpu/
 cp node_modules/webgpu/dist/linux-x64/dawn.node .dev/node_modules/webgpu/dist/linux-x64/
 cp "$(readlink -f /usr/lib/x86_64-linux-gnu/libstdc++.so.6)" .dev/lib/libstdc++.so.6
-for c in seed-fno1d deep-fno1d; do
-  mkdir -p .dev/fixtures/$c
-  cp "$fixtures"/$c/{config.json,model.safetensors,x.npy,p.npy,x4.npy,p4.npy,y_f64.npy,y4_f64.npy,jacobian_f64.npy,jacobian4_f64.npy} .dev/fixtures/$c/
-done
-cp "$fixtures"/fno_model.py .dev/fixtures/
+# What webgpu-bench.ts --verify reads (the seed case has no batch-of-4 references) and the seed
+# config.json that pytorch_bench.py reads; the model it builds is scripts/fixtures/make_fno_fixtures.py's.
+mkdir -p .dev/fixtures/seed-fno1d .dev/fixtures/deep-fno1d
+cp "$fixtures"/seed-fno1d/{config.json,model.safetensors,x.npy,p.npy,y_f64.npy,jacobian_f64.npy} .dev/fixtures/seed-fno1d/
+cp "$fixtures"/deep-fno1d/{config.json,model.safetensors,x.npy,p.npy,x4.npy,p4.npy,y_f64.npy,y4_f64.npy,jacobian_f64.npy,jacobian4_f64.npy} .dev/fixtures/deep-fno1d/
 # The Vulkan loader, and libglvnd's EGL/GLX: the NVIDIA Vulkan driver (libGLX_nvidia) needs them,
 # and without them Dawn finds no adapter on the lent machines.
 gl_debs="libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2"

@@ -1,7 +1,10 @@
 """PyTorch side of `npm run bench`: times the same work as jacscope on the same machine.
 
 Prints one JSON object on stdout. Run by bench/engine-bench.ts; usable alone:
-    python3 bench/pytorch_bench.py --fixtures ../shared/fixtures --batches 1,16,64 --runs 5
+    python3 bench/pytorch_bench.py --batches 1,16,64 --runs 5
+--fixtures names the seed case's folder (default test/fixtures/fno/seed-fno1d) or a folder holding
+seed-fno1d/; only its config.json is read. The model is scripts/fixtures/make_fno_fixtures.py's, with
+the seed case's weights (torch.manual_seed(0)); the inputs are random.
 On a GPU (bench/device-bench.sh), float32 as PyTorch trains it, every time synchronised, and the
 Jacobian timed both left on the GPU and brought to host memory (.cpu()), as jacscope's is:
     python3 bench/pytorch_bench.py --fixtures F --device cuda --batches 1,16,64,1024,4096
@@ -11,7 +14,8 @@ import argparse, json, os, resource, statistics, sys, time
 import torch
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--fixtures", required=True)
+HERE = os.path.dirname(os.path.abspath(__file__))
+ap.add_argument("--fixtures", default=os.path.join(HERE, "..", "test", "fixtures", "fno", "seed-fno1d"))
 ap.add_argument("--batches", default="1,16,64")
 ap.add_argument("--runs", type=int, default=5)
 ap.add_argument("--threads", type=int, default=1)
@@ -22,8 +26,8 @@ args = ap.parse_args()
 dev = torch.device(args.device)
 
 torch.set_num_threads(args.threads)
-sys.path.insert(0, args.fixtures)
-import fno_model  # the fixtures' own model definition
+sys.path.insert(0, os.path.join(HERE, "..", "scripts", "fixtures"))
+import make_fno_fixtures as fno_model  # the model the fixtures were made with
 
 try:  # torch >= 2.0 has torch.func; 1.13 (Debian's) has functorch
     from torch.func import jacfwd, vmap
@@ -33,7 +37,10 @@ except ImportError:
     except ImportError:
         jacfwd = vmap = None
 
-with open(os.path.join(args.fixtures, "seed-fno1d", "config.json")) as f:
+cfg_path = os.path.join(args.fixtures, "config.json")
+if not os.path.exists(cfg_path):
+    cfg_path = os.path.join(args.fixtures, "seed-fno1d", "config.json")
+with open(cfg_path) as f:
     cfg = json.load(f)
 T = 601
 model = fno_model.build(cfg, seed=0, vmap_compatible=True).eval().to(dev)

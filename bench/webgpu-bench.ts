@@ -7,7 +7,7 @@
  *   npx tsx bench/webgpu-bench.ts --batches 1,64          # fewer sizes
  *   npx tsx bench/webgpu-bench.ts --budget 60             # skip sizes predicted to take longer (s)
  *   npx tsx bench/webgpu-bench.ts --cpu-batches 1,16,64   # the CPU backend side by side
- *   npx tsx bench/webgpu-bench.ts --verify ../shared/fixtures   # check against PyTorch first
+ *   npx tsx bench/webgpu-bench.ts --verify test/fixtures/fno   # check against PyTorch first
  *   npx tsx bench/webgpu-bench.ts --workspaces 512,2048/128   # chunk budgets (MiB[/samples]) to compare
  *
  * Every time includes the upload of x and p and the read-back of the whole result into host
@@ -81,16 +81,21 @@ async function verify(ctx: WebGpuContext, dir: string): Promise<Record<string, n
     }
     return num / den;
   };
-  for (const name of ['seed-fno1d', 'deep-fno1d']) {
+  // The input sets with float64 references (test/fixtures/README.md): the seed case keeps no
+  // batch-of-4 Jacobian, the deep case has both sets.
+  const one = ['x.npy', 'p.npy', 'y_f64.npy', 'jacobian_f64.npy'];
+  const four = ['x4.npy', 'p4.npy', 'y4_f64.npy', 'jacobian4_f64.npy'];
+  const cases: [string, string[][]][] = [
+    ['seed-fno1d', [one]],
+    ['deep-fno1d', [one, four]],
+  ];
+  for (const [name, sets] of cases) {
     const file = (f: string) => new Uint8Array(readFileSync(join(dir, name, f)));
     const tensors = readSafetensors(file('model.safetensors'), 'model.safetensors').tensors;
     const config = JSON.parse(readFileSync(join(dir, name, 'config.json'), 'utf8')) as FnoConfig;
     const backend = await WebGpuBackend.create(ctx, config, tensors);
     try {
-      for (const [xs, ps, ys, js] of [
-        ['x.npy', 'p.npy', 'y_f64.npy', 'jacobian_f64.npy'],
-        ['x4.npy', 'p4.npy', 'y4_f64.npy', 'jacobian4_f64.npy'],
-      ]) {
+      for (const [xs, ps, ys, js] of sets) {
         const x = readNpy(file(xs), xs);
         const p = readNpy(file(ps), ps);
         const [B, Tx] = x.shape;

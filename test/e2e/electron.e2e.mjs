@@ -1,6 +1,8 @@
-// The desktop window, driven by Playwright's Electron support. Runs only where an Electron binary is installed
-// (`npx install-electron`) and the app is built (`npm run build`); elsewhere it reports that it did not run.
+// The desktop window, driven by Playwright's Electron support. Runs where an Electron binary is installed
+// (`npx install-electron`), after building the app into out/ from the current sources; elsewhere it
+// reports that it did not run.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
@@ -21,13 +23,22 @@ function electronBinary() {
   return existsSync(bin) ? bin : null;
 }
 
+/** Builds out/ (main, preload, renderer) with electron-vite: the window test runs the current code. */
+function buildApp() {
+  const r = spawnSync(
+    process.execPath,
+    [resolve(repoRoot, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--logLevel', 'warn'],
+    { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ELECTRON_EXEC_PATH: binary } },
+  );
+  if (r.status !== 0)
+    throw new Error(`electron-vite build failed (exit ${r.status}):\n${r.stderr || r.stdout}`);
+  assert.ok(existsSync(resolve(repoRoot, 'out/main/index.js')), 'the build wrote no out/main/index.js');
+}
+
 const binary = electronBinary();
-const built = existsSync(resolve(repoRoot, 'out/main/index.js'));
-const reason = !binary
-  ? 'NOT RUN: no Electron binary is installed here (run `npx install-electron` where downloads work)'
-  : !built
-    ? 'NOT RUN: the desktop app is not built (run `npm run build` first)'
-    : null;
+const reason = binary
+  ? null
+  : 'NOT RUN: no Electron binary is installed here (run `npx install-electron` where downloads work)';
 
 if (reason) console.log(`# electron window test: ${reason}`);
 
@@ -35,6 +46,7 @@ test(
   'electron: the window opens on the computed demo with the security settings',
   { skip: reason ?? false },
   async () => {
+    buildApp();
     const app = await _electron.launch({ executablePath: binary, args: [repoRoot], cwd: repoRoot });
     try {
       const page = await app.firstWindow();
@@ -60,6 +72,11 @@ test(
         };
       });
       assert.deepEqual(prefs, { contextIsolation: true, sandbox: true, nodeIntegration: false });
+      // A built app (not a development run) has no DevTools.
+      const devTools = await app.evaluate(
+        ({ BrowserWindow }) => BrowserWindow.getAllWindows()[0].webContents.getLastWebPreferences().devTools,
+      );
+      assert.equal(devTools, false);
       await page.screenshot({ path: resolve(outDir, 'e2e-electron.png') });
     } finally {
       await app.close();

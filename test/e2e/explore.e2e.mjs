@@ -20,6 +20,8 @@ import {
   relativeError,
   runCli,
   saveDownload,
+  deepDir,
+  deepFile,
   seedDir,
   seedFile,
   waitForResult,
@@ -42,11 +44,19 @@ after(async () => {
     await writeFile(resolve(outDir, 'e2e-timing-explore.json'), JSON.stringify(timings, null, 2) + '\n');
 });
 
-/** Opens the app and loads the seed fixture (model.pt, x, p) or its batch of four. */
-async function openWithSeed(batch4 = false) {
+/** Opens the app and loads the seed fixture (model.pt, x, p). */
+async function openWithSeed() {
   const app = await openApp(browser, server.url);
-  const names = batch4 ? ['model.pt', 'x4.npy', 'p4.npy'] : ['model.pt', 'x.npy', 'p.npy'];
-  await dropFiles(app.page, await Promise.all(names.map(seedFile)));
+  await dropFiles(app.page, await Promise.all(['model.pt', 'x.npy', 'p.npy'].map(seedFile)));
+  await waitForResult(app.page, 2);
+  return app;
+}
+
+/** Opens the app and loads the deep fixture's batch of four (config.json says GELU). */
+async function openWithDeepBatch4() {
+  const app = await openApp(browser, server.url);
+  const names = ['model.pt', 'config.json', 'x4.npy', 'p4.npy'];
+  await dropFiles(app.page, await Promise.all(names.map(deepFile)));
   await waitForResult(app.page, 2);
   return app;
 }
@@ -292,10 +302,10 @@ describe('jacscope explore tools (web build)', () => {
   });
 
   test('3. global sensitivity over a batch, and J[b1] − J[b2] in the Jacobian views', async () => {
-    await withApp(openWithSeed(true), async ({ page }) => {
-      const ref = parseNpy(await readFile(resolve(seedDir, 'jacobian4_f64.npy')));
-      const p4 = parseNpy(await readFile(resolve(seedDir, 'p4.npy')));
-      const y4 = parseNpy(await readFile(resolve(seedDir, 'y4_f64.npy')));
+    await withApp(openWithDeepBatch4(), async ({ page }) => {
+      const ref = parseNpy(await readFile(resolve(deepDir, 'jacobian4_f64.npy')));
+      const p4 = parseNpy(await readFile(resolve(deepDir, 'p4.npy')));
+      const y4 = parseNpy(await readFile(resolve(deepDir, 'y4_f64.npy')));
       const [B, T, O, P] = ref.shape;
       const nu = new Float64Array(O * P);
       for (let b = 0; b < B; b++)
@@ -347,9 +357,9 @@ describe('jacscope explore tools (web build)', () => {
       );
       assert.ok(relNu <= 1e-6 && relIdx <= 1e-6);
       await page.getByTestId('gsa-measure').selectOption('elasticity');
-      await page.getByTestId('gsa-o').selectOption('4');
+      await page.getByTestId('gsa-o').selectOption('2');
       const rank = await saveDownload(page, () => page.getByTestId('gsa-export-rank').click());
-      assert.equal(rank.name, 'elasticity_ranked_o4.csv');
+      assert.equal(rank.name, 'elasticity_ranked_o2.csv');
       assert.equal(parseCsv(await readFile(rank.path, 'utf8')).rows.length, P);
 
       // Compare two samples: the heatmap, lines and summary show J[2] − J[0]; the slice export carries it.

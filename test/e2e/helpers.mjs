@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** Fixtures live beside the repository (../shared/fixtures), in CI and here alike. */
-export const fixturesDir = resolve(repoRoot, process.env.JACSCOPE_FIXTURES ?? '../shared/fixtures');
+/** The committed PyTorch reference fixtures (test/fixtures/README.md). */
+export const fixturesDir = resolve(repoRoot, 'test/fixtures/fno');
 export const seedDir = resolve(fixturesDir, 'seed-fno1d');
+/** The deep case (3 layers, GELU): its batch of four has float64 references; the seed's has none. */
+export const deepDir = resolve(fixturesDir, 'deep-fno1d');
 export const webDist = resolve(repoRoot, 'dist-web');
 export const outDir = resolve(repoRoot, 'test-output');
 
@@ -69,21 +71,25 @@ export async function withApp(opening, body) {
 /**
  * The seed fixture's batch of four (x4.npy, p4.npy) repeated `reps` times, as .npy files named
  * `${stem}-x.npy` and `${stem}-p.npy`: a batch long enough to take seconds, whose sample b is the
- * fixture's sample b % 4.
+ * fixture's sample b % 4, except the last, which is the seed's own sample (x.npy, p.npy), so that
+ * it can be checked against jacobian_f64.npy.
  */
 export async function repeatedSeedBatch(reps, stem) {
-  const tile = (a) => {
+  const tile = (a, last) => {
     const out = new Float64Array(a.data.length * reps);
     for (let r = 0; r < reps; r++) out.set(a.data, r * a.data.length);
+    out.set(last.data, out.length - last.data.length);
     return out;
   };
   const x4 = parseNpy(await readFile(resolve(seedDir, 'x4.npy')));
   const p4 = parseNpy(await readFile(resolve(seedDir, 'p4.npy')));
+  const x1 = parseNpy(await readFile(resolve(seedDir, 'x.npy')));
+  const p1 = parseNpy(await readFile(resolve(seedDir, 'p.npy')));
   const B = x4.shape[0] * reps;
   return {
     B,
-    x: { name: `${stem}-x.npy`, bytes: npyBytes([B, ...x4.shape.slice(1)], tile(x4)) },
-    p: { name: `${stem}-p.npy`, bytes: npyBytes([B, p4.shape[1]], tile(p4)) },
+    x: { name: `${stem}-x.npy`, bytes: npyBytes([B, ...x4.shape.slice(1)], tile(x4, x1)) },
+    p: { name: `${stem}-p.npy`, bytes: npyBytes([B, p4.shape[1]], tile(p4, p1)) },
   };
 }
 
@@ -174,8 +180,12 @@ export function npyBytes(shape, data) {
 
 /** A file of the seed fixture, as a drop payload. */
 export async function seedFile(name) {
-  const { readFile } = await import('node:fs/promises');
   return { name, bytes: await readFile(resolve(seedDir, name)) };
+}
+
+/** A file of the deep fixture, as a drop payload. */
+export async function deepFile(name) {
+  return { name, bytes: await readFile(resolve(deepDir, name)) };
 }
 
 /** Percentiles (nearest rank) of a list of numbers, rounded to 0.01. */

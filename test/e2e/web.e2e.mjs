@@ -539,20 +539,20 @@ describe('jacscope web build', () => {
         assert.match(backend, new RegExp(`float64, ${Math.min(16, cores)} threads\\)$`));
         assert.equal(helpers.length, Math.min(16, cores) - 1, 'a helper per core beside the engine worker');
       }
-      // The last sample is the fixture's fourth: its J slice must match PyTorch's to float64 precision.
+      // The last sample is the seed's own (x.npy, p.npy): its J slice must match PyTorch's to float64 precision.
       await page.getByTestId('slider-b').fill(String(B - 1));
       await page.getByTestId('select-k').selectOption('5');
       const { name, path } = await saveDownload(page, () => page.getByTestId('export-slice-csv').click());
       assert.equal(name, 'J_b255_k5-p5_t-by-o.csv');
       const { rows } = parseCsv(await readFile(path, 'utf8'));
-      const ref = parseNpy(await readFile(resolve(seedDir, 'jacobian4_f64.npy')));
+      const ref = parseNpy(await readFile(resolve(seedDir, 'jacobian_f64.npy')));
       const [, T, O, P] = ref.shape;
       assert.equal(rows.length, T);
       let maxRef = 0;
       let maxErr = 0;
       for (let t = 0; t < T; t++)
         for (let o = 0; o < O; o++) {
-          const want = ref.data[((3 * T + t) * O + o) * P + 5];
+          const want = ref.data[(t * O + o) * P + 5];
           maxRef = Math.max(maxRef, Math.abs(want));
           maxErr = Math.max(maxErr, Math.abs(Number(rows[t][1 + o]) - want));
         }

@@ -1,6 +1,6 @@
 // The explore tools: the display sources the views draw from, slider ranges, export formats, and the worker's
 // Explorer (what-if, sweep, sensitivity, check, compare) with the real engine on the fixtures.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeNpy } from '../../src/engine';
@@ -119,12 +119,17 @@ describe('explore export formats', () => {
   });
 });
 
-const seed = resolve(__dirname, '../../../shared/fixtures/seed-fno1d');
-const have = existsSync(resolve(seed, 'model.pt'));
-const file = (name: string) => ({ name, bytes: new Uint8Array(readFileSync(resolve(seed, name))) });
+// The committed PyTorch fixtures (test/fixtures/README.md): the seed case, and the deep case for the
+// batch of four (the seed case keeps no batch-of-4 Jacobian).
+const seed = resolve(__dirname, '../fixtures/fno/seed-fno1d');
+const deep = resolve(__dirname, '../fixtures/fno/deep-fno1d');
+const file = (dir: string) => (name: string) => ({
+  name,
+  bytes: new Uint8Array(readFileSync(resolve(dir, name))),
+});
 
-function npyF64(name: string): Float64Array {
-  const b = readFileSync(resolve(seed, name));
+function npyF64(name: string, dir = seed): Float64Array {
+  const b = readFileSync(resolve(dir, name));
   const hlen = b.readUInt16LE(8);
   return new Float64Array(b.buffer.slice(b.byteOffset + 10 + hlen, b.byteOffset + b.byteLength));
 }
@@ -139,14 +144,14 @@ function relErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
   return e / m;
 }
 
-async function loaded(names: string[]) {
+async function loaded(names: string[], dir = seed) {
   const session = new Session(createEngineAdapter());
-  const o = await session.load(names.map(file));
+  const o = await session.load(names.map(file(dir)));
   if (o.kind !== 'computed') throw new Error(JSON.stringify(o.messages));
   return { session, explorer: new Explorer(session, analysisFns), result: o.result };
 }
 
-describe.skipIf(!have)('the worker explorer on the seed fixture', () => {
+describe('the worker explorer on the fixtures', () => {
   it('computes a what-if sample: at the loaded p it is J itself, elsewhere a fresh Jacobian', async () => {
     const { session, explorer, result } = await loaded(['model.pt', 'x.npy', 'p.npy']);
     const seq = result.meta.seq;
@@ -247,11 +252,11 @@ describe.skipIf(!have)('the worker explorer on the seed fixture', () => {
     await expect(explorer.sweep({ ...m, id: 8 }, { signal: ac.signal })).rejects.toThrow();
   });
 
-  it('computes global sensitivity and sample differences over the batch of four', async () => {
-    const { session, explorer, result } = await loaded(['model.pt', 'x4.npy', 'p4.npy']);
+  it('computes global sensitivity and sample differences over the batch of four (deep case)', async () => {
+    const { session, explorer, result } = await loaded(['model.pt', 'config.json', 'x4.npy', 'p4.npy'], deep);
     const seq = result.meta.seq;
-    const ref = npyF64('jacobian4_f64.npy');
-    const [B, T, O, P] = [4, 601, 15, 14];
+    const ref = npyF64('jacobian4_f64.npy', deep);
+    const [B, T, O, P] = [4, 256, 3, 6];
     const nu = new Float64Array(O * P);
     for (let b = 0; b < B; b++)
       for (let t = 0; t < T; t++)
@@ -267,8 +272,8 @@ describe.skipIf(!have)('the worker explorer on the seed fixture', () => {
       { writeNpy },
     );
     expect(csv.name).toBe('dgsm_nu.csv');
-    expect(Number(new TextDecoder().decode(csv.bytes).split('\n')[1 + 2].split(',')[2 + 7])).toBe(
-      g.nu[2 * P + 7],
+    expect(Number(new TextDecoder().decode(csv.bytes).split('\n')[1 + 2].split(',')[2 + 5])).toBe(
+      g.nu[2 * P + 5],
     );
 
     const d = explorer.compare(seq, 2, 0);

@@ -1,6 +1,6 @@
 // The engine worker's logic, with the real engine, in Node: loading in any order, bad files, data that does not
 // fit, and J against the PyTorch float64 reference.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEngineAdapter } from '../../src/renderer/worker/engine-adapter';
@@ -9,12 +9,17 @@ import { Session } from '../../src/renderer/worker/session';
 import type { LoadOutcome } from '../../src/renderer/worker/session';
 import { writeNpy } from '../../src/engine';
 
-const seed = resolve(__dirname, '../../../shared/fixtures/seed-fno1d');
-const have = existsSync(resolve(seed, 'model.pt'));
-const file = (name: string) => ({ name, bytes: new Uint8Array(readFileSync(resolve(seed, name))) });
+// The committed PyTorch fixtures (test/fixtures/README.md): the seed case, and the deep case for the
+// batch of four (the seed case keeps no batch-of-4 Jacobian).
+const seed = resolve(__dirname, '../fixtures/fno/seed-fno1d');
+const deep = resolve(__dirname, '../fixtures/fno/deep-fno1d');
+const file = (name: string, dir = seed) => ({
+  name,
+  bytes: new Uint8Array(readFileSync(resolve(dir, name))),
+});
 
-function npyF64(name: string): { shape: number[]; data: Float64Array } {
-  const b = readFileSync(resolve(seed, name));
+function npyF64(name: string, dir = seed): { shape: number[]; data: Float64Array } {
+  const b = readFileSync(resolve(dir, name));
   const hlen = b.readUInt16LE(8);
   const header = b.subarray(10, 10 + hlen).toString('latin1');
   const shape = /\(([^)]*)\)/
@@ -42,7 +47,7 @@ function computed(o: LoadOutcome) {
   return o.result;
 }
 
-describe.skipIf(!have)('engine session', () => {
+describe('engine session', () => {
   it('computes the demo', async () => {
     const s = new Session(createEngineAdapter());
     const r = computed(await s.demo());
@@ -101,15 +106,17 @@ describe.skipIf(!have)('engine session', () => {
 
   it('says why data does not fit, keeps it aside, and computes once the partner arrives', async () => {
     const s = new Session(createEngineAdapter());
-    computed(await s.load([file('model.pt'), file('x.npy'), file('p.npy')]));
-    const o = await s.load([file('p4.npy')]);
+    // The deep model is GELU: its config.json says so (without it the activation is assumed tanh).
+    const model = [file('model.pt', deep), file('config.json', deep)];
+    computed(await s.load([...model, file('x.npy', deep), file('p.npy', deep)]));
+    const o = await s.load([file('p4.npy', deep)]);
     expect(o.kind).toBe('unchanged');
-    expect(o.messages.find((m) => m.level === 'error')?.text).toMatch(/1 sample\(s\) but p4\.npy has 4/);
+    expect(o.messages.find((m) => m.level === 'error')?.text).toMatch(/2 sample\(s\) but p4\.npy has 4/);
     expect(o.kind === 'unchanged' && o.staged).toEqual(['p4.npy']);
-    const r = computed(await s.load([file('x4.npy')]));
+    const r = computed(await s.load([file('x4.npy', deep)]));
     expect(r.meta.B).toBe(4);
     expect(r.data.pFile).toBe('p4.npy');
-    expect(relErr(r.J, npyF64('jacobian4_f64.npy').data)).toBeLessThan(1e-10);
+    expect(relErr(r.J, npyF64('jacobian4_f64.npy', deep).data)).toBeLessThan(1e-10);
   });
 
   it('applies a config.json that contradicts the weights as an error on that file', async () => {
