@@ -10,9 +10,9 @@
  * "wasm best" is the drop-in's fastest run.
  */
 import { loadavg } from 'node:os';
-import { gemmJs, type Gemm } from '../src/engine/backends/cpu/gemm';
-import { createWasmGemm } from '../src/engine/backends/cpu/gemm-wasm';
-import { GEMM_WASM_BASE64 } from '../src/engine/backends/cpu/gemm-wasm.generated';
+import { gemmJs, type Gemm } from '../src/engine/kernels/gemm';
+import { createWasmGemm } from '../src/engine/kernels/gemm-wasm';
+import { GEMM_WASM_BASE64 } from '../src/engine/kernels/gemm-wasm.generated';
 
 interface Shape {
   M: number;

@@ -1,8 +1,8 @@
-// Compiles the AssemblyScript GEMM (src/engine/backends/cpu/wasm/gemm.ts) to WebAssembly and writes it
-// into src/engine/backends/cpu/gemm-wasm.generated.ts as a base64 string, so the engine ships its binary
+// Compiles the AssemblyScript GEMM (src/engine/kernels/wasm/gemm.ts) to WebAssembly and writes it
+// into src/engine/kernels/gemm-wasm.generated.ts as a base64 string, so the engine ships its binary
 // inside the package (no fs access, no fetch, works the same in Node and Web Workers) and users need no
 // toolchain. Run `npm run build:wasm` after editing the AssemblyScript source and commit the generated file;
-// test/gemm.test.ts fails when the committed file no longer matches this script's output.
+// test/engine/kernels/gemm.test.ts fails when the committed file no longer matches this script's output.
 //
 //   node scripts/build-wasm.mjs [output file]   (default: the committed generated file)
 
@@ -12,8 +12,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const SOURCE = 'src/engine/backends/cpu/wasm/gemm.ts';
-export const GENERATED = 'src/engine/backends/cpu/gemm-wasm.generated.ts';
+export const SOURCE = 'src/engine/kernels/wasm/gemm.ts';
+export const GENERATED = 'src/engine/kernels/gemm-wasm.generated.ts';
 
 // --runtime stub and --use abort= leave a module with no imports and no allocator: the JS side lays out
 // its own buffers from heapBase() and grows the exported memory itself. --noAssert drops bounds asserts

@@ -1,4 +1,4 @@
-import type { Gemm } from '../backends/cpu/gemm';
+import type { Gemm } from '../kernels/gemm';
 import { fftDft } from './fft-dft';
 import { matrixDft } from './matrix-dft';
 import type { TruncatedDft } from './truncated-dft';

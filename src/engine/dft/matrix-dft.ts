@@ -1,4 +1,4 @@
-import type { Gemm } from '../backends/cpu/gemm';
+import type { Gemm } from '../kernels/gemm';
 import { cosTurn, sinTurn } from './twiddle';
 import { checkModes, irfftBinWeight, irfftDropsImag, type TruncatedDft } from './truncated-dft';
 

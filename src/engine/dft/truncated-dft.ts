@@ -29,9 +29,14 @@ export function irfftDropsImag(k: number, T: number): boolean {
   return k === 0 || 2 * k === T;
 }
 
+/** The bins an rfft of T time steps has, so the most Fourier modes a model can keep: T//2+1. */
+export function maxModes(T: number): number {
+  return Math.floor(T / 2) + 1;
+}
+
 export function checkModes(T: number, modes: number): void {
   if (!Number.isInteger(T) || T < 2) throw new Error(`T must be an integer ≥ 2, got ${T}`);
-  const max = Math.floor(T / 2) + 1;
+  const max = maxModes(T);
   if (!Number.isInteger(modes) || modes < 1 || modes > max) {
     throw new Error(`modes must be between 1 and T//2+1 = ${max} for T = ${T}, got ${modes}`);
   }

@@ -1,8 +1,21 @@
 import { LoadError } from '../errors';
-import { parseConfigValues, type FnoConfig } from '../models/config';
-import type { ModelFile } from '../models/recognize';
+import type { HostTensor } from '../tensor';
+import { OpenBudget } from './budget';
 import { readSafetensors } from './safetensors';
 import { readTorchCheckpoint } from './torch-checkpoint';
+
+/** What a model file yielded: named tensors, and the metadata it may carry (safetensors). */
+export interface ModelFile {
+  file: string;
+  format: 'safetensors' | 'torch';
+  tensors: Map<string, HostTensor>;
+  /**
+   * safetensors `__metadata__` (string → string), where it holds more than `format`; the models
+   * layer reads hyperparameters from it (models/config.ts parseMetadataConfig).
+   */
+  metadata?: Record<string, string>;
+  notes: string[];
+}
 
 /** Which reader a model file needs, by its first bytes (extensions lie; magic numbers rarely do). */
 export function sniffModelFormat(bytes: Uint8Array, file: string): 'safetensors' | 'torch' | null {
@@ -16,47 +29,25 @@ export function sniffModelFormat(bytes: Uint8Array, file: string): 'safetensors'
   return null;
 }
 
-/** Read a model file of any supported format into named tensors (plus the config it may carry). */
-export function readModelFile(bytes: Uint8Array, file: string): ModelFile {
+/**
+ * Read a model file of any supported format into named tensors (plus the metadata it may carry).
+ * Everything the readers inflate, build and decode is charged to `budget`: one per opened file.
+ */
+export function readModelFile(bytes: Uint8Array, file: string, budget = new OpenBudget(file)): ModelFile {
   if (bytes.length === 0) throw new LoadError(file, 'the file is empty');
   const format = sniffModelFormat(bytes, file);
   if (format === 'safetensors') {
-    const st = readSafetensors(bytes, file);
-    let metadataConfig: Partial<FnoConfig> | undefined;
+    const st = readSafetensors(bytes, file, budget);
     const notes: string[] = [];
-    if (Object.keys(st.metadata).some((k) => k !== 'format')) {
-      try {
-        metadataConfig = parseConfigValues(st.metadata, 'its __metadata__');
-      } catch (e) {
-        throw new LoadError(file, (e as Error).message);
-      }
-    }
-    return { file, format, tensors: st.tensors, metadataConfig, notes };
+    const metadata = Object.keys(st.metadata).some((k) => k !== 'format') ? st.metadata : undefined;
+    return { file, format, tensors: st.tensors, metadata, notes };
   }
   if (format === 'torch') {
-    const ckpt = readTorchCheckpoint(bytes, file);
+    const ckpt = readTorchCheckpoint(bytes, file, budget);
     return { file, format, tensors: ckpt.tensors, notes: ckpt.notes };
   }
   throw new LoadError(
     file,
     'is not a model file jacscope can read: expected a torch.save checkpoint (.pt, .pth, .ckpt) or a .safetensors file',
   );
-}
-
-/** A config.json (or --config file): the fno1d-scalar keys, validated. */
-export function parseConfigJson(text: string, file: string): Partial<FnoConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new LoadError(file, `is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new LoadError(file, 'must hold a JSON object of hyperparameters');
-  }
-  try {
-    return parseConfigValues(raw as Record<string, unknown>, 'config');
-  } catch (e) {
-    throw new LoadError(file, (e as Error).message);
-  }
 }

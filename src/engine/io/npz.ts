@@ -4,6 +4,7 @@
  */
 import { LoadError } from '../errors';
 import type { HostTensor } from '../tensor';
+import { OpenBudget } from './budget';
 import { readNpy } from './npy';
 import { readZip } from './zip';
 
@@ -13,10 +14,14 @@ import { readZip } from './zip';
  */
 const MAX_EXPANSION = 64;
 
-export function readNpz(bytes: Uint8Array, file: string): Map<string, HostTensor> {
+export function readNpz(
+  bytes: Uint8Array,
+  file: string,
+  budget = new OpenBudget(file),
+): Map<string, HostTensor> {
   const arrays = new Map<string, HostTensor>();
   let skipped = 0;
-  const entries = readZip(bytes, file);
+  const entries = readZip(bytes, file, budget);
   const total = entries.reduce((a, e) => a + e.uncompressedSize, 0);
   if (total > MAX_EXPANSION * bytes.length + (1 << 20)) {
     throw new LoadError(

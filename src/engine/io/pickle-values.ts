@@ -1,11 +1,13 @@
 /** The Python values a pickle can hold, as jacscope represents them, and the globals it allows. */
+import type { OpenBudget } from './budget';
+
 /** A reference to a global that was not called (or not yet). */
 export class PyGlobal {
   constructor(
     /** `module.name`. */
     readonly $global: string,
     /** Set when the caller allow-listed the name as a callable. */
-    readonly call?: (args: unknown[]) => unknown,
+    readonly call?: AllowedGlobal['call'],
   ) {}
 }
 
@@ -25,8 +27,11 @@ export class PyObject {
 }
 
 export interface AllowedGlobal {
-  /** Called with the arguments of REDUCE / NEWOBJ. Must validate them: they come from the file. */
-  call?: (args: unknown[]) => unknown;
+  /**
+   * Called with the arguments of REDUCE / NEWOBJ. Must validate them: they come from the file. Whatever
+   * it copies or builds (elements of a container argument, bytes) it charges to `budget` first.
+   */
+  call?: (args: unknown[], budget: OpenBudget) => unknown;
   /** Pushed as the global's value (used for constants such as `torch.float32`). */
   value?: unknown;
 }
@@ -40,7 +45,12 @@ export interface UnpickleOptions {
   label?: string;
   /** Deepest container nesting accepted (default 1000). */
   maxDepth?: number;
-  /** Most values pushed in total, container insertions included (default 5,000,000). */
+  /**
+   * The budget of the file the pickle is part of: values pushed, inserted, copied and merged, and
+   * bytes decoded, are charged to it. Without one, the pickle gets a budget of its own.
+   */
+  budget?: OpenBudget;
+  /** `maxValues` of the pickle's own budget, where no `budget` is given (default OPEN_LIMITS.maxValues). */
   maxObjects?: number;
   /** Most memo entries (default 1,000,000). */
   maxMemo?: number;
@@ -86,18 +96,18 @@ export function globalName(module: string, name: string): string {
  * these with its own.
  */
 export const BASE_GLOBALS: ReadonlyMap<string, AllowedGlobal> = new Map<string, AllowedGlobal>([
-  ['collections.OrderedDict', { call: (args) => newDict(args) }],
+  ['collections.OrderedDict', { call: newDict }],
   // defaultdict(factory): the factory is irrelevant once the items are read.
   ['collections.defaultdict', { call: () => new Map() }],
-  ['builtins.dict', { call: (args) => newDict(args) }],
-  ['builtins.set', { call: (args) => new Set(iterableArg(args)) }],
-  ['builtins.frozenset', { call: (args) => new Set(iterableArg(args)) }],
-  ['builtins.list', { call: (args) => [...iterableArg(args)] }],
-  ['builtins.tuple', { call: (args) => Object.freeze([...iterableArg(args)]) }],
-  ['builtins.bytearray', { call: (args) => bytesFromArgs(args) }],
-  ['builtins.bytes', { call: (args) => bytesFromArgs(args) }],
+  ['builtins.dict', { call: newDict }],
+  ['builtins.set', { call: (args, budget) => new Set(copiedItems(args, budget)) }],
+  ['builtins.frozenset', { call: (args, budget) => new Set(copiedItems(args, budget)) }],
+  ['builtins.list', { call: copiedItems }],
+  ['builtins.tuple', { call: (args, budget) => Object.freeze(copiedItems(args, budget)) }],
+  ['builtins.bytearray', { call: bytesFromArgs }],
+  ['builtins.bytes', { call: bytesFromArgs }],
   // Protocol 2 writes bytes as _codecs.encode(str, 'latin1').
-  ['_codecs.encode', { call: (args) => bytesFromArgs(args) }],
+  ['_codecs.encode', { call: bytesFromArgs }],
   [
     // copyreg._reconstructor(cls, base, state): protocol 0/1 object creation; keep it inert under cls's name.
     'copyreg._reconstructor',
@@ -110,30 +120,54 @@ export const BASE_GLOBALS: ReadonlyMap<string, AllowedGlobal> = new Map<string, 
   ],
 ]);
 
-export function newDict(args: unknown[]): Map<unknown, unknown> {
-  const m = new Map<unknown, unknown>();
+/** dict(x) / OrderedDict(x): a copy of a dict or of a list of pairs, charged before it is made. */
+export function newDict(args: unknown[], budget: OpenBudget): Map<unknown, unknown> {
   const src = args[0];
-  if (src instanceof Map) for (const [k, v] of src) m.set(k, v);
-  else if (Array.isArray(src))
+  if (src instanceof Map) {
+    // An item is two values, key and value.
+    budget.values(2 * src.size);
+    return new Map(src);
+  }
+  const m = new Map<unknown, unknown>();
+  if (Array.isArray(src)) {
+    budget.values(2 * src.length);
     for (const kv of src) if (Array.isArray(kv) && kv.length === 2) m.set(kv[0], kv[1]);
+  }
   return m;
 }
 
-export function iterableArg(args: unknown[]): unknown[] {
+/** A new array of the items of a list, tuple, set or dict (its keys), charged before it is made. */
+export function copiedItems(args: unknown[], budget: OpenBudget): unknown[] {
   const a = args[0];
   if (a === undefined) return [];
-  if (Array.isArray(a)) return a;
-  if (a instanceof Set) return [...a];
-  if (a instanceof Map) return [...a.keys()];
+  if (Array.isArray(a)) {
+    budget.values(a.length);
+    return [...a];
+  }
+  if (a instanceof Set) {
+    budget.values(a.size);
+    return [...a];
+  }
+  if (a instanceof Map) {
+    budget.values(a.size);
+    return [...a.keys()];
+  }
   throw new TypeError('expected a list');
 }
 
-export function bytesFromArgs(args: unknown[]): Uint8Array {
+export function bytesFromArgs(args: unknown[], budget: OpenBudget): Uint8Array {
   const a = args[0];
   if (a === undefined) return new Uint8Array(0);
   if (a instanceof Uint8Array) return a;
-  if (Array.isArray(a)) return Uint8Array.from(a.map((x) => Number(x) & 0xff));
+  if (Array.isArray(a)) {
+    budget.values(a.length);
+    budget.bytes(a.length);
+    const out = new Uint8Array(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = Number(a[i]) & 0xff;
+    return out;
+  }
   if (typeof a === 'string') {
+    budget.bytes(a.length);
     // latin1: each code point is a byte (what pickle's bytes-as-str encoding relies on).
     const out = new Uint8Array(a.length);
     for (let i = 0; i < a.length; i++) {

@@ -9,7 +9,10 @@
  *
  * The reader is a single loop with an explicit value stack: a hostile pickle cannot reach the JS
  * call stack. Every length field is checked against the buffer before anything is allocated, and the
- * number of values, memo entries and the nesting depth are capped.
+ * number of memo entries and the nesting depth are capped. Every value pushed, inserted, copied (by an
+ * allowed constructor such as `list(x)`, or a REDUCE's argument tuple) or merged (BUILD) is charged to
+ * the file's OpenBudget, and so are the bytes of decoded strings: a few MB of pickle cannot make it
+ * build more than the budget allows, however often it reuses a memoised value.
  *
  * Python values map to JS as: None → null, bool → boolean, int → number (bigint beyond 2^53),
  * float → number, str → string, bytes/bytearray → Uint8Array, list → array, tuple → frozen array,
@@ -21,6 +24,7 @@
  */
 
 import { LoadError } from '../errors';
+import { BudgetExceeded, OpenBudget } from './budget';
 import {
   PyGlobal,
   PyObject,
@@ -47,12 +51,14 @@ import {
 } from './pickle-support';
 
 /** Pickles a few hundred levels deep are already absurd for checkpoints; the limit only has to be generous. */
-const DEFAULTS = { maxDepth: 1000, maxObjects: 5_000_000, maxMemo: 1_000_000, maxContainers: 1_000_000 };
+const DEFAULTS = { maxDepth: 1000, maxMemo: 1_000_000, maxContainers: 1_000_000 };
 
 export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptions = {}): UnpickleResult {
   const label = options.label ?? 'pickle';
   const maxDepth = options.maxDepth ?? DEFAULTS.maxDepth;
-  const maxObjects = options.maxObjects ?? DEFAULTS.maxObjects;
+  const budget =
+    options.budget ??
+    new OpenBudget(file, options.maxObjects === undefined ? {} : { maxValues: options.maxObjects });
   const maxMemo = options.maxMemo ?? DEFAULTS.maxMemo;
   const maxContainers = options.maxContainers ?? DEFAULTS.maxContainers;
   const globals = options.globals ?? BASE_GLOBALS;
@@ -69,7 +75,6 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
   const memo = new Map<number, unknown>();
   // Depth lower bounds of memo entries, only where above 1.
   const memoDepth = new Map<number, number>();
-  let objects = 0;
   // Depth of the value that pop() returned, and the deepest item that popMark() returned.
   let popped = 0;
   let marked = 0;
@@ -82,7 +87,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
   };
 
   const push = (v: unknown, depth = 0): void => {
-    if (++objects > maxObjects) overLimit(`more than ${maxObjects} values`);
+    budget.values(1);
     if (depth > maxDepth) tooDeep();
     stack.push(v);
     depths.push(depth);
@@ -114,9 +119,12 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
     for (const d of depths.splice(m as number)) if (d > marked) marked = d;
     return stack.splice(m as number);
   };
-  const count = (n: number): void => {
-    objects += n;
-    if (objects > maxObjects) overLimit(`more than ${maxObjects} values`);
+  const count = (n: number): void => budget.values(n);
+  /** A string decoded from `n` bytes of the pickle. */
+  const text = (n: number): number => {
+    r.need(n);
+    budget.bytes(n);
+    return n;
   };
   const tuple = (items: unknown[]): readonly unknown[] => Object.freeze(items);
   const memoPut = (idx: number): void => {
@@ -143,11 +151,14 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
     unknown.add(full);
     return new PyGlobal(full);
   };
-  const callable = (fn: unknown, args: unknown[], kwargs?: Map<unknown, unknown>): unknown => {
+  /** Calls `fn` on a copy of `items` (an argument tuple, possibly memoised and reused): the copy is charged. */
+  const callable = (fn: unknown, items: readonly unknown[], kwargs?: Map<unknown, unknown>): unknown => {
+    count(items.length);
+    const args = [...items];
     if (fn instanceof PyGlobal) {
       if (fn.call) {
         try {
-          return fn.call(args);
+          return fn.call(args, budget);
         } catch (e) {
           if (e instanceof LoadError) throw e;
           return fail(`${fn.$global} was given arguments it cannot take (${(e as Error).message})`);
@@ -270,19 +281,19 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
 
         // -- strings and bytes
         case 0x58: // BINUNICODE
-          push(decodeUtf8(r.take(r.u32())));
+          push(decodeUtf8(r.take(text(r.u32()))));
           break;
         case 0x8d: // BINUNICODE8
-          push(decodeUtf8(r.take(r.u64())));
+          push(decodeUtf8(r.take(text(r.u64()))));
           break;
         case 0x8c: // SHORT_BINUNICODE
-          push(decodeUtf8(r.take(r.u8())));
+          push(decodeUtf8(r.take(text(r.u8()))));
           break;
         case 0x56: // UNICODE (raw-unicode-escape, text)
           push(rawUnicodeEscape(r.line()));
           break;
         case 0x55: // SHORT_BINSTRING (Python 2 str): bytes read as latin-1
-          push(latin1(r.take(r.u8())));
+          push(latin1(r.take(text(r.u8()))));
           break;
         case 0x54: {
           // BINSTRING
@@ -290,7 +301,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const n = r.view.getInt32(r.pos, true);
           r.pos += 4;
           if (n < 0) fail('negative string length');
-          push(latin1(r.take(n)));
+          push(latin1(r.take(text(n))));
           break;
         }
         case 0x53: // STRING (quoted repr, text)
@@ -494,7 +505,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const da = popped;
           const fn = pop();
           if (!Array.isArray(args)) fail('REDUCE arguments are not a tuple');
-          const v = callable(fn, [...(args as unknown[])]);
+          const v = callable(fn, args as unknown[]);
           push(v, resultDepth(v, da));
           break;
         }
@@ -504,7 +515,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const da = popped;
           const cls = pop();
           if (!Array.isArray(args)) fail('NEWOBJ arguments are not a tuple');
-          const v = callable(cls, [...(args as unknown[])]);
+          const v = callable(cls, args as unknown[]);
           push(v, resultDepth(v, da));
           break;
         }
@@ -516,7 +527,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const da = Math.max(popped, dk);
           const cls = pop();
           if (!Array.isArray(args) || !(kwargs instanceof Map)) fail('NEWOBJ_EX needs a tuple and a dict');
-          const v = callable(cls, [...(args as unknown[])], kwargs as Map<unknown, unknown>);
+          const v = callable(cls, args as unknown[], kwargs as Map<unknown, unknown>);
           push(v, resultDepth(v, da));
           break;
         }
@@ -543,9 +554,11 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const obj = top();
           deepenTop(popped + 1);
           if (obj instanceof PyObject) {
-            if (obj.state instanceof Map && state instanceof Map)
+            if (obj.state instanceof Map && state instanceof Map) {
+              // A merge copies every item (key and value), however often the same state is applied.
+              count(2 * state.size);
               for (const [k, v] of state) obj.state.set(k, v);
-            else obj.state = state;
+            } else obj.state = state;
           } else if (typeof obj === 'object' && obj !== null) {
             attributes.set(obj, state);
           } else fail('BUILD on a value that is not an object');
@@ -579,6 +592,10 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
       }
     }
   } catch (e) {
+    if (e instanceof BudgetExceeded) {
+      // The file's budget is spent: say where in which pickle.
+      throw new BudgetExceeded(file, e.limit, `${e.what} (${label}, at byte ${opStart})`);
+    }
     if (e instanceof PickleFault) {
       const what = e.limit ? 'exceeds a safety limit' : 'is corrupt';
       throw new LoadError(file, `${label} ${what}: ${e.message} (at byte ${opStart})`);

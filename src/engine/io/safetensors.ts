@@ -5,9 +5,15 @@
  * `{"__metadata__": {..strings..}, "name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...}`
  * (padded with spaces), then the data section; offsets are relative to the data section. All data is
  * little-endian. "C64" (complex64) is interleaved (re, im) float32 pairs.
+ *
+ * Tensors may share bytes of the data section, but not many times over: the data they read together
+ * is bounded by the data section's size (checked on the header, before anything is decoded), so a
+ * small file cannot list one region a million times. Decoded tensors are charged to the file's
+ * OpenBudget.
  */
 import { LoadError } from '../errors';
-import { type HostTensor, shapeString, sizeOf } from '../tensor';
+import { type HostTensor, isComplex, shapeString, sizeOf } from '../tensor';
+import { OpenBudget } from './budget';
 import { checkedElementCount, decodeElements, ELEMENT_KINDS, type ElementKind } from './npy';
 
 const DTYPES: Record<string, ElementKind> = {
@@ -37,7 +43,11 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-export function readSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
+export function readSafetensors(
+  bytes: Uint8Array,
+  file: string,
+  budget = new OpenBudget(file),
+): SafetensorsFile {
   function fail(reason: string): never {
     throw new LoadError(file, reason);
   }
@@ -77,13 +87,17 @@ export function readSafetensors(bytes: Uint8Array, file: string): SafetensorsFil
   const h = header as Record<string, unknown>;
 
   const metadata = readMetadata(h.__metadata__, fail);
-  const tensors = new Map<string, HostTensor>();
   // JSON.parse moves integer-like keys ("0", "12") to the front; take the order from the text itself.
-  for (const name of topLevelKeys(text, fail)) {
-    if (name === '__metadata__') continue;
-    if (tensors.has(name)) fail(`names tensor '${name}' twice in its header`);
-    tensors.set(name, readTensor(name, h[name], bytes, dataStart, dataLen, fail));
+  const names = topLevelKeys(text, fail).filter((name) => name !== '__metadata__');
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) fail(`names tensor '${name}' twice in its header`);
+    seen.add(name);
   }
+  checkSharing(names, h, dataLen, fail);
+  const tensors = new Map<string, HostTensor>();
+  for (const name of names)
+    tensors.set(name, readTensor(name, h[name], bytes, dataStart, dataLen, budget, fail));
   return { tensors, metadata };
 }
 
@@ -102,12 +116,41 @@ function readMetadata(m: unknown, fail: (reason: string) => never): Record<strin
   return Object.fromEntries(entries);
 }
 
+/** Data sections are read at most this many times over, plus MAX_SHARED_SLACK bytes (as torch views). */
+const MAX_SHARING = 4;
+const MAX_SHARED_SLACK = 32 * 2 ** 20;
+
+/**
+ * Refuses headers whose tensors together read the data section many times over (malformed entries
+ * are left to readTensor's messages).
+ */
+function checkSharing(
+  names: string[],
+  h: Record<string, unknown>,
+  dataLen: number,
+  fail: (reason: string) => never,
+): void {
+  let total = 0;
+  for (const name of names) {
+    const offsets = (h[name] as { data_offsets?: unknown } | null)?.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2) continue;
+    const [begin, end] = offsets as unknown[];
+    if (typeof begin === 'number' && typeof end === 'number' && begin < end) total += end - begin;
+  }
+  if (total > MAX_SHARING * dataLen + MAX_SHARED_SLACK)
+    fail(
+      `its tensors together read ${total} bytes from a data section of ${dataLen}: shared data_offsets ` +
+        `may repeat the data at most ${MAX_SHARING} times over (a corrupt or hostile header)`,
+    );
+}
+
 function readTensor(
   name: string,
   entry: unknown,
   bytes: Uint8Array,
   dataStart: number,
   dataLen: number,
+  budget: OpenBudget,
   fail: (reason: string) => never,
 ): HostTensor {
   const where = `tensor '${name}'`;
@@ -140,6 +183,7 @@ function readTensor(
     fail(
       `${where}: shape ${shapeString(shape as number[])} of ${dtype} needs ${n === Infinity ? 'more bytes than the file holds' : `${n * info.size} bytes`}, but its data_offsets span ${end - begin}`,
     );
+  budget.bytes(n * 8 * (isComplex(info.dtype) ? 2 : 1));
   const { data, imag } = decodeElements(bytes, dataStart + begin, n, kind, true);
   const t: HostTensor = { dtype: info.dtype, shape: [...(shape as number[])], data };
   if (imag) t.imag = imag;

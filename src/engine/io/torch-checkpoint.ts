@@ -12,6 +12,7 @@
 
 import { LoadError } from '../errors';
 import { type DType, type HostTensor, shapeString } from '../tensor';
+import { OpenBudget } from './budget';
 import { readZip, type ZipEntry } from './zip';
 import { Materializer, StorageRef, TensorRef } from './torch-tensors';
 import { unpickle } from './pickle';
@@ -66,7 +67,7 @@ const TORCH_DTYPES: Record<string, DType> = {
 };
 
 /** The value of a `torch.float32`-like global. */
-class TorchDType {
+export class TorchDType {
   constructor(readonly dtype: DType) {}
 }
 
@@ -87,9 +88,17 @@ const WRAPPER_PREFIXES = [
 
 /** Module nesting deeper than this is not a real network. */
 const MAX_MODULE_DEPTH = 200;
-export function readTorchCheckpoint(bytes: Uint8Array, file: string): TorchCheckpoint {
+/**
+ * Reads the checkpoint's tensors. Everything the zip, the pickle and the decoded tensors cost is
+ * charged to `budget` (a fresh one with the default limits unless the caller shares its own).
+ */
+export function readTorchCheckpoint(
+  bytes: Uint8Array,
+  file: string,
+  budget = new OpenBudget(file),
+): TorchCheckpoint {
   checkFormat(bytes, file);
-  const entries = readZip(bytes, file);
+  const entries = readZip(bytes, file, budget);
   const byName = new Map<string, ZipEntry>();
   for (const e of entries) byName.set(e.name, e);
 
@@ -114,11 +123,12 @@ export function readTorchCheckpoint(bytes: Uint8Array, file: string): TorchCheck
   const storages = new Map<string, StorageRef>();
   const result = unpickle(pkl.read(), file, {
     label: pkl.name,
+    budget,
     globals: TORCH_GLOBALS,
     persistentLoad: (pid) => loadStorage(pid, storages, file),
   });
 
-  const ctx = new Materializer(file, byName, prefix, little);
+  const ctx = new Materializer(file, byName, prefix, little, budget);
   const found = selectTensors(result.value, notes, file);
   const unknownNote = (): string =>
     result.unknownGlobals.length
@@ -161,7 +171,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, file: string): TorchCheck
 // ---------------------------------------------------------------------------------------------
 // Format checks
 
-function checkFormat(bytes: Uint8Array, file: string): void {
+export function checkFormat(bytes: Uint8Array, file: string): void {
   const isZip =
     bytes.length >= 4 &&
     bytes[0] === 0x50 &&
@@ -198,7 +208,7 @@ function checkFormat(bytes: Uint8Array, file: string): void {
   );
 }
 
-function readByteOrder(entry: ZipEntry | undefined, file: string, notes: string[]): boolean {
+export function readByteOrder(entry: ZipEntry | undefined, file: string, notes: string[]): boolean {
   if (!entry) return true;
   if (entry.uncompressedSize > 64)
     throw new LoadError(file, `${entry.name} is ${entry.uncompressedSize} bytes long`);
@@ -243,14 +253,17 @@ function unwrapParameter(args: unknown[]): unknown {
   return args[0];
 }
 
-function rebuildFromType(args: unknown[]): unknown {
+function rebuildFromType(args: unknown[], budget: OpenBudget): unknown {
   // torch._tensor._rebuild_from_type_v2(func, type, args, state): tensor subclasses (e.g. Parameter).
   const [fn, , fnArgs] = args;
-  if (fn instanceof PyGlobal && fn.call && Array.isArray(fnArgs)) return fn.call([...fnArgs]);
+  if (fn instanceof PyGlobal && fn.call && Array.isArray(fnArgs)) {
+    budget.values(fnArgs.length);
+    return fn.call([...fnArgs], budget);
+  }
   return new PyObject('torch._tensor._rebuild_from_type_v2', args);
 }
 
-const TORCH_GLOBALS: ReadonlyMap<string, AllowedGlobal> = (() => {
+export const TORCH_GLOBALS: ReadonlyMap<string, AllowedGlobal> = (() => {
   const m = new Map<string, AllowedGlobal>(BASE_GLOBALS);
   m.set('torch._utils._rebuild_tensor', { call: (a) => rebuildTensor(a) });
   m.set('torch._utils._rebuild_tensor_v2', { call: (a) => rebuildTensor(a) });
@@ -271,7 +284,7 @@ const TORCH_GLOBALS: ReadonlyMap<string, AllowedGlobal> = (() => {
   return m;
 })();
 
-function loadStorage(pid: unknown, storages: Map<string, StorageRef>, file: string): StorageRef {
+export function loadStorage(pid: unknown, storages: Map<string, StorageRef>, file: string): StorageRef {
   if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length !== 5) {
     throw new LoadError(file, `data.pkl refers to external data of an unknown kind (${describe(pid)})`);
   }

@@ -5,6 +5,7 @@
  */
 import { LoadError } from '../errors';
 import { type DType, type HostTensor, isComplex, shapeString } from '../tensor';
+import type { OpenBudget } from './budget';
 import { halfToNumber } from './npy';
 import type { ZipEntry } from './zip';
 
@@ -64,6 +65,8 @@ export class Materializer {
     private readonly entries: Map<string, ZipEntry>,
     private readonly prefix: string,
     private readonly little: boolean,
+    /** Charged with the bytes of every decoded tensor (its storages' inflation is charged by the zip). */
+    private readonly budget: OpenBudget,
   ) {}
 
   materialize(name: string, t: TensorRef): HostTensor {
@@ -104,6 +107,7 @@ export class Materializer {
         'the tensors together are many times larger than the data in the file (repeated views of one storage)',
       );
     }
+    this.budget.bytes(numel * 8 * (isComplex(dtype) ? 2 : 1));
     return gather(bytes, dtype, elem, this.little, shape, stride, offset, numel);
   }
 

@@ -3,11 +3,16 @@
  *
  * Entries come from the central directory (found through the end-of-central-directory record, with
  * ZIP64 records and extra fields for big archives). Every offset and size is checked against the
- * buffer when the directory is read; `read()` inflates with fflate, refuses sizes no deflate stream
- * of that length could produce (deflate bombs), and verifies the length and the CRC-32.
+ * buffer when the directory is read, and entries whose data overlap are refused (one compressed
+ * stream listed many times is the classic zip bomb). `read()` inflates with fflate, refuses sizes no
+ * deflate stream of that length could produce, and verifies the length and the CRC-32.
+ *
+ * What is inflated is charged to the file's OpenBudget: the sizes the directory declares are checked
+ * against it before anything is read, and every read is charged before its buffer is allocated.
  */
 import { inflateSync } from 'fflate';
 import { LoadError } from '../errors';
+import { OpenBudget } from './budget';
 
 export interface ZipEntry {
   name: string;
@@ -32,7 +37,7 @@ const MAX_DEFLATE_RATIO = 1032;
 /** The largest entry we will inflate (a typed array is limited to about this in engines anyway). */
 const MAX_ENTRY = 4 * 2 ** 30;
 
-export function readZip(bytes: Uint8Array, file: string): ZipEntry[] {
+export function readZip(bytes: Uint8Array, file: string, budget = new OpenBudget(file)): ZipEntry[] {
   function fail(reason: string): never {
     throw new LoadError(file, reason);
   }
@@ -92,6 +97,9 @@ export function readZip(bytes: Uint8Array, file: string): ZipEntry[] {
   if (count * 46 > cdSize) fail(`is a corrupt zip archive (${count} entries cannot fit in its directory)`);
 
   const entries: ZipEntry[] = [];
+  // Where each entry's local header and data lie, to refuse overlaps once the directory is read.
+  const spans: { start: number; end: number; name: string }[] = [];
+  let declaredInflated = 0;
   let p = cdOffset;
   for (let i = 0; i < count; i++) {
     if (p + 46 > cdEnd || u32(p) !== SIG_CENTRAL)
@@ -168,9 +176,22 @@ export function readZip(bytes: Uint8Array, file: string): ZipEntry[] {
     if (method === 0 && compressedSize !== uncompressedSize)
       fail(`is a corrupt zip archive (stored entry '${name}' has two different sizes)`);
 
-    entries.push(makeEntry(file, name, method, compressedSize, uncompressedSize, crc, bytes, dataStart));
+    entries.push(
+      makeEntry(file, name, method, compressedSize, uncompressedSize, crc, bytes, dataStart, budget),
+    );
+    spans.push({ start: localOffset, end: dataStart + compressedSize, name });
+    if (method === 8) declaredInflated += uncompressedSize;
     p = next;
   }
+  spans.sort((a, b) => a.start - b.start);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i].start < spans[i - 1].end)
+      fail(
+        `is a corrupt zip archive (entries '${spans[i - 1].name}' and '${spans[i].name}' share their data: a zip bomb or a damaged directory)`,
+      );
+  }
+  // Every entry read once must fit: refuse before inflating anything.
+  budget.check('maxInflated', declaredInflated);
   return entries;
 }
 
@@ -183,6 +204,7 @@ function makeEntry(
   crc: number,
   bytes: Uint8Array,
   dataStart: number,
+  budget: OpenBudget,
 ): ZipEntry {
   function fail(reason: string): never {
     throw new LoadError(file, `entry '${name}' ${reason}`);
@@ -205,6 +227,7 @@ function makeEntry(
           );
         if (uncompressedSize === 0 && compressedSize === 0) out = new Uint8Array(0);
         else {
+          budget.inflate(uncompressedSize);
           // One spare byte: fflate truncates silently to the buffer it is given, so a stream that
           // inflates to more than declared shows up as a full buffer.
           const buf = new Uint8Array(uncompressedSize + 1);

@@ -1,6 +1,8 @@
+import { maxModes } from '../dft/truncated-dft';
+import { LoadError } from '../errors';
 import { ACTIVATION_NAMES, type ActivationName } from '../ops/activations';
 
-/** Hyperparameters of the `fno1d-scalar` family (see ../shared/fixtures/README.md). */
+/** Hyperparameters of the `fno1d-scalar` family (see docs/design.md). */
 export interface FnoConfig {
   architecture: 'fno1d-scalar';
   /** Xf: features of the function input x [B,T,Xf] */
@@ -59,6 +61,43 @@ export function parseConfigValues(raw: Record<string, unknown>, source: string):
   return out;
 }
 
-export function describeConfig(c: FnoConfig): string {
-  return `fno1d-scalar: layers=${c.layers} width=${c.width} modes=${c.modes} hidden=${c.hidden} activation=${c.activation} Xf=${c.inp_dim_func} P=${c.inp_dim_scalar} O=${c.out_dim_func}`;
+/** A config.json (or --config file): the fno1d-scalar keys, validated. */
+export function parseConfigJson(text: string, file: string): Partial<FnoConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new LoadError(file, `is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new LoadError(file, 'must hold a JSON object of hyperparameters');
+  }
+  try {
+    return parseConfigValues(raw as Record<string, unknown>, 'config');
+  } catch (e) {
+    throw new LoadError(file, (e as Error).message);
+  }
+}
+
+/** The hyperparameters in a model file's own metadata (safetensors `__metadata__`), validated. */
+export function parseMetadataConfig(metadata: Record<string, string>, file: string): Partial<FnoConfig> {
+  if (!Object.keys(metadata).some((k) => k !== 'format')) return {};
+  try {
+    return parseConfigValues(metadata, 'its __metadata__');
+  } catch (e) {
+    throw new LoadError(file, (e as Error).message);
+  }
+}
+
+/**
+ * Why x with T time steps cannot go through a model keeping `modes` Fourier modes (the rfft of T
+ * steps has T//2+1 bins), or null when it can. The one place this check and its message are written:
+ * the models, the backends, the CLI and the app all call it. `model` names the model in the message.
+ */
+export function modesProblem(modes: number, T: number, model = 'the model'): string | null {
+  if (T >= 2 && modes <= maxModes(T)) return null;
+  const need = Math.max(2, 2 * modes - 2);
+  return T < 2
+    ? `x has T = ${T} time steps; ${model} needs at least ${need}`
+    : `x has T = ${T} time steps, but ${model} keeps ${modes} modes, more than T//2+1 = ${maxModes(T)}: it needs T ≥ ${need}`;
 }

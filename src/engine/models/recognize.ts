@@ -1,16 +1,8 @@
 import { LoadError } from '../errors';
 import { shapeString, sameShape, type HostTensor } from '../tensor';
-import { CONFIG_KEYS, type ConfigKey, type FnoConfig } from './config';
+import type { ModelFile } from '../io/model-file';
+import { CONFIG_KEYS, parseMetadataConfig, type ConfigKey, type FnoConfig } from './config';
 import { expectedTensors } from './fno1d-layout';
-
-/** What a model file yielded: named tensors and any config it carried (safetensors metadata). */
-export interface ModelFile {
-  file: string;
-  format: 'safetensors' | 'torch';
-  tensors: Map<string, HostTensor>;
-  metadataConfig?: Partial<FnoConfig>;
-  notes: string[];
-}
 
 export type ConfigSource = 'given' | 'metadata' | 'inferred' | 'assumed';
 
@@ -94,7 +86,7 @@ export function recognizeFno(file: ModelFile, explicit: Partial<FnoConfig> = {})
   const notes = [...file.notes];
   const tensors = stripCommonPrefix(file.tensors, notes);
   const inferred = inferConfig(tensors);
-  const meta = file.metadataConfig ?? {};
+  const meta = file.metadata ? parseMetadataConfig(file.metadata, file.file) : {};
   const sources = {} as Record<ConfigKey, ConfigSource>;
   const merged: Partial<FnoConfig> = {};
   for (const key of CONFIG_KEYS) {

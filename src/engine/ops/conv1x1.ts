@@ -1,4 +1,4 @@
-import type { Gemm } from '../backends/cpu/gemm';
+import type { Gemm } from '../kernels/gemm';
 import type { Act, Primitive } from '../ad/primitive';
 import type { TimeTangent } from '../ad/tangent';
 import { dense, type DenseWeights } from './dense';

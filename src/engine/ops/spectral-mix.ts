@@ -1,4 +1,4 @@
-import type { Gemm } from '../backends/cpu/gemm';
+import type { Gemm } from '../kernels/gemm';
 import type { Primitive, Spec } from '../ad/primitive';
 import { unreachable, ZERO, type SpecTangent } from '../ad/tangent';
 import { freshAlloc, type Alloc } from '../ad/workspace';

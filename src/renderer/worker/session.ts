@@ -6,6 +6,7 @@
  * fit yet are kept aside ("staged") and named in a message, so a model and its data can arrive in separate
  * drops in any order. Whatever was loaded and displayed before stays until a new combination computes.
  */
+import { modesProblem } from '../../engine/models/config';
 import { defaultNames } from '../lib/axes';
 import type { JArray } from '../lib/j-array';
 import { pRanges } from '../lib/p-range';
@@ -139,12 +140,8 @@ export function fitProblem(c: Combination): { file: string; text: string } | nul
   if (xs[0] < 1 || xs[1] < 1)
     return { file: c.x.file, text: `${c.x.file}: x is empty (shape [${xs.join(',')}])` };
   const T = xs[1];
-  if (modes > Math.floor(T / 2) + 1)
-    return {
-      file: c.x.file,
-      text: `${c.x.file}: x has T=${T} timesteps but ${mfile} keeps ${modes} Fourier modes, which needs T ≥ ${2 * (modes - 1)}`,
-    };
-  return null;
+  const problem = modesProblem(modes, T, mfile);
+  return problem ? { file: c.x.file, text: `${c.x.file}: ${problem}` } : null;
 }
 
 function combine(...layers: Staged[]): Partial<Combination> {
