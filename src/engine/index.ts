@@ -7,13 +7,16 @@ export type { HostTensor, DType } from './tensor';
 export { sizeOf, shapeString } from './tensor';
 
 export type { FnoConfig, ConfigKey } from './models/config';
-export { CONFIG_KEYS, describeConfig } from './models/config';
-export { Fno1dScalar, type JacobianOptions, type ModelOptions } from './models/fno1d-scalar';
-export { recognizeFno, type ModelFile, type RecognizedModel, type ConfigSource } from './models/recognize';
+export { CONFIG_KEYS, parseConfigJson, modesProblem } from './models/config';
+export { Fno1dScalar, type JacobianOptions } from './models/fno1d-scalar';
+export { GraphModel, type InputArray, type GraphResult, type GraphRunOptions } from './models/graph-model';
+export { openModel, type OpenedModel, type Fno1dModel, type TorchScriptModel } from './models/open-model';
+export { recognizeFno, type RecognizedModel, type ConfigSource } from './models/recognize';
 export { demoModel, demoData, DEMO_CONFIG } from './models/demo';
 export { expectedTensors } from './models/fno1d-layout';
 
-export { readModelFile, parseConfigJson, sniffModelFormat } from './io/model-file';
+export { readModelFile, sniffModelFormat, type ModelFile } from './io/model-file';
+export { OpenBudget, BudgetExceeded, OPEN_LIMITS, type OpenLimits } from './io/budget';
 export { readNpy, writeNpy } from './io/npy';
 export { readSafetensors, writeSafetensors } from './io/safetensors';
 export { readTorchCheckpoint } from './io/torch-checkpoint';
@@ -31,4 +34,4 @@ export { CpuBackend } from './backends/cpu/cpu-backend';
 export { ParallelCpuBackend, type ParallelCpuOptions } from './backends/cpu/parallel-backend';
 export type { PoolWorker, PoolRequest, PoolReply } from './backends/cpu/pool-protocol';
 export { poolWorker } from './backends/cpu/pool-worker';
-export { cpuGemmName } from './backends/cpu';
+export { cpuGemmName } from './kernels';

@@ -1,5 +1,5 @@
 import { CancelledError, ShapeError } from '../errors';
-import type { FnoConfig } from '../models/config';
+import { modesProblem, type FnoConfig } from '../models/config';
 
 /** Where the arithmetic runs. */
 export type BackendKind = 'cpu' | 'webgpu';
@@ -88,11 +88,8 @@ export function checkRunInputs(
   }
   if (p.length !== B * P)
     throw new ShapeError(`p has ${p.length} values; the model expects [B,P] = [${B},${P}]`);
-  if (config.modes > Math.floor(T / 2) + 1) {
-    throw new ShapeError(
-      `the model keeps ${config.modes} modes, more than T//2+1 = ${Math.floor(T / 2) + 1} for T = ${T}`,
-    );
-  }
+  const modes = modesProblem(config.modes, T);
+  if (modes) throw new ShapeError(modes);
 }
 
 /** `opts.out` checked against the result's length, or a new float64 array of that length. */

@@ -43,6 +43,8 @@ function setViewTangent(view: GTensor, t: Tan, ctx: Ctx): void {
     return;
   }
   if (root.tan === null && t === null) return;
+  // Zeros written where the tangent is already zero (outside its box) change nothing.
+  if (t === null && root.tan !== null && view.step!(root.tan) === null) return;
   if (root.tan === null && isLeadingBlock(view)) {
     // The common FNO case: a slice of `zeros` written once. Keep the leading-block structure.
     const data = t!.data;
@@ -103,7 +105,7 @@ export function callOp(
     const self = a.tensor(rule.params[0].replace(/=$/, ''));
     const root = self.root;
     if (root.readonlyReason) throw new UnsupportedError(`${name}: ${root.readonlyReason}`);
-    const newTan = differentiate || tangentOf(self) !== null ? rule.jvp(a, null, tangentOf, ctx) : null;
+    const newTan = tangents && (differentiate || tangentOf(self) !== null) ? rule.jvp(a, null, tangentOf, ctx) : null;
     const out = rule.forward(a, ctx);
     updateNonzero(self, name);
     if (tangents) setViewTangent(self, newTan as Tan, ctx);

@@ -9,7 +9,7 @@
  * into them are safe.
  */
 import { broadcastShapes, broadcastStrides, forRuns, physicalOrder, stridesInOrder } from './strided';
-import { GTensor, type Kind, sizeOf } from './tensor';
+import { GTensor, type Kind, allocData, sizeOf } from './tensor';
 
 export type BinOp = 'add' | 'sub' | 'mul' | 'div';
 
@@ -36,8 +36,8 @@ function allocOut(
   const workShape = shape.map((d, i) => (flat[i] ? 1 : d));
   const strides = stridesInOrder(workShape, order);
   const n = sizeOf(workShape);
-  const re = new Float64Array(n);
-  const im = kind === 'complex' ? new Float64Array(n) : null;
+  const re = allocData(n, false);
+  const im = kind === 'complex' ? allocData(n, false) : null;
   const work = new GTensor(workShape, strides, 0, re, im, kind);
   if (!flat.some((f) => f)) return { out: work, work };
   const outStrides = strides.map((s, i) => (flat[i] ? 0 : s));
@@ -59,6 +59,45 @@ function layoutOf(shape: number[], strides: number[][]): number[] {
   return physicalOrder(shape, best);
 }
 
+type RealKernel = (
+  n: number,
+  o: Float64Array,
+  io: number,
+  dd: number,
+  a: Float64Array,
+  ia: number,
+  da: number,
+  b: Float64Array,
+  ib: number,
+  db: number,
+  alpha: number,
+) => void;
+
+// One top-level function per op (not a switch in a per-call closure): each gets its own
+// optimised code and type feedback, and the common unit-stride case its own tight loop.
+const REAL_KERNELS: Record<BinOp, RealKernel> = {
+  add(n, o, io, dd, a, ia, da, b, ib, db, alpha) {
+    if (dd === 1 && da === 1 && db === 1 && alpha === 1) for (let j = 0; j < n; j++) o[io + j] = a[ia + j] + b[ib + j];
+    else for (let j = 0; j < n; j++, ia += da, ib += db, io += dd) o[io] = a[ia] + alpha * b[ib];
+  },
+  sub(n, o, io, dd, a, ia, da, b, ib, db, alpha) {
+    for (let j = 0; j < n; j++, ia += da, ib += db, io += dd) o[io] = a[ia] - alpha * b[ib];
+  },
+  mul(n, o, io, dd, a, ia, da, b, ib, db) {
+    if (dd === 1 && da === 1 && db === 1) for (let j = 0; j < n; j++) o[io + j] = a[ia + j] * b[ib + j];
+    else if (dd === 1 && da === 0 && db === 1) {
+      const s = a[ia];
+      for (let j = 0; j < n; j++) o[io + j] = s * b[ib + j];
+    } else if (dd === 1 && da === 1 && db === 0) {
+      const s = b[ib];
+      for (let j = 0; j < n; j++) o[io + j] = a[ia + j] * s;
+    } else for (let j = 0; j < n; j++, ia += da, ib += db, io += dd) o[io] = a[ia] * b[ib];
+  },
+  div(n, o, io, dd, a, ia, da, b, ib, db) {
+    for (let j = 0; j < n; j++, ia += da, ib += db, io += dd) o[io] = a[ia] / b[ib];
+  },
+};
+
 /** a op b with broadcasting. */
 export function binary(a: GTensor, b: GTensor, op: BinOp, opts: ElementwiseOptions = {}): GTensor {
   const shape = broadcastShapes(a.shape, b.shape, op);
@@ -76,22 +115,10 @@ export function binary(a: GTensor, b: GTensor, op: BinOp, opts: ElementwiseOptio
   const br = b.re;
   const or = work.re;
   if (kind !== 'complex') {
-    forRuns(ws, [sa, sb, work.strides], [a.offset, b.offset, 0], order, (n, [ia, ib, io], [da, db, dd]) => {
-      switch (op) {
-        case 'add':
-          for (let j = 0; j < n; j++, ia += da, ib += db, io += dd) or[io] = ar[ia] + alpha * br[ib];
-          break;
-        case 'sub':
-          for (let j = 0; j < n; j++, ia += da, ib += db, io += dd) or[io] = ar[ia] - alpha * br[ib];
-          break;
-        case 'mul':
-          for (let j = 0; j < n; j++, ia += da, ib += db, io += dd) or[io] = ar[ia] * br[ib];
-          break;
-        case 'div':
-          for (let j = 0; j < n; j++, ia += da, ib += db, io += dd) or[io] = ar[ia] / br[ib];
-          break;
-      }
-    });
+    const kernel = REAL_KERNELS[op];
+    forRuns(ws, [sa, sb, work.strides], [a.offset, b.offset, 0], order, (n, offs, incs) =>
+      kernel(n, or, offs[2], incs[2], ar, offs[0], incs[0], br, offs[1], incs[1], alpha),
+    );
     return out;
   }
   const ai = a.im;

@@ -41,9 +41,10 @@ export function broadcastStrides(t: GTensor, shape: readonly number[], what = 'b
 export function physicalOrder(shape: readonly number[], strides: readonly number[]): number[] {
   const order = shape.map((_, i) => i);
   order.sort((i, j) => {
-    const si = shape[i] === 1 ? Infinity : Math.abs(strides[i]);
-    const sj = shape[j] === 1 ? Infinity : Math.abs(strides[j]);
-    // size-1 and larger strides outward; ties keep the logical order
+    // Size-1 and broadcast (stride-0) axes carry no layout: outermost, in logical order; then
+    // larger strides outward. (A broadcast axis innermost would make every run one element long.)
+    const si = shape[i] === 1 || strides[i] === 0 ? Infinity : Math.abs(strides[i]);
+    const sj = shape[j] === 1 || strides[j] === 0 ? Infinity : Math.abs(strides[j]);
     if (si !== sj) return sj - si;
     return i - j;
   });

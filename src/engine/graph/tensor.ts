@@ -143,10 +143,63 @@ export function contiguousStrides(shape: readonly number[]): number[] {
 /** Largest tensor the engine allocates (elements), so a frozen or hostile size fails clearly. */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
-function allocFor(n: number, what: string): Float64Array {
+/**
+ * Where a run's tensors get their storage. A fresh multi-megabyte Float64Array costs more than the
+ * arithmetic that fills it (new pages are faulted in and zeroed, then collected), and a model runs
+ * the same ops in the same order for every sample, so a run may install an arena whose i-th
+ * request reuses the i-th buffer of the previous run. Everything allocated in a run must be dead
+ * when the next one starts (GraphModel copies y and J out first).
+ */
+export class Arena {
+  private readonly slots: Float64Array[] = [];
+  private next = 0;
+
+  reset(): void {
+    this.next = 0;
+  }
+
+  alloc(n: number, zeroed: boolean): Float64Array {
+    let s = this.slots[this.next];
+    if (!s || s.length < n) {
+      s = new Float64Array(n);
+      this.slots[this.next] = s;
+    } else if (zeroed) s.fill(0, 0, n);
+    this.next++;
+    return s.length === n ? s : s.subarray(0, n);
+  }
+
+  /** Bytes held. */
+  bytes(): number {
+    return this.slots.reduce((a, s) => a + s.byteLength, 0);
+  }
+}
+
+let arena: Arena | null = null;
+
+/** Run f with `a` providing the storage of every tensor allocated through allocData. */
+export function withArena<R>(a: Arena, f: () => R): R {
+  const prev = arena;
+  arena = a;
+  try {
+    return f();
+  } finally {
+    arena = prev;
+  }
+}
+
+/**
+ * Storage for a tensor computed in this run: zero-filled unless the caller overwrites every
+ * element (`zeroed` false). Caches that outlive a run (DFT bases, packed weights) use
+ * `new Float64Array` instead.
+ */
+export function allocData(n: number, zeroed = true, what = 'tensor'): Float64Array {
   if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS)
     throw new ShapeError(`${what}: a tensor of ${n} elements is larger than the engine allows`);
-  return new Float64Array(n);
+  return arena ? arena.alloc(n, zeroed) : new Float64Array(n);
+}
+
+function allocFor(n: number, what: string): Float64Array {
+  return allocData(n, true, what);
 }
 
 /** A fresh contiguous root of zeros. */
@@ -249,24 +302,33 @@ export function contiguous(t: GTensor): GTensor {
   return copyOf(t);
 }
 
-/** A fresh contiguous root with `t`'s values. */
+/** A fresh contiguous root with `t`'s values (an odometer over the outer axes, a tight inner loop). */
 export function copyOf(t: GTensor): GTensor {
   const n = t.numel;
-  const re = new Float64Array(n);
-  const src = t.re;
-  const im = t.im;
-  if (im) {
-    const oi = new Float64Array(n);
-    forEachIndex(t, (s, i) => {
-      re[i] = src[s];
-      oi[i] = im[s];
-    });
-    return fromArrays([...t.shape], re, oi, t.kind);
+  const { shape, strides } = t;
+  const r = shape.length;
+  const re = allocData(n, false);
+  const im = t.im ? allocData(n, false) : null;
+  const sr = t.re;
+  const si = t.im;
+  if (n > 0) {
+    const inner = r ? shape[r - 1] : 1;
+    const is = r ? strides[r - 1] : 0;
+    const idx = new Array<number>(Math.max(r - 1, 0)).fill(0);
+    let base = t.offset;
+    for (let o = 0; o < n; o += inner) {
+      for (let j = 0, s = base; j < inner; j++, s += is) re[o + j] = sr[s];
+      if (im && si) for (let j = 0, s = base; j < inner; j++, s += is) im[o + j] = si[s];
+      for (let d = r - 2; d >= 0; d--) {
+        idx[d]++;
+        base += strides[d];
+        if (idx[d] < shape[d]) break;
+        base -= strides[d] * shape[d];
+        idx[d] = 0;
+      }
+    }
   }
-  forEachIndex(t, (s, i) => {
-    re[i] = src[s];
-  });
-  return fromArrays([...t.shape], re, null, t.kind);
+  return fromArrays([...shape], re, im, t.kind);
 }
 
 /** Values of a real tensor in row-major order (copied). */

@@ -13,7 +13,7 @@ import type { GraphProgram, ProgramHost } from '../graph/program';
 import type { Ctx, RuleTable } from '../graph/rule';
 import { RULES } from '../graph/table';
 import { dense, tan } from '../graph/tangent';
-import { GTensor, contiguous, fromArrays, shapeString, sizeOf } from '../graph/tensor';
+import { Arena, GTensor, contiguous, fromArrays, shapeString, sizeOf, withArena } from '../graph/tensor';
 import { isTuple } from '../torchscript/values';
 
 /** One named input: a [B, ...] array in row-major order. */
@@ -40,13 +40,40 @@ export interface GraphResult {
   jShape: number[] | null;
 }
 
+/** Where a run writes y [B, ...] and J [B, ..., P]. */
+export interface SampleOutput {
+  y?: Float64Array;
+  J?: Float64Array | Float32Array;
+}
+
+/** One Jacobian run in progress (see GraphModel.prepare). */
+export interface JacobianRun {
+  readonly B: number;
+  readonly P: number;
+  readonly wrt: string;
+  readonly host: ProgramHost;
+  readonly inputs: ReadonlyMap<string, InputArray>;
+  readonly outputIndex?: number;
+  y: Float64Array | null;
+  J: Float64Array | Float32Array | null;
+  yShape: number[] | null;
+  result(): GraphResult;
+}
+
 /** A host factory: the TorchScript host or any other that runs the program's ops on the rules. */
 export type HostFactory<H extends ProgramHost> = (table: RuleTable, ctx: Ctx, tangents: boolean) => H;
 
-/** Samples per chunk of a plain forward pass. */
-const FORWARD_CHUNK = 16;
+/**
+ * Samples per run of a plain forward pass: one, like the Jacobian's runs, so that a sample's y is
+ * the same to the bit whichever call computed it and however a batch was split across threads
+ * (kernels choose their blocking by size, and rounding follows).
+ */
+const FORWARD_CHUNK = 1;
 
 export class GraphModel<H extends ProgramHost = ProgramHost> {
+  /** Storage reused from one sample's run to the next (see graph/tensor.ts Arena). */
+  private readonly arena = new Arena();
+
   constructor(
     readonly program: GraphProgram<H>,
     private readonly makeHost: HostFactory<H>,
@@ -98,14 +125,17 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
     for (let b0 = 0; b0 < B; b0 += FORWARD_CHUNK) {
       if (opts.signal?.aborted) throw new CancelledError();
       const n = Math.min(FORWARD_CHUNK, B - b0);
-      const out = this.outputOf(this.program.run(host, this.argsFor(inputs, b0, n)), opts.output);
-      if (out.shape[0] !== n)
-        throw new ShapeError(`the output's first axis has ${out.shape[0]} entries for a batch of ${n}`);
-      if (!y) {
-        yShape = [B, ...out.shape.slice(1)];
-        y = new Float64Array(sizeOf(yShape));
-      }
-      y.set(contiguous(out).re.subarray(0, out.numel), b0 * (out.numel / n));
+      this.arena.reset();
+      withArena(this.arena, () => {
+        const out = this.outputOf(this.program.run(host, this.argsFor(inputs, b0, n)), opts.output);
+        if (out.shape[0] !== n)
+          throw new ShapeError(`the output's first axis has ${out.shape[0]} entries for a batch of ${n}`);
+        if (!y) {
+          yShape = [B, ...out.shape.slice(1)];
+          y = new Float64Array(sizeOf(yShape));
+        }
+        y.set(contiguous(out).re.subarray(0, out.numel), b0 * (out.numel / n));
+      });
       opts.onProgress?.(b0 + n, B);
     }
     return { y: y ?? new Float64Array(0), yShape, J: null, jShape: null };
@@ -113,40 +143,86 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
 
   /** y and J for every sample, one sample at a time. */
   evaluate(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions = {}): GraphResult {
+    const run = this.prepare(inputs, opts);
+    for (let b = 0; b < run.B; b++) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      this.sample(run, b);
+      opts.onProgress?.(b + 1, run.B);
+    }
+    return run.result();
+  }
+
+  /** As `evaluate`, yielding to the event loop about every 30 ms so that a cancel gets through. */
+  async evaluateAsync(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions = {}): Promise<GraphResult> {
+    const run = this.prepare(inputs, opts);
+    let last = performance.now();
+    for (let b = 0; b < run.B; b++) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      this.sample(run, b);
+      opts.onProgress?.(b + 1, run.B);
+      if (performance.now() - last > 30) {
+        await new Promise((r) => setTimeout(r, 0));
+        last = performance.now();
+      }
+    }
+    if (opts.signal?.aborted) throw new CancelledError();
+    return run.result();
+  }
+
+  /**
+   * A Jacobian run over `inputs`: `sample(run, b)` computes sample b's y and J into the run's
+   * arrays (`out` when given: J of exactly B·(per-sample y)·P values, float64 or float32).
+   */
+  prepare(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions & { out?: SampleOutput } = {}): JacobianRun {
     const wrt = this.wrtArg(opts.wrt);
     const B = this.checkInputs(inputs, wrt);
     const P = inputs.get(wrt)!.shape[1];
     const host = this.makeHost(this.table, { P }, true);
-    let y: Float64Array | null = null;
-    let J: Float64Array | null = null;
-    let yShape: number[] = [];
-    for (let b = 0; b < B; b++) {
-      if (opts.signal?.aborted) throw new CancelledError();
-      const args = this.argsFor(inputs, b, 1, wrt, P);
-      const out = this.outputOf(this.program.run(host, args), opts.output);
+    const run: JacobianRun = {
+      B,
+      P,
+      wrt,
+      host,
+      inputs,
+      outputIndex: opts.output,
+      y: opts.out?.y ?? null,
+      J: opts.out?.J ?? null,
+      yShape: null,
+      result() {
+        const yShape = run.yShape ?? [B];
+        return { y: (run.y as Float64Array) ?? new Float64Array(0), yShape, J: (run.J as Float64Array) ?? new Float64Array(0), jShape: [...yShape, P] };
+      },
+    };
+    return run;
+  }
+
+  /** Sample b of a Jacobian run: y into run.y, J into run.J (allocated at the first sample). */
+  sample(run: JacobianRun, b: number): void {
+    const { P } = run;
+    this.arena.reset();
+    withArena(this.arena, () => {
+      const args = this.argsFor(run.inputs, b, 1, run.wrt, P);
+      const out = this.outputOf(this.program.run(run.host as H, args), run.outputIndex);
       if (out.shape[0] !== 1)
         throw new ShapeError(`the output's first axis has ${out.shape[0]} entries for one sample`);
       const per = out.numel;
-      if (!y) {
-        yShape = [B, ...out.shape.slice(1)];
-        y = new Float64Array(B * per);
-        J = new Float64Array(B * per * P);
-      }
-      y.set(contiguous(out).re.subarray(0, per), b * per);
+      if (!run.yShape) run.yShape = [run.B, ...out.shape.slice(1)];
+      else if (sizeOf(run.yShape) !== run.B * per)
+        throw new ShapeError(`sample ${b}'s output has shape ${shapeString(out.shape)}, unlike the others`);
+      run.y ??= new Float64Array(run.B * per);
+      run.J ??= new Float64Array(run.B * per * P);
+      if (run.y.length !== run.B * per || run.J.length !== run.B * per * P)
+        throw new ShapeError(`the output arrays do not fit y ${shapeString(run.yShape)} and its J`);
+      run.y.set(contiguous(out).re.subarray(0, per), b * per);
+      const Jb = run.J.subarray(b * per * P, (b + 1) * per * P);
       const t = tangentOf(out);
-      if (t) {
-        const d = contiguous(dense(t)).re; // [P, 1, ...]
-        const Jb = J!.subarray(b * per * P, (b + 1) * per * P);
-        for (let k = 0; k < P; k++) for (let i = 0; i < per; i++) Jb[i * P + k] = d[k * per + i];
+      if (!t) {
+        Jb.fill(0);
+        return;
       }
-      opts.onProgress?.(b + 1, B);
-    }
-    return {
-      y: y ?? new Float64Array(0),
-      yShape,
-      J: J ?? new Float64Array(0),
-      jShape: [...yShape, P],
-    };
+      const d = contiguous(dense(t)).re; // [P, 1, ...]
+      for (let k = 0; k < P; k++) for (let i = 0, s = k * per; i < per; i++, s++) Jb[i * P + k] = d[s];
+    });
   }
 
   /** The program's arguments for samples [b0, b0+n): fresh tensors; p seeded with the identity. */

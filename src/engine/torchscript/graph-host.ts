@@ -5,6 +5,7 @@
  */
 import { UnsupportedError } from '../graph/args';
 import { callOp } from '../graph/dispatch';
+import { markConstant } from '../graph/kernels/contract';
 import type { Ctx, RuleTable } from '../graph/rule';
 import { GTensor, fromArrays, type Kind } from '../graph/tensor';
 import type { HostTensor } from '../tensor';
@@ -39,7 +40,10 @@ export function graphHost(table: RuleTable, ctx: Ctx, tangents: boolean): Tensor
       let g = cache.get(t);
       if (!g) {
         g = fromArrays([...t.shape], t.data, t.imag ?? null, kindOf(t));
+        // Parameters are never written (in-place writes into them are refused), so products
+        // may keep re-laid-out copies of them from one run to the next.
         g.readonlyReason = `the model writes into its own parameter or constant ${origin}`;
+        markConstant(g);
         cache.set(t, g);
       }
       return g;
@@ -53,7 +57,12 @@ export function graphHost(table: RuleTable, ctx: Ctx, tangents: boolean): Tensor
       const kw: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(kwargs)) kw[k] = toRuleValue(v);
       const out = callOp(table, op, a, kw, ctx, tangents);
-      if (op === 'aten::Float' && typeof out === 'number') return new PyFloat(out);
+      // Python floats stay floats (the interpreter keeps int and float arithmetic apart).
+      if (typeof out === 'number' && (op === 'aten::Float' || op === 'aten::FloatImplicit')) return new PyFloat(out);
+      if (typeof out === 'number' && op === 'aten::ScalarImplicit') {
+        const t = a[0];
+        if (t instanceof GTensor && (t.kind === 'float' || t.kind === 'complex')) return new PyFloat(out);
+      }
       return out as Value<GTensor>;
     },
   };

@@ -10,14 +10,17 @@ import type { TensorHost } from './host';
 import { Interpreter } from './interpreter';
 import type { Value } from './values';
 
-export function torchScriptProgram(archive: TorchScriptArchive): GraphProgram<TensorHost<GTensor>> {
+export function torchScriptProgram(
+  archive: TorchScriptArchive,
+  origin: GraphProgram['origin'] = archive.kind,
+): GraphProgram<TensorHost<GTensor>> {
   const d = describe(archive);
   if (!d.forward) throw new Error(`${archive.file}: the root module ${d.rootType} has no forward method`);
   const signature = d.forward.params.map((p) => ({ name: p.name, type: p.type }));
   // One interpreter per host: it converts the archive's parameters once and keeps them.
   const interpreters = new WeakMap<TensorHost<GTensor>, Interpreter<GTensor>>();
   return {
-    origin: archive.kind,
+    origin,
     signature,
     run(host, args) {
       let it = interpreters.get(host);

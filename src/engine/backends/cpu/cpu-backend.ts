@@ -1,5 +1,5 @@
 import type { FnoConfig } from '../../models/config';
-import { Fno1dScalar, type ModelOptions } from '../../models/fno1d-scalar';
+import { Fno1dScalar } from '../../models/fno1d-scalar';
 import type { HostTensor } from '../../tensor';
 import {
   checkRunInputs,
@@ -10,10 +10,10 @@ import {
   type OutputArray,
   type RunOptions,
 } from '../backend';
-import { gemmJs } from './gemm';
-import { cpuGemm } from './index';
+import { gemmJs } from '../../kernels/gemm';
+import { cpuGemm } from '../../kernels';
 
-export interface CpuBackendOptions extends ModelOptions {
+export interface CpuBackendOptions {
   /** Samples per forward chunk (progress and cancellation come between chunks). Default 16. */
   chunkSamples?: number;
   /**
@@ -32,8 +32,8 @@ export class CpuBackend implements ComputeBackend {
   private disposed = false;
 
   constructor(config: FnoConfig, tensors: Map<string, HostTensor>, opts: CpuBackendOptions = {}) {
-    const gemm = opts.gemm ?? cpuGemm();
-    this.model = opts.model ?? new Fno1dScalar(config, tensors, { ...opts, gemm });
+    const gemm = cpuGemm();
+    this.model = opts.model ?? new Fno1dScalar(config, tensors);
     this.chunk = Math.max(1, Math.floor(opts.chunkSamples ?? 16));
     this.description = `CPU (${gemm === gemmJs ? 'JavaScript' : 'WebAssembly SIMD'}, float64)`;
   }

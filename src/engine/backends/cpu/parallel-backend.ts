@@ -185,12 +185,11 @@ export class ParallelCpuBackend implements ComputeBackend {
         dispatch(h);
         wake?.();
       };
-      h.worker.post({ type: 'run', id: this.nextId++, mode, x: xs, p: ps, B: k, T, dft }, [
+      h.worker.post({ type: 'run', id: this.nextId++, mode, x: xs, p: ps, B: k, T }, [
         xs.buffer as ArrayBuffer,
         ps.buffer as ArrayBuffer,
       ]);
     };
-    const dft = this.local.model.dftKinds(T);
     this.kick = () => helpers.forEach(dispatch);
     let lastYield = performance.now();
     try {

@@ -18,8 +18,6 @@ export type PoolRequest =
       p: Float64Array;
       B: number;
       T: number;
-      /** The calling thread's DFT per layer at this T, so that every thread rounds alike. */
-      dft: ('matrix' | 'fft')[];
     };
 
 export type PoolReply =

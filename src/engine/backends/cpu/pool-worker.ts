@@ -3,7 +3,6 @@
  * module, a worker_threads file) hand each message to the function this returns.
  */
 import { Fno1dScalar } from '../../models/fno1d-scalar';
-import { cpuGemm } from './index';
 import type { PoolReply, PoolRequest } from './pool-protocol';
 
 export function poolWorker(
@@ -13,7 +12,7 @@ export function poolWorker(
   return (msg) => {
     if (msg.type === 'init') {
       try {
-        model = new Fno1dScalar(msg.config, new Map(msg.tensors), { gemm: cpuGemm() });
+        model = new Fno1dScalar(msg.config, new Map(msg.tensors));
         post({ type: 'ready' }, []);
       } catch (e) {
         post({ type: 'failed', id: -1, message: e instanceof Error ? e.message : String(e) }, []);
@@ -23,7 +22,6 @@ export function poolWorker(
     const { id, mode, x, p, B, T } = msg;
     try {
       if (!model) throw new Error('the helper thread has no model');
-      if (T >= 2) model.useDftKinds(T, msg.dft);
       if (mode === 'forward') {
         const y = model.forward(x, p, B, T);
         post({ type: 'done', id, y }, [y.buffer as ArrayBuffer]);

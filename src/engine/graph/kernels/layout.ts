@@ -1,0 +1,154 @@
+/**
+ * Small helpers over strided tensors shared by the linear-algebra, convolution and FFT kernels:
+ * internal views over a tensor's storage, leading blocks, stride-0 (broadcast) axes, and
+ * accumulation into strided destinations.
+ *
+ * Internal views (`raw`) are roots over the same storage with no tangent bookkeeping: they are
+ * never handed to the graph, only read by kernels (or returned as tangent data, which is never
+ * written in place).
+ */
+import { broadcastStrides, forRuns, physicalOrder, stridesInOrder } from '../strided';
+import { GTensor, type Kind, sizeOf } from '../tensor';
+
+/** A root over `t`'s storage with the given geometry (materialises a lazy `t`). */
+export function raw(
+  t: GTensor,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): GTensor {
+  const re = t.re;
+  const im = t.kind === 'complex' ? t.im : null;
+  return new GTensor([...shape], [...strides], offset, re, im, t.kind === 'complex' ? 'complex' : 'float');
+}
+
+/** `t` itself as an internal view (same geometry), with the kind normalised to float/complex. */
+export function asRaw(t: GTensor): GTensor {
+  return raw(t, t.shape, t.strides, t.offset);
+}
+
+/** The leading `count` entries of `t` along `ax` (an internal view). */
+export function leadAlong(t: GTensor, ax: number, count: number): GTensor {
+  if (count === t.shape[ax]) return t;
+  const shape = [...t.shape];
+  shape[ax] = count;
+  return raw(t, shape, t.strides, t.offset);
+}
+
+/** The leading block of `t` of the given shape (same rank, each size ≤ t's). */
+export function leadBlock(t: GTensor, shape: readonly number[]): GTensor {
+  if (shape.every((d, i) => d === t.shape[i])) return t;
+  return raw(t, shape, t.strides, t.offset);
+}
+
+/** Entry `index` along `ax` kept as a size-1 axis. */
+export function pickAlong(t: GTensor, ax: number, index: number): GTensor {
+  const shape = [...t.shape];
+  shape[ax] = 1;
+  return raw(t, shape, t.strides, t.offset + index * t.strides[ax]);
+}
+
+/** `t` (size 1 along the marked axes) broadcast to `shape` with stride 0 there. */
+export function expandTo(t: GTensor, shape: readonly number[]): GTensor {
+  if (shape.every((d, i) => d === t.shape[i])) return t;
+  const strides = t.shape.map((d, i) => (d === shape[i] ? t.strides[i] : d === 1 ? 0 : NaN));
+  if (strides.some((s) => Number.isNaN(s))) throw new Error('internal: expandTo needs size-1 axes');
+  return raw(t, shape, strides, t.offset);
+}
+
+/** Axes along which `t` is broadcast (size > 1, stride 0). */
+export function stride0Axes(t: GTensor): boolean[] {
+  return t.shape.map((d, i) => d > 1 && t.strides[i] === 0);
+}
+
+/** A fresh zero tensor of `shape` laid out in the physical order `order` (outermost first). */
+export function zerosInOrder(shape: readonly number[], order: readonly number[], kind: Kind): GTensor {
+  const n = sizeOf(shape);
+  const strides = stridesInOrder(shape, order);
+  return new GTensor(
+    [...shape],
+    strides,
+    0,
+    new Float64Array(n),
+    kind === 'complex' ? new Float64Array(n) : null,
+    kind,
+  );
+}
+
+/** A fresh row-major contiguous copy of `t`. */
+export function contiguousCopy(t: GTensor): GTensor {
+  const out = zerosInOrder(
+    t.shape,
+    t.shape.map((_, i) => i),
+    t.kind === 'complex' ? 'complex' : 'float',
+  );
+  addInto(out, t, 1, false);
+  return out;
+}
+
+/** A fresh tensor with `t`'s values (broadcast axes materialised), laid out like `t`. */
+export function materialize(t: GTensor): GTensor {
+  const out = zerosInOrder(
+    t.shape,
+    physicalOrder(t.shape, t.strides),
+    t.kind === 'complex' ? 'complex' : 'float',
+  );
+  addInto(out, t, 1, false);
+  return out;
+}
+
+/**
+ * dst (+)= s · src, src broadcast to dst's shape. A complex src into a real dst adds the real part;
+ * a real src into a complex dst leaves (accumulate) or zeroes (assign) the imaginary part.
+ */
+export function addInto(dst: GTensor, src: GTensor, s = 1, accumulate = true): void {
+  const ss = broadcastStrides(src, dst.shape, 'add');
+  const order = physicalOrder(dst.shape, dst.strides);
+  const dr = dst.re;
+  const sr = src.re;
+  const di = dst.kind === 'complex' ? dst.im : null;
+  const si = src.kind === 'complex' ? src.im : null;
+  const parts: [Float64Array, Float64Array | null][] = [[dr, sr]];
+  if (di) parts.push([di, si]);
+  for (const [d, sv] of parts)
+    forRuns(dst.shape, [dst.strides, ss], [dst.offset, src.offset], order, (n, [o, i], [io, is]) => {
+      if (!sv) {
+        if (!accumulate) for (let j = 0; j < n; j++, o += io) d[o] = 0;
+      } else if (accumulate) {
+        if (s === 1) for (let j = 0; j < n; j++, o += io, i += is) d[o] += sv[i];
+        else for (let j = 0; j < n; j++, o += io, i += is) d[o] += s * sv[i];
+      } else if (s === 1) for (let j = 0; j < n; j++, o += io, i += is) d[o] = sv[i];
+      else for (let j = 0; j < n; j++, o += io, i += is) d[o] = s * sv[i];
+    });
+}
+
+/** dst = 0 (both parts). */
+export function zeroInto(dst: GTensor): void {
+  const order = physicalOrder(dst.shape, dst.strides);
+  const parts = dst.kind === 'complex' && dst.im ? [dst.re, dst.im] : [dst.re];
+  for (const d of parts)
+    forRuns(dst.shape, [dst.strides], [dst.offset], order, (n, [o], [io]) => {
+      for (let j = 0; j < n; j++, o += io) d[o] = 0;
+    });
+}
+
+/** x · s in place on a fresh tensor's storage (every storage element, so stride-0 data once). */
+export function scaleStorage(t: GTensor, s: number): void {
+  if (s === 1) return;
+  const re = t.re;
+  for (let i = 0; i < re.length; i++) re[i] *= s;
+  const im = t.kind === 'complex' ? t.im : null;
+  if (im) for (let i = 0; i < im.length; i++) im[i] *= s;
+}
+
+/** The lowest and highest storage index a view touches (numel > 0). */
+export function storageSpan(t: GTensor): [number, number] {
+  let lo = t.offset;
+  let hi = t.offset;
+  t.shape.forEach((d, i) => {
+    const s = t.strides[i] * (d - 1);
+    if (s < 0) lo += s;
+    else hi += s;
+  });
+  return [lo, hi];
+}

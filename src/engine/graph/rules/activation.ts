@@ -1,0 +1,110 @@
+/**
+ * Activation functions: tanh, sigmoid, relu, leaky_relu, elu, selu, celu, gelu (exact erf form and
+ * the tanh approximation), silu, mish, softplus, log_sigmoid, hardsigmoid, hardswish, with their
+ * in-place forms; the derivatives at kinks are PyTorch's. `activationRules` also carries clamp and
+ * hardtanh (clamp.ts), softmax and log_softmax (softmax.ts) and dropout (dropout.ts).
+ */
+import { erf } from '../../ops/erf';
+import { UnsupportedError } from '../args';
+import type { RuleTable } from '../rule';
+import { clampRules } from './clamp';
+import { dropoutRules } from './dropout';
+import { softmaxRules } from './softmax';
+import { unaryPair, unaryPairOf, unaryRule, type RealFn } from './pointwise-unary';
+
+const INV_SQRT2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 0.3989422804014327;
+const SQRT_2_OVER_PI = 0.7978845608028654;
+const GELU_C = 0.044715;
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** log(1 + e^x) without overflow. */
+function softplus1(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+const geluExact: RealFn = {
+  f: (x) => 0.5 * x * (1 + erf(x * INV_SQRT2)),
+  df: (x) => 0.5 * (1 + erf(x * INV_SQRT2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x),
+};
+
+const geluTanh: RealFn = {
+  f: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))),
+  df: (x) => {
+    const t = Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
+  },
+};
+
+/** elu(x) = scale·x for x > 0, scale·alpha·(e^{input_scale·x} − 1) otherwise. */
+function eluFn(alpha: number, scale: number, inputScale: number): RealFn {
+  return {
+    f: (x) => (x > 0 ? scale * x : scale * alpha * Math.expm1(inputScale * x)),
+    df: (x) => (x > 0 ? scale : scale * alpha * inputScale * Math.exp(inputScale * x)),
+  };
+}
+
+export const activationRules = {
+  ...unaryPair('tanh', { f: Math.tanh, df: (_x, y) => 1 - y * y }),
+  ...unaryPair('sigmoid', { f: sigmoid, df: (_x, y) => y * (1 - y) }),
+  ...unaryPair('relu', { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) }, { keepInt: true }),
+  ...unaryPairOf('leaky_relu', ['self', 'negative_slope='], (a) => {
+    const s = a.number('negative_slope', 0.01);
+    return { f: (x) => (x > 0 ? x : s * x), df: (x) => (x > 0 ? 1 : s) };
+  }),
+  ...unaryPairOf('elu', ['self', 'alpha=', 'scale=', 'input_scale='], (a) =>
+    eluFn(a.number('alpha', 1), a.number('scale', 1), a.number('input_scale', 1)),
+  ),
+  ...unaryPair('selu', eluFn(SELU_ALPHA, SELU_SCALE, 1)),
+  ...unaryPairOf('celu', ['self', 'alpha='], (a) => {
+    const al = a.number('alpha', 1);
+    return eluFn(al, 1, 1 / al);
+  }),
+  ...unaryPairOf('gelu', ['self', 'approximate='], (a) => {
+    const mode = a.string('approximate', 'none');
+    if (mode === 'none') return geluExact;
+    if (mode === 'tanh') return geluTanh;
+    throw new UnsupportedError(`${a.op}: approximate must be 'none' or 'tanh', got '${mode}'`);
+  }),
+  ...unaryPair('silu', {
+    f: (x) => x * sigmoid(x),
+    df: (x) => {
+      const s = sigmoid(x);
+      return s * (1 + x * (1 - s));
+    },
+  }),
+  ...unaryPair('mish', {
+    f: (x) => x * Math.tanh(softplus1(x)),
+    df: (x) => {
+      const t = Math.tanh(softplus1(x));
+      return t + x * (1 - t * t) * sigmoid(x);
+    },
+  }),
+  'aten::softplus': unaryRule(['self', 'beta=', 'threshold='], (a) => {
+    const beta = a.number('beta', 1);
+    const th = a.number('threshold', 20);
+    return {
+      f: (x) => (x * beta > th ? x : softplus1(x * beta) / beta),
+      df: (x) => (x * beta > th ? 1 : sigmoid(x * beta)),
+    };
+  }),
+  'aten::log_sigmoid': unaryRule(['self'], () => ({ f: (x) => -softplus1(-x), df: (x) => sigmoid(-x) })),
+  ...unaryPair('hardsigmoid', {
+    f: (x) => (x <= -3 ? 0 : x >= 3 ? 1 : x / 6 + 0.5),
+    df: (x) => (x > -3 && x < 3 ? 1 / 6 : 0),
+  }),
+  ...unaryPair('hardswish', {
+    f: (x) => (x <= -3 ? 0 : x >= 3 ? x : (x * (x + 3)) / 6),
+    df: (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1),
+  }),
+  ...clampRules,
+  ...softmaxRules,
+  ...dropoutRules,
+} satisfies RuleTable;
