@@ -48,21 +48,3 @@ export function shapeString(shape: readonly number[]): string {
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
-
-export function realTensor(shape: number[], data?: Float64Array, dtype: RealDType = 'float64'): HostTensor {
-  const n = sizeOf(shape);
-  if (data && data.length !== n)
-    throw new Error(`data of length ${data.length} for shape ${shapeString(shape)}`);
-  return { dtype, shape, data: data ?? new Float64Array(n) };
-}
-
-/** Row-major strides in elements. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
