@@ -3,25 +3,33 @@
  * P=14, O=15, modes=16, width=64) at B = 1, 16, 64, against PyTorch on the same machine in the
  * same run, one thread each; then the largest B on every core (jacscope's helper threads against
  * PyTorch's intra-op threads). Medians of ≥ 5 runs after a warm-up; each batch size runs in its own
- * process so its peak memory (max RSS) is its own. Writes bench/results/latest.json.
+ * process so its peak memory (max RSS) is its own. Then the command line as people run it: the wall
+ * time of `jacscope info` and of a whole `jacscope jacobian` process at B=64, against the same
+ * Jacobian timed in process. Writes bench/results/latest.json.
  *
  *   npm run bench                      # everything
  *   npm run bench -- --batches 1,16    # fewer sizes
  *   npm run bench -- --no-torch        # skip PyTorch
  *   npm run bench -- --no-threads      # skip the every-core comparison
+ *   npm run bench -- --no-cli          # skip the command-line timings
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodePoolWorker } from '../src/cli/cpu-pool';
-import { cpuGemmName } from '../src/engine/backends/cpu';
+import { cpuGemmName } from '../src/engine/kernels';
 import { ParallelCpuBackend } from '../src/engine/backends/cpu/parallel-backend';
+import { writeNpy } from '../src/engine/io/npy';
 import { demoData, demoModel } from '../src/engine/models/demo';
 import { Fno1dScalar } from '../src/engine/models/fno1d-scalar';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
+/** The seed configuration's PyTorch fixture (test/fixtures/README.md). */
+const SEED = join(root, 'test/fixtures/fno/seed-fno1d');
+const BIN = join(root, 'bin/jacscope.mjs');
 const RUNS = 5;
 const T = 601;
 
@@ -88,6 +96,63 @@ async function measureThreads(
   return { B, threads, jacobian_ms: median(ts) };
 }
 
+interface CliTimes {
+  /** `jacscope info --model <seed>/model.pt`: median and fastest wall time of a whole process. */
+  info_ms: number;
+  info_min_ms: number;
+  /** `node -e 0`: the floor under any command line in Node on this machine. */
+  node_start_ms: number;
+  B: number;
+  /** `jacscope jacobian` at B, default options (every core), as a whole process: median wall time. */
+  jacobian_process_ms: number;
+  /** The same with --threads 1. */
+  jacobian_process_1thread_ms: number;
+  /** The same Jacobian in process, one thread, median after a warm-up (the table's number). */
+  jacobian_in_process_ms: number;
+  /** jacobian_process_1thread_ms / jacobian_in_process_ms − 1: what starting a process adds. */
+  process_overhead: number;
+}
+
+/** Wall times of a command, after one unmeasured run (which also rebuilds a stale CLI bundle). */
+function wallTimes(args: string[], runs: number): number[] {
+  const once = () => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const ms = performance.now() - t0;
+    if (r.status !== 0 || r.stderr) throw new Error(`jacscope ${args[0]} failed: ${r.stderr || r.status}`);
+    return ms;
+  };
+  once();
+  return Array.from({ length: runs }, once);
+}
+
+/** The command line: `info`, and the B-sample Jacobian as a process against `inProcessMs`. */
+function measureCli(B: number, inProcessMs: number): CliTimes {
+  const model = join(SEED, 'model.pt');
+  const info = wallTimes(['info', '--model', model], 2 * RUNS + 1);
+  const dir = mkdtempSync(join(tmpdir(), 'jacscope-bench-cli-'));
+  try {
+    const { x, p } = demoData(B, T);
+    writeFileSync(join(dir, 'x.npy'), writeNpy(x, 'float32'));
+    writeFileSync(join(dir, 'p.npy'), writeNpy(p, 'float32'));
+    const args = ['jacobian', '--model', model, '--x', join(dir, 'x.npy'), '--p', join(dir, 'p.npy')];
+    const all = median(wallTimes([...args, '--out', join(dir, 'J.npy')], RUNS));
+    const one = median(wallTimes([...args, '--out', join(dir, 'J1.npy'), '--threads', '1'], RUNS));
+    return {
+      info_ms: median(info),
+      info_min_ms: Math.min(...info),
+      node_start_ms: nodeStartMs(),
+      B,
+      jacobian_process_ms: all,
+      jacobian_process_1thread_ms: one,
+      jacobian_in_process_ms: inProcessMs,
+      process_overhead: one / inProcessMs - 1,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function torchAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch, functorch'], { stdio: 'ignore' }).status === 0;
 }
@@ -109,6 +174,7 @@ async function main(): Promise<void> {
   const batches = (bi >= 0 ? argv[bi + 1] : '1,16,64').split(',').map(Number);
   const withTorch = !argv.includes('--no-torch') && torchAvailable();
   const withGpu = !argv.includes('--no-webgpu');
+  const withCli = !argv.includes('--no-cli');
 
   const engine: EngineRow[] = [];
   for (const B of batches) {
@@ -122,6 +188,25 @@ async function main(): Promise<void> {
     );
     engine.push(JSON.parse(out) as EngineRow);
     console.error(`jacscope B=${B} done`);
+  }
+  // The command line right after the in-process rows it is compared with.
+  let cli: CliTimes | null = null;
+  if (withCli) {
+    const CLI_B = 64;
+    const inProcess =
+      engine.find((e) => e.B === CLI_B) ??
+      (JSON.parse(
+        execFileSync(
+          process.execPath,
+          ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(CLI_B)],
+          {
+            encoding: 'utf8',
+            maxBuffer: 1 << 20,
+          },
+        ),
+      ) as EngineRow);
+    console.error(`jacscope command line: info, jacobian B=${CLI_B} …`);
+    cli = measureCli(CLI_B, inProcess.jacobian_ms);
   }
   // Every core, as people run them: jacscope's helper threads against PyTorch's intra-op threads,
   // each measured right after its one-thread run (a long run on a shared VM can slow down later).
@@ -146,7 +231,7 @@ async function main(): Promise<void> {
   let torchAll: number | undefined;
   if (withTorch) {
     console.error('PyTorch …');
-    const fixtures = fileURLToPath(new URL('../../shared/fixtures', import.meta.url));
+    const fixtures = SEED;
     const out = execFileSync(
       '/usr/bin/python3',
       [
@@ -284,6 +369,16 @@ async function main(): Promise<void> {
           : ''),
     );
   }
+  if (cli) {
+    console.log(
+      `\ncommand line: jacscope info ${f(cli.info_ms, 0)} ms wall (fastest ${f(cli.info_min_ms, 0)} ms; node alone starts in ${f(cli.node_start_ms, 0)} ms)`,
+    );
+    console.log(
+      `  jacobian B=${cli.B} as a whole process: ${f(cli.jacobian_process_1thread_ms, 0)} ms with --threads 1, ` +
+        `${f(cli.jacobian_process_ms, 0)} ms on every core; in process ${f(cli.jacobian_in_process_ms, 0)} ms (one thread): ` +
+        `+${(100 * cli.process_overhead).toFixed(0)}% for the process`,
+    );
+  }
   const dir = `${here}results`;
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   const result = {
@@ -295,9 +390,23 @@ async function main(): Promise<void> {
     webgpu: gpu ? { description: gpu.description, software: gpu.adapter.software ?? false } : null,
     rows,
     all_cores: allCores,
+    command_line: cli,
   };
   writeFileSync(`${dir}/latest.json`, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nwritten: bench/results/latest.json`);
+}
+
+/** Median wall time of `node -e 0`: the floor under any command line in Node. */
+let nodeStart: number | undefined;
+function nodeStartMs(): number {
+  nodeStart ??= median(
+    Array.from({ length: 7 }, () => {
+      const t0 = performance.now();
+      spawnSync(process.execPath, ['-e', '0']);
+      return performance.now() - t0;
+    }),
+  );
+  return nodeStart;
 }
 
 function await_cpus(): string {

@@ -1,13 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { BACKEND_CHOICES, type BackendChoice } from '../engine/backends/backend';
-import { ParallelCpuBackend } from '../engine/backends/cpu/parallel-backend';
-import { selectBackend, type Selected } from '../engine/backends/select';
+import { cpuGemmName } from '../engine/kernels';
+import type { Selected } from '../engine/backends/select';
 import { LoadError } from '../engine/errors';
 import type { RecognizedModel } from '../engine/models/recognize';
-import { defaultThreads, nodePoolWorker } from './cpu-pool';
-import { loadNodeGpu } from './webgpu-node';
+import { findGpu, loadNodeGpu, type GpuFinding } from './webgpu-node';
 
 export function parseBackend(v: string | undefined): BackendChoice {
   if (v === undefined) return 'auto';
@@ -16,24 +13,73 @@ export function parseBackend(v: string | undefined): BackendChoice {
 }
 
 /**
- * The backend for a CLI run. `cpu` never loads Dawn; `auto` and `webgpu` do (the Vulkan loader
- * complains on stderr without an XDG_RUNTIME_DIR, so give it a private one).
+ * The backend for a CLI run. `cpu` never looks for a GPU. `auto` and `webgpu` first ask whether a
+ * usable adapter exists without loading Dawn here (see findGpu: Dawn's driver warnings would go
+ * straight to stderr), and load it only when one does. The engine's selection and the helper
+ * threads are loaded on first use, so `info` starts without them.
  */
-export async function cliBackend(want: BackendChoice, m: RecognizedModel, threads = 1): Promise<Selected> {
-  const makeCpu =
-    threads > 1 ? () => new ParallelCpuBackend(m.config, m.tensors, nodePoolWorker, threads) : undefined;
+export async function cliBackend(
+  want: BackendChoice,
+  m: RecognizedModel,
+  threads = 1,
+  found?: GpuFinding,
+): Promise<Selected> {
+  const [{ selectBackend }, makeCpu] = await Promise.all([
+    import('../engine/backends/select'),
+    cpuMaker(m, threads),
+  ]);
   if (want === 'cpu') return selectBackend({ want, config: m.config, tensors: m.tensors, makeCpu });
-  if (!process.env.XDG_RUNTIME_DIR)
-    process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'jacscope-xdg-'));
+  found ??= await findGpu(want);
+  if (!found.use) {
+    if (want === 'webgpu')
+      throw new LoadError('--backend webgpu', `WebGPU is not available: ${found.reason}`);
+    const cpu = await selectBackend({ want: 'cpu', config: m.config, tensors: m.tensors, makeCpu });
+    return { ...cpu, adapter: found.adapter, note: found.note };
+  }
   const { gpu, reason } = await loadNodeGpu();
   if (!gpu && want === 'webgpu')
     throw new LoadError('--backend webgpu', `WebGPU is not available: ${reason}`);
   return selectBackend({ want, gpu, config: m.config, tensors: m.tensors, makeCpu });
 }
 
+async function cpuMaker(m: RecognizedModel, threads: number) {
+  if (threads <= 1) return undefined;
+  const [{ ParallelCpuBackend }, { nodePoolWorker }] = await Promise.all([
+    import('../engine/backends/cpu/parallel-backend'),
+    import('./cpu-pool'),
+  ]);
+  // A helper thread starts from its prebuilt bundle in a few tens of milliseconds (the engine's
+  // default waits for 2 s of predicted work, for threads that compile the engine's sources first).
+  const spawnAfterMs = typeof __JACSCOPE_BUNDLE__ !== 'undefined' ? HELPERS_AFTER_MS : undefined;
+  return () => new ParallelCpuBackend(m.config, m.tensors, nodePoolWorker, threads, { spawnAfterMs });
+}
+
+/** Predicted one-thread work (ms) from which the bundled CLI starts its helper threads. */
+export const HELPERS_AFTER_MS = 300;
+
+/** Defined (true) by scripts/build-cli.mjs in the bundled CLI; undefined when run from the sources. */
+declare const __JACSCOPE_BUNDLE__: boolean | undefined;
+
+/**
+ * The `backend:` line of `jacscope info`: what a run with this choice would compute on. When no
+ * GPU is in question it is said without building a model (info stays fast); otherwise the backend
+ * is selected as a run would select it, kernels and self-check included.
+ */
+export async function describeChoice(want: BackendChoice, m: RecognizedModel): Promise<string> {
+  let found: GpuFinding | undefined;
+  if (want === 'auto') found = await findGpu('auto');
+  if (want === 'cpu' || (found && !found.use)) {
+    const kernel = cpuGemmName() === 'wasm-simd' ? 'WebAssembly SIMD' : 'JavaScript';
+    return `backend: cpu — CPU (${kernel}, float64)${found?.note ? ` (${found.note})` : ''}`;
+  }
+  const selected = await cliBackend(want, m, 1, found);
+  selected.backend.dispose();
+  return describeSelected(selected);
+}
+
 /** `--threads N`: CPU threads (default every core; 1 computes on the main thread alone). */
 export function parseThreads(v: string | undefined): number {
-  if (v === undefined) return defaultThreads();
+  if (v === undefined) return availableParallelism();
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 1024)
     throw new LoadError('--threads', `'${v}' is not a number of threads (1, 2, …)`);

@@ -1,4 +1,4 @@
-/** One helper thread of the parallel CPU backend (started by cpu-pool.ts via cpu-pool-worker.mjs). */
+/** One helper thread of the parallel CPU backend (started by cpu-pool.ts from its bundle). */
 import { parentPort } from 'node:worker_threads';
 import { poolWorker } from '../engine/backends/cpu/pool-worker';
 

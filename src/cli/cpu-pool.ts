@@ -9,35 +9,37 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PoolReply, PoolRequest, PoolWorker } from '../engine/backends/cpu/pool-protocol';
 
-let bundle: Promise<URL | null> | undefined;
+/** Defined (true) by scripts/build-cli.mjs in the bundled CLI; undefined when run from the sources. */
+declare const __JACSCOPE_BUNDLE__: boolean | undefined;
+
+let entry: Promise<URL> | undefined;
 
 /**
- * The helper thread's code as one plain-JavaScript file, bundled by esbuild once per process into
- * a temporary folder: a thread then starts in about 50 ms, where compiling the sources through
- * tsx (the fallback, cpu-pool-worker.mjs) takes about 500 ms of CPU per thread.
+ * The helper thread's code as one plain-JavaScript file. The bundled CLI has it beside itself
+ * (scripts/build-cli.mjs builds both); run from the sources (tests, benchmarks), it is bundled by
+ * esbuild once per process into a temporary folder: a thread then starts in about 50 ms, where
+ * compiling the TypeScript in every thread would take about 500 ms of CPU each.
  */
-function helperBundle(): Promise<URL | null> {
-  bundle ??= (async () => {
-    try {
-      const { build } = await import('esbuild');
-      const dir = mkdtempSync(join(tmpdir(), 'jacscope-threads-'));
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-      const outfile = join(dir, 'cpu-pool-thread.mjs');
-      await build({
-        entryPoints: [fileURLToPath(new URL('./cpu-pool-thread.ts', import.meta.url))],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        outfile,
-        logLevel: 'silent',
-      });
-      return pathToFileURL(outfile);
-    } catch {
-      return null;
-    }
+function helperEntry(): Promise<URL> {
+  entry ??= (async () => {
+    if (typeof __JACSCOPE_BUNDLE__ !== 'undefined')
+      return pathToFileURL(join(__dirname, 'cpu-pool-thread.cjs'));
+    const { build } = await import('esbuild');
+    const dir = mkdtempSync(join(tmpdir(), 'jacscope-threads-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const outfile = join(dir, 'cpu-pool-thread.mjs');
+    await build({
+      entryPoints: [fileURLToPath(new URL('./cpu-pool-thread.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      logLevel: 'silent',
+    });
+    return pathToFileURL(outfile);
   })();
-  return bundle;
+  return entry;
 }
 
 /** A helper thread; messages posted before it exists (the model's init) wait for it. */
@@ -47,22 +49,25 @@ export function nodePoolWorker(): PoolWorker {
   const onError: ((m: string) => void)[] = [];
   let worker: Worker | undefined;
   let terminated = false;
-  void helperBundle().then((url) => {
-    if (terminated) return;
-    try {
-      worker = new Worker(url ?? new URL('./cpu-pool-worker.mjs', import.meta.url));
-    } catch (e) {
-      for (const cb of onError) cb(e instanceof Error ? e.message : String(e));
-      return;
-    }
-    worker.on('message', (m: PoolReply) => onMessage.forEach((cb) => cb(m)));
-    worker.on('error', (e) => onError.forEach((cb) => cb(e.message)));
-    worker.on(
-      'exit',
-      (code) => terminated || onError.forEach((cb) => cb(`the thread exited (code ${code})`)),
-    );
-    for (const [m, t] of waiting.splice(0)) worker.postMessage(m, t);
-  });
+  const fail = (why: string) => onError.forEach((cb) => cb(why));
+  helperEntry().then(
+    (url) => {
+      if (terminated) return;
+      try {
+        worker = new Worker(url);
+      } catch (e) {
+        fail(e instanceof Error ? e.message : String(e));
+        return;
+      }
+      worker.on('message', (m: PoolReply) => onMessage.forEach((cb) => cb(m)));
+      worker.on('error', (e) => fail(e.message));
+      worker.on('exit', (code) => terminated || fail(`the thread exited (code ${code})`));
+      for (const [m, t] of waiting.splice(0)) worker.postMessage(m, t);
+    },
+    (e: unknown) => {
+      if (!terminated) fail(`the helper thread's code could not be bundled: ${(e as Error)?.message ?? e}`);
+    },
+  );
   return {
     post: (msg, transfer) => (worker ? worker.postMessage(msg, transfer) : waiting.push([msg, transfer])),
     onMessage: (cb) => onMessage.push(cb),

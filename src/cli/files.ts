@@ -45,8 +45,10 @@ export function writeAtomic(
     fd = openSync(tmp, 'w');
     const f = fd;
     produce((chunk) => {
-      if (typeof chunk === 'string') writeSync(f, chunk);
-      else writeSync(f, chunk, 0, chunk.length);
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      // writeSync may write less than asked (large buffers, some file systems): write the rest.
+      for (let off = 0; off < bytes.length;)
+        off += writeSync(f, bytes, off, Math.min(bytes.length - off, 1 << 30));
     });
     fsyncSync(fd);
     closeSync(fd);

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LoadError, ShapeError } from '../engine/errors';
-import { parseConfigJson, readModelFile } from '../engine/io/model-file';
+import { readModelFile } from '../engine/io/model-file';
 import { checkDataset, readDataFile } from '../engine/io/dataset';
-import type { FnoConfig } from '../engine/models/config';
+import { modesProblem, parseConfigJson, type FnoConfig } from '../engine/models/config';
 import { recognizeFno, type RecognizedModel } from '../engine/models/recognize';
 import type { HostTensor } from '../engine/tensor';
 import { UsageError } from './args';
@@ -87,12 +87,7 @@ export function loadInputs(paths: InputPaths, config: FnoConfig): Inputs {
   }
   notes.push(...check.notes);
   const [B, T] = x.shape;
-  const maxModes = Math.floor(T / 2) + 1;
-  if (T < 2 || config.modes > maxModes) {
-    throw new LoadError(
-      paths.x ?? paths.data!,
-      `x has T = ${T} time steps; the model keeps ${config.modes} Fourier modes, which needs T ≥ ${Math.max(2, 2 * config.modes - 2)}`,
-    );
-  }
+  const modes = modesProblem(config.modes, T);
+  if (modes) throw new LoadError(paths.x ?? paths.data!, modes);
   return { x, p, B, T, finite: check.finite, notes };
 }

@@ -1,7 +1,5 @@
 import { CancelledError, LoadError, ShapeError } from '../engine/errors';
 import { parseArgs, UsageError } from './args';
-import { forward, jacobian } from './commands/compute';
-import { info } from './commands/info';
 
 const USAGE = `jacscope — exact Jacobians of fno1d-scalar models
 
@@ -15,8 +13,8 @@ hyperparameters) is optional: a config.json beside M, or safetensors metadata, i
 and everything but the activation is inferred from the weights.
 X and P are .npy, .csv or single-array .npz files; D.npz holds both (x/p or func_inp/scalar_inp).
 --backend auto (the default) uses a WebGPU adapter when one exists (not a software one), else the CPU.
---threads N: CPU threads (default: every core). Helper threads start for batches of a few seconds'
-work or more; results are the same bit for bit for any N.
+--threads N: CPU threads (default: every core). Helper threads start for batches of a third of a
+second's work or more; results are the same bit for bit for any N.
 J has shape [B,T,O,P]: J[b,t,o,k] = d y[b,t,o] / d p[b,k]. CSV output is long format (b,t,o,k,value).`;
 
 /** Run the CLI; returns the exit code. Errors become one line on stderr, never a stack trace. */
@@ -27,15 +25,16 @@ export async function main(argv: string[], io = { out: console.log, err: console
       io.out(USAGE);
       return args.command === undefined ? 1 : 0;
     }
+    // Each command loads its own code: `info` starts without the model and the backends.
     switch (args.command) {
       case 'info':
-        await info(args, io.out);
+        await (await import('./commands/info')).info(args, io.out);
         return 0;
       case 'forward':
-        await forward(args, io.out, io.err);
+        await (await import('./commands/compute')).forward(args, io.out, io.err);
         return 0;
       case 'jacobian':
-        await jacobian(args, io.out, io.err);
+        await (await import('./commands/compute')).jacobian(args, io.out, io.err);
         return 0;
       default:
         throw new UsageError(`unknown command '${args.command}' (try: info, forward, jacobian)`);

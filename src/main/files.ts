@@ -56,38 +56,127 @@ export function hasOpenableExtension(path: string): boolean {
   return (OPEN_EXTENSIONS as readonly string[]).includes(ext);
 }
 
-/** Reads one file the user chose; never throws: a problem comes back as a FileFailure. */
-export async function readUserFile(path: string, fs: FsLike = nodeFs): Promise<OpenedFile | FileFailure> {
-  const name = basename(path);
-  if (!hasOpenableExtension(path))
-    return {
-      name,
-      path,
-      reason: `not a model or data file jacscope reads (expected .${OPEN_EXTENSIONS.join(', .')})`,
+/**
+ * A byte semaphore: how many bytes main may be reading at once, across every open request. A
+ * request takes all it needs at once, in arrival order, and waits while that would exceed the
+ * capacity (one request at a time never does: readUserFiles keeps its own total within it).
+ */
+export class ByteBudget {
+  private used = 0;
+  private readonly waiting: { bytes: number; go: () => void }[] = [];
+
+  constructor(readonly capacity: number = LIMITS.maxBytesInFlight) {}
+
+  /** Bytes taken now. */
+  get inFlight(): number {
+    return this.used;
+  }
+
+  /** Resolves, once `bytes` fit, to the function that gives them back (calling it twice is harmless). */
+  async take(bytes: number): Promise<() => void> {
+    if (!(bytes >= 0 && bytes <= this.capacity))
+      throw new RangeError(`${bytes} bytes can never fit a budget of ${this.capacity}`);
+    if (this.waiting.length === 0 && this.used + bytes <= this.capacity) this.used += bytes;
+    else await new Promise<void>((go) => this.waiting.push({ bytes, go }));
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.used -= bytes;
+      while (this.waiting.length > 0 && this.used + this.waiting[0].bytes <= this.capacity) {
+        const next = this.waiting.shift()!;
+        this.used += next.bytes;
+        next.go();
+      }
     };
-  try {
-    const st = await fs.stat(path);
-    if (st.isDirectory()) return { name, path, reason: 'is a folder, not a file' };
-    if (!st.isFile()) return { name, path, reason: 'is not a regular file' };
-    if (st.size > LIMITS.maxReadBytes)
-      return {
-        name,
-        path,
-        reason: `is ${gib(st.size)}; jacscope reads files up to ${gib(LIMITS.maxReadBytes)}`,
-      };
-    const data = await fs.readFile(path);
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return { name, path, bytes };
-  } catch (e) {
-    return { name, path, reason: describe(e) };
   }
 }
 
-export async function readUserFiles(paths: readonly string[], fs: FsLike = nodeFs): Promise<OpenResult> {
+/** The budget every read in this process shares. */
+export const readBudget = new ByteBudget();
+
+export interface ReadOptions {
+  fs?: FsLike;
+  budget?: ByteBudget;
+  /** Whether the user chose this path in this session; a path it refuses is not touched at all. */
+  allowed?: (path: string) => boolean;
+}
+
+export const NOT_CHOSEN =
+  'not opened: jacscope reads only files you chose in this session (dropped on the window, File › Open, Open Recent or the command line)';
+
+/**
+ * Reads the files a user chose; never throws: a problem with a file comes back as a FileFailure
+ * naming it. Every file is checked (chosen, extension, a regular file, its size) before any is
+ * read; then all are read together within the byte budget, waiting for other requests' reads to
+ * finish when they would not fit beside them.
+ */
+export async function readUserFiles(paths: readonly string[], opts: ReadOptions = {}): Promise<OpenResult> {
+  const fs = opts.fs ?? nodeFs;
+  const budget = opts.budget ?? readBudget;
   const out: OpenResult = { files: [], failures: [] };
-  for (const r of await Promise.all(paths.map((p) => readUserFile(p, fs)))) {
-    if ('bytes' in r) out.files.push(r);
-    else out.failures.push(r);
+  const fail = (path: string, reason: string) => out.failures.push({ name: basename(path), path, reason });
+  const accepted: { path: string; size: number }[] = [];
+  let total = 0;
+  for (const path of paths) {
+    if (opts.allowed && !opts.allowed(path)) {
+      fail(path, NOT_CHOSEN);
+      continue;
+    }
+    if (!hasOpenableExtension(path)) {
+      fail(path, `not a model or data file jacscope reads (expected .${OPEN_EXTENSIONS.join(', .')})`);
+      continue;
+    }
+    let size: number;
+    try {
+      const st = await fs.stat(path);
+      if (st.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+      if (!st.isFile()) {
+        fail(path, 'is not a regular file');
+        continue;
+      }
+      size = st.size;
+    } catch (e) {
+      fail(path, describe(e));
+      continue;
+    }
+    if (size > LIMITS.maxReadBytes) {
+      fail(path, `is ${gib(size)}; jacscope reads files up to ${gib(LIMITS.maxReadBytes)}`);
+      continue;
+    }
+    if (total + size > budget.capacity) {
+      fail(
+        path,
+        `not read: with the other files opened at once it comes to more than ${gib(budget.capacity)}; open it on its own`,
+      );
+      continue;
+    }
+    total += size;
+    accepted.push({ path, size });
+  }
+  if (accepted.length === 0) return out;
+  const giveBack = await budget.take(total);
+  try {
+    const read = await Promise.all(
+      accepted.map(async ({ path, size }): Promise<OpenedFile | FileFailure> => {
+        const name = basename(path);
+        try {
+          const data = await fs.readFile(path);
+          // It grew since it was measured: its bytes were not budgeted.
+          if (data.byteLength > size)
+            return { name, path, reason: 'changed while it was being read; try again' };
+          return { name, path, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+        } catch (e) {
+          return { name, path, reason: describe(e) };
+        }
+      }),
+    );
+    for (const r of read) {
+      if ('bytes' in r) out.files.push(r);
+      else out.failures.push(r);
+    }
+  } finally {
+    giveBack();
   }
   return out;
 }

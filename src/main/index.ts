@@ -16,6 +16,7 @@ import {
   appHeaders,
   resolveAppFile,
 } from './app-protocol';
+import { ChosenPaths, pathsFromArgv, type ChoiceSource } from './chosen';
 import { cspString } from './csp';
 import { readUserFiles } from './files';
 import { createHandlers, registerHandlers } from './ipc';
@@ -35,6 +36,11 @@ app.enableSandbox();
 
 let mainWindow: BrowserWindow | null = null;
 let recent: RecentFiles;
+/** The files the user chose this session: main reads no others (see chosen.ts). */
+const chosen = new ChosenPaths();
+/** Files named on the command line, opened once the first window has loaded. */
+const commandLine = pathsFromArgv(process.argv, { defaultApp: !!process.defaultApp, cwd: process.cwd() });
+chosen.grant(commandLine, 'command line');
 
 const SAVE_FILTERS: Record<SaveKind, Electron.FileFilter[]> = {
   csv: [{ name: 'CSV', extensions: ['csv'] }],
@@ -70,9 +76,11 @@ function send(channel: string, payload: OpenResult | MenuCommand): void {
   if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(channel, payload);
 }
 
-async function openFromMenu(paths: string[] | null): Promise<void> {
+/** Files main itself was given (dialog, recent list, command line): chosen, read, sent to the page. */
+async function openChosen(paths: string[] | null, source: ChoiceSource): Promise<void> {
   if (!paths || paths.length === 0) return;
-  const result = await readUserFiles(paths);
+  chosen.grant(paths, source);
+  const result = await readUserFiles(paths, { allowed: (p) => chosen.has(p) });
   if (result.files.length) await recent.add(result.files.map((f) => f.path));
   refreshMenu();
   send(CHANNELS.filesOpened, result);
@@ -81,8 +89,8 @@ async function openFromMenu(paths: string[] | null): Promise<void> {
 function refreshMenu(): void {
   const template = menuTemplate(
     {
-      open: () => void showOpenDialog().then(openFromMenu),
-      openRecent: (path) => void openFromMenu([path]),
+      open: () => void showOpenDialog().then((paths) => openChosen(paths, 'dialog')),
+      openRecent: (path) => void (recent.has(path) && openChosen([path], 'recent')),
       clearRecent: () => void recent.clear().then(refreshMenu),
       command: (c) => send(CHANNELS.menuCommand, c),
     },
@@ -106,8 +114,11 @@ function registerAppProtocol(): void {
 }
 
 function createWindow(): void {
-  mainWindow = new BrowserWindow(windowOptions(preloadPath));
+  mainWindow = new BrowserWindow(windowOptions(preloadPath, { dev: !!devUrl }));
   mainWindow.once('ready-to-show', () => mainWindow?.show());
+  const pending = commandLine.splice(0);
+  if (pending.length > 0)
+    mainWindow.webContents.once('did-finish-load', () => void openChosen(pending, 'command line'));
   mainWindow.on('closed', () => {
     mainWindow = null;
   });
@@ -117,9 +128,14 @@ function createWindow(): void {
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', () => {
+  app.on('second-instance', (_event, argv, workingDirectory) => {
     if (mainWindow?.isMinimized()) mainWindow.restore();
     mainWindow?.focus();
+    // `jacscope-app more.npy` while the app runs: the running one opens the files.
+    void openChosen(
+      pathsFromArgv(argv, { defaultApp: !!process.defaultApp, cwd: workingDirectory }),
+      'command line',
+    );
   });
 
   // Every web contents (the window, and anything that might be created later) is locked down.
@@ -133,7 +149,7 @@ if (!app.requestSingleInstanceLock()) {
     await recent.load();
     registerHandlers(
       ipcMain,
-      createHandlers({ showOpenDialog, showSaveDialog, recent, onRecentChanged: refreshMenu }),
+      createHandlers({ showOpenDialog, showSaveDialog, recent, chosen, onRecentChanged: refreshMenu }),
       createSenderCheck(() => mainWindow, appOrigin),
     );
     refreshMenu();

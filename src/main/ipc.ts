@@ -5,8 +5,9 @@
  */
 import { CHANNELS } from '../preload/contract';
 import type { InvokeChannel, OpenResult, SaveKind, SaveResult } from '../preload/contract';
+import type { ChosenPaths } from './chosen';
 import { readUserFiles, withExtension, writeFileAtomic } from './files';
-import type { FsLike } from './files';
+import type { ByteBudget, FsLike } from './files';
 import type { RecentFiles } from './recent';
 import type { SenderEvent } from './security';
 import {
@@ -23,7 +24,11 @@ export interface MainDeps {
   /** The save dialog: the chosen path, or null when cancelled. */
   showSaveDialog(defaultName: string, kind: SaveKind): Promise<string | null>;
   recent: RecentFiles;
+  /** The files the user chose this session: the only ones read. */
+  chosen: ChosenPaths;
   fs?: FsLike;
+  /** Bytes read at once across requests (default: the process's shared budget). */
+  budget?: ByteBudget;
   /** Called after files were opened (main refreshes the Open Recent menu). */
   onRecentChanged?(): void;
 }
@@ -32,7 +37,11 @@ export type Handler = (...args: unknown[]) => Promise<unknown>;
 
 export function createHandlers(deps: MainDeps): Record<InvokeChannel, Handler> {
   const open = async (paths: string[]): Promise<OpenResult> => {
-    const result = await readUserFiles(paths, deps.fs);
+    const result = await readUserFiles(paths, {
+      fs: deps.fs,
+      budget: deps.budget,
+      allowed: (p) => deps.chosen.has(p),
+    });
     if (result.files.length) {
       await deps.recent.add(result.files.map((f) => f.path));
       deps.onRecentChanged?.();
@@ -45,16 +54,25 @@ export function createHandlers(deps: MainDeps): Record<InvokeChannel, Handler> {
       const paths = await deps.showOpenDialog();
       if (!paths || paths.length === 0)
         return { files: [], failures: [], cancelled: true } satisfies OpenResult;
-      return open(validatePathList(paths));
+      const chosen = validatePathList(paths);
+      deps.chosen.grant(chosen, 'dialog');
+      return open(chosen);
+    },
+    [CHANNELS.dropped]: async (...args) => {
+      if (args.length !== 1) throw new ValidationError('expected one argument: the list of dropped paths');
+      deps.chosen.grant(validatePathList(args[0]), 'drop');
+      return undefined;
     },
     [CHANNELS.openPaths]: async (...args) => {
       if (args.length !== 1) throw new ValidationError('expected one argument: the list of dropped paths');
+      // Only paths the preload reported from a drop (or chosen otherwise): see chosen.ts.
       return open(validatePathList(args[0]));
     },
     [CHANNELS.openRecent]: async (...args) => {
       if (args.length !== 1) throw new ValidationError('expected one argument: a path from the recent list');
       const path = validatePath(args[0]);
       if (!deps.recent.has(path)) throw new ValidationError('that path is not on the recent-files list');
+      deps.chosen.grant([path], 'recent');
       return open([path]);
     },
     [CHANNELS.listRecent]: async (...args) => {

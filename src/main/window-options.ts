@@ -1,7 +1,8 @@
 /** The main window's options: Electron's security checklist in one place (and under test). */
 import type { BrowserWindowConstructorOptions } from 'electron';
 
-export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+/** `dev`: a development run (`npm run dev`, the renderer from Vite's server): DevTools only then. */
+export function windowOptions(preloadPath: string, opts: { dev: boolean }): BrowserWindowConstructorOptions {
   return {
     width: 1400,
     height: 960,
@@ -24,7 +25,7 @@ export function windowOptions(preloadPath: string): BrowserWindowConstructorOpti
       navigateOnDragDrop: false,
       safeDialogs: true,
       spellcheck: false,
-      devTools: true,
+      devTools: opts.dev,
     },
   };
 }

@@ -6,7 +6,13 @@
 export const CHANNELS = {
   /** renderer → main (invoke): show the open dialog, read the chosen files. */
   openDialog: 'jacscope:open-dialog',
-  /** renderer → main (invoke): read dropped files, given as paths from webUtils.getPathForFile. */
+  /**
+   * renderer → main (invoke): the paths of a drop, sent by the preload from the trusted drop
+   * event itself (webUtils.getPathForFile), before the page asks to open them: main reads only
+   * files the user chose this session.
+   */
+  dropped: 'jacscope:dropped',
+  /** renderer → main (invoke): read dropped files (paths main was told of as a drop). */
   openPaths: 'jacscope:open-paths',
   /** renderer → main (invoke): reopen a file from the recent list (must be on the list). */
   openRecent: 'jacscope:open-recent',
@@ -21,7 +27,7 @@ export const CHANNELS = {
 } as const;
 
 export type InvokeChannel = (typeof CHANNELS)[
-  'openDialog' | 'openPaths' | 'openRecent' | 'listRecent' | 'save'];
+  'openDialog' | 'dropped' | 'openPaths' | 'openRecent' | 'listRecent' | 'save'];
 
 /** A file main read for the renderer. */
 export interface OpenedFile {
@@ -91,6 +97,8 @@ export interface JacscopeApi {
 export const LIMITS = {
   maxOpenFiles: 16,
   maxReadBytes: 2 * 1024 ** 3 - 1,
+  /** Bytes main reads at once across all open requests; a request beyond it waits its turn. */
+  maxBytesInFlight: 3 * 1024 ** 3,
   maxWriteBytes: 4 * 1024 ** 3,
   maxPathLength: 4096,
   maxNameLength: 255,

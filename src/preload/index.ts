@@ -6,13 +6,36 @@ import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { CHANNELS, MENU_COMMANDS } from './contract';
 import type { JacscopeApi, MenuCommand, OpenResult, SaveRequest, SaveResult } from './contract';
 
+const pathsOf = (files: ArrayLike<File>) =>
+  Array.from(files, (f) => webUtils.getPathForFile(f)).filter((p) => p.length > 0);
+
+// A drop the user made (a trusted event: a page cannot synthesise one) tells main which paths were
+// chosen, before the page's own handler asks to open them: main reads only chosen files. This
+// listener runs first, in the capture phase of the window, in the preload's isolated world.
+if (typeof window !== 'undefined') {
+  window.addEventListener(
+    'drop',
+    (e: DragEvent) => {
+      if (!e.isTrusted || !e.dataTransfer) return;
+      const paths = pathsOf(e.dataTransfer.files);
+      if (paths.length > 0) void ipcRenderer.invoke(CHANNELS.dropped, paths);
+    },
+    true,
+  );
+}
+
+// Files main opens before the page listens (named on the command line) wait here for it.
+const openedEarly: OpenResult[] = [];
+let openedListeners: ((result: OpenResult) => void)[] = [];
+ipcRenderer.on(CHANNELS.filesOpened, (_event: unknown, result: OpenResult) => {
+  if (openedListeners.length === 0) openedEarly.push(result);
+  for (const l of openedListeners) l(result);
+});
+
 const api: JacscopeApi = {
   version: 1,
   openDialog: () => ipcRenderer.invoke(CHANNELS.openDialog) as Promise<OpenResult>,
-  openDropped: (files) => {
-    const paths = Array.from(files, (f) => webUtils.getPathForFile(f)).filter((p) => p.length > 0);
-    return ipcRenderer.invoke(CHANNELS.openPaths, paths) as Promise<OpenResult>;
-  },
+  openDropped: (files) => ipcRenderer.invoke(CHANNELS.openPaths, pathsOf(files)) as Promise<OpenResult>,
   openRecent: (path) => ipcRenderer.invoke(CHANNELS.openRecent, String(path)) as Promise<OpenResult>,
   listRecent: () => ipcRenderer.invoke(CHANNELS.listRecent) as Promise<string[]>,
   save: (request: SaveRequest) =>
@@ -22,9 +45,10 @@ const api: JacscopeApi = {
       bytes: request.bytes,
     }) as Promise<SaveResult>,
   onFilesOpened: (listener) => {
-    const handler = (_event: unknown, result: OpenResult) => listener(result);
-    ipcRenderer.on(CHANNELS.filesOpened, handler);
-    return () => void ipcRenderer.removeListener(CHANNELS.filesOpened, handler);
+    const l = (result: OpenResult) => listener(result);
+    openedListeners.push(l);
+    for (const r of openedEarly.splice(0)) l(r);
+    return () => void (openedListeners = openedListeners.filter((x) => x !== l));
   },
   onMenuCommand: (listener) => {
     const handler = (_event: unknown, command: MenuCommand) => {

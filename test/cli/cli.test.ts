@@ -32,9 +32,9 @@ describe('jacscope CLI', () => {
       '--model',
       seed('model.pt'),
       '--x',
-      seed('x4.npy'),
+      seed('x.npy'),
       '--p',
-      seed('p4.npy'),
+      seed('p.npy'),
       '--out',
       out,
     );
@@ -42,8 +42,8 @@ describe('jacscope CLI', () => {
     expect(r.code).toBe(0);
     const J = readNpy(new Uint8Array(readFileSync(out)), out);
     expect(J.dtype).toBe('float32');
-    expect(J.shape).toEqual([4, 601, 15, 14]);
-    const ref = readNpy(new Uint8Array(readFileSync(seed('jacobian4_f64.npy'))), 'ref');
+    expect(J.shape).toEqual([1, 601, 15, 14]);
+    const ref = readNpy(new Uint8Array(readFileSync(seed('jacobian_f64.npy'))), 'ref');
     expect(relErr(J.data, ref.data)).toBeLessThan(1e-7); // float32 has a 6e-8 relative ulp
   });
 

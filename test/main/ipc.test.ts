@@ -2,6 +2,8 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChosenPaths } from '../../src/main/chosen';
+import { NOT_CHOSEN } from '../../src/main/files';
 import { createHandlers, registerHandlers, UntrustedSenderError } from '../../src/main/ipc';
 import type { MainDeps } from '../../src/main/ipc';
 import { RecentFiles } from '../../src/main/recent';
@@ -23,6 +25,7 @@ beforeEach(async () => {
     showOpenDialog: vi.fn(async () => [join(dir, 'x.npy'), join(dir, 'model.pt')]),
     showSaveDialog: vi.fn(async () => join(dir, 'out')),
     recent: new RecentFiles(join(dir, 'recent.json')),
+    chosen: new ChosenPaths(),
     onRecentChanged: vi.fn(),
   };
   h = createHandlers(deps);
@@ -34,12 +37,14 @@ afterEach(async () => {
 
 describe('open handlers', () => {
   it('read dropped paths and report each unreadable one by name', async () => {
-    const r = (await h[CHANNELS.openPaths]([
+    const dropped = [
       join(dir, 'x.npy'),
       join(dir, 'missing.npy'),
       join(dir, 'notes.txt'),
       join(dir, 'folder.npy'),
-    ])) as OpenResult;
+    ];
+    await h[CHANNELS.dropped](dropped);
+    const r = (await h[CHANNELS.openPaths](dropped)) as OpenResult;
     expect(r.files.map((f) => [f.name, Array.from(f.bytes)])).toEqual([['x.npy', [1, 2, 3]]]);
     expect(r.failures.map((f) => [f.name, f.reason])).toEqual([
       ['missing.npy', 'no such file'],
@@ -48,6 +53,26 @@ describe('open handlers', () => {
     ]);
     expect(deps.recent.list()).toEqual([join(dir, 'x.npy')]);
     expect(deps.onRecentChanged).toHaveBeenCalled();
+  });
+
+  it('read no path the user did not choose this session, and say so for each', async () => {
+    await h[CHANNELS.dropped]([join(dir, 'x.npy')]);
+    const r = (await h[CHANNELS.openPaths]([join(dir, 'x.npy'), join(dir, 'model.pt')])) as OpenResult;
+    expect(r.files.map((f) => f.name)).toEqual(['x.npy']);
+    expect(r.failures).toEqual([{ name: 'model.pt', path: join(dir, 'model.pt'), reason: NOT_CHOSEN }]);
+    expect(deps.recent.list()).toEqual([join(dir, 'x.npy')]);
+    // Chosen in the dialog: from then on it may be opened again (say, dropped).
+    await h[CHANNELS.openDialog]();
+    expect(((await h[CHANNELS.openPaths]([join(dir, 'model.pt')])) as OpenResult).files).toHaveLength(1);
+    expect(deps.chosen.source(join(dir, 'model.pt'))).toBe('dialog');
+    expect(deps.chosen.source(join(dir, 'x.npy'))).toBe('drop');
+  });
+
+  it('validate what the preload reports as dropped like any other path list', async () => {
+    for (const bad of ['x.npy', [], ['x.npy'], ['file:///etc/passwd'], [42]])
+      await expect(h[CHANNELS.dropped](bad)).rejects.toThrow();
+    await expect(h[CHANNELS.dropped]([join(dir, 'x.npy')], 'extra')).rejects.toThrow(/one argument/);
+    expect(deps.chosen.has(join(dir, 'x.npy'))).toBe(false);
   });
 
   it.each([
@@ -77,6 +102,7 @@ describe('open handlers', () => {
 
   it('reopen only paths on the recent list', async () => {
     await expect(h[CHANNELS.openRecent](join(dir, 'x.npy'))).rejects.toThrow(/not on the recent-files list/);
+    await h[CHANNELS.dropped]([join(dir, 'x.npy')]);
     await h[CHANNELS.openPaths]([join(dir, 'x.npy')]);
     expect(await h[CHANNELS.listRecent]()).toEqual([join(dir, 'x.npy')]);
     const r = (await h[CHANNELS.openRecent](join(dir, 'x.npy'))) as OpenResult;
@@ -133,6 +159,7 @@ describe('registration', () => {
     expect([...registered.keys()].sort()).toEqual(
       [
         CHANNELS.openDialog,
+        CHANNELS.dropped,
         CHANNELS.openPaths,
         CHANNELS.openRecent,
         CHANNELS.listRecent,
@@ -145,9 +172,13 @@ describe('registration', () => {
     await expect(registered.get(CHANNELS.listRecent)!(untrusted)).rejects.toBeInstanceOf(
       UntrustedSenderError,
     );
+    await expect(registered.get(CHANNELS.dropped)!(untrusted, [join(dir, 'x.npy')])).rejects.toThrow(
+      /refused/,
+    );
     await expect(registered.get(CHANNELS.openPaths)!(untrusted, [join(dir, 'x.npy')])).rejects.toThrow(
       /refused/,
     );
+    expect(deps.chosen.has(join(dir, 'x.npy'))).toBe(false);
     expect(deps.recent.list()).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { CHANNELS } from '../../src/preload/contract';
-import type { JacscopeApi } from '../../src/preload/contract';
+import type { JacscopeApi, OpenResult } from '../../src/preload/contract';
 
 const exposed = new Map<string, unknown>();
 const invoke = vi.fn(async (..._args: unknown[]) => ({ files: [], failures: [] }));
@@ -16,9 +16,19 @@ vi.mock('electron', () => ({
   webUtils: { getPathForFile: (f: { fakePath: string }) => f.fakePath },
 }));
 
+const windowListeners: { type: string; listener: (e: unknown) => void; capture: unknown }[] = [];
+
 let api: JacscopeApi;
+let earlyResult: OpenResult;
 beforeAll(async () => {
+  vi.stubGlobal('window', {
+    addEventListener: (type: string, listener: (e: unknown) => void, capture: unknown) =>
+      windowListeners.push({ type, listener, capture }),
+  });
   await import('../../src/preload/index');
+  // main sends files named on the command line as soon as the page has loaded: before it listens.
+  earlyResult = { files: [], failures: [{ name: 'a.npy', path: '/a.npy', reason: 'no such file' }] };
+  listeners.get(CHANNELS.filesOpened)!({}, earlyResult);
   api = exposed.get('jacscope') as JacscopeApi;
 });
 
@@ -48,6 +58,30 @@ describe('preload', () => {
     ] as unknown as File[];
     await api.openDropped(files);
     expect(invoke).toHaveBeenLastCalledWith(CHANNELS.openPaths, ['/data/model.pt', '/data/x.npy']);
+  });
+
+  it("tells main of a user's drop from the trusted event itself, before the page opens it", () => {
+    const drop = windowListeners.find((l) => l.type === 'drop');
+    expect(drop?.capture).toBe(true); // the window's capture phase: before any page handler
+    const files = [{ fakePath: '/data/model.pt' }, { fakePath: '' }];
+    drop!.listener({ isTrusted: true, dataTransfer: { files } });
+    expect(invoke).toHaveBeenLastCalledWith(CHANNELS.dropped, ['/data/model.pt']);
+    invoke.mockClear();
+    drop!.listener({ isTrusted: false, dataTransfer: { files } }); // dispatched by a script
+    drop!.listener({ isTrusted: true, dataTransfer: null });
+    expect(invoke).not.toHaveBeenCalled();
+  });
+
+  it('keeps files main opened before the page listened, and hands them to its first listener', () => {
+    const got: OpenResult[] = [];
+    const off = api.onFilesOpened((r) => got.push(r));
+    expect(got).toEqual([earlyResult]);
+    const later: OpenResult = { files: [], failures: [] };
+    listeners.get(CHANNELS.filesOpened)!({}, later);
+    expect(got).toEqual([earlyResult, later]);
+    off();
+    listeners.get(CHANNELS.filesOpened)!({}, later);
+    expect(got).toHaveLength(2);
   });
 
   it('passes only the known fields of a save request', async () => {

@@ -6,7 +6,7 @@ import { windowOptions } from '../../src/main/window-options';
 
 describe('window options', () => {
   it('follow the Electron security checklist', () => {
-    const o = windowOptions('/app/out/preload/index.cjs');
+    const o = windowOptions('/app/out/preload/index.cjs', { dev: false });
     const w = o.webPreferences!;
     expect(w.contextIsolation).toBe(true);
     expect(w.sandbox).toBe(true);
@@ -20,6 +20,11 @@ describe('window options', () => {
     expect(w.navigateOnDragDrop).toBe(false);
     expect(w.preload).toBe('/app/out/preload/index.cjs');
     expect(o.show).toBe(false); // shown on ready-to-show: no blank window
+  });
+
+  it('allow DevTools in development runs only', () => {
+    expect(windowOptions('/p', { dev: false }).webPreferences!.devTools).toBe(false);
+    expect(windowOptions('/p', { dev: true }).webPreferences!.devTools).toBe(true);
   });
 });
 
