@@ -56,7 +56,6 @@ interface EngineRow {
   jacobian_ms: number;
   peak_rss_mb: number;
   gemm: string;
-  dft: string;
 }
 
 /** One batch size, in this (child) process. */
@@ -72,7 +71,6 @@ function measure(B: number): EngineRow {
     jacobian_ms,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     gemm: cpuGemmName(),
-    dft: model.dftKinds(T).join(','),
   };
 }
 

@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LoadError, ShapeError } from '../engine/errors';
 import { readModelFile } from '../engine/io/model-file';
+import { readZip } from '../engine/io/zip';
 import { checkDataset, readDataFile } from '../engine/io/dataset';
 import { modesProblem, parseConfigJson, type FnoConfig } from '../engine/models/config';
 import { recognizeFno, type RecognizedModel } from '../engine/models/recognize';
+import type { TorchScriptModel } from '../engine/models/open-model';
 import type { HostTensor } from '../engine/tensor';
 import { UsageError } from './args';
 import { readBytes } from './files';
@@ -21,7 +23,11 @@ export interface LoadedModel extends RecognizedModel {
  * beside the model, the file's own metadata, and finally the tensors' names and shapes.
  */
 export function loadModel(modelPath: string, configPath?: string): LoadedModel {
-  const file = readModelFile(readBytes(modelPath), modelPath);
+  return loadModelBytes(readBytes(modelPath), modelPath, configPath);
+}
+
+function loadModelBytes(bytes: Uint8Array, modelPath: string, configPath?: string): LoadedModel {
+  const file = readModelFile(bytes, modelPath);
   let explicit: Partial<FnoConfig> = {};
   let configFile: string | undefined;
   const beside = join(dirname(modelPath), 'config.json');
@@ -29,6 +35,32 @@ export function loadModel(modelPath: string, configPath?: string): LoadedModel {
   else if (existsSync(beside)) configFile = beside;
   if (configFile) explicit = parseConfigJson(new TextDecoder().decode(readBytes(configFile)), configFile);
   return { ...recognizeFno(file, explicit), file: modelPath, format: file.format, configFile };
+}
+
+/** A TorchScript archive: a zip whose entries hold code/ and constants.pkl (read lazily: info stays fast). */
+function isTorchScript(bytes: Uint8Array, file: string): boolean {
+  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) return false;
+  const names = readZip(bytes, file).map((e) => e.name);
+  return names.some((n) => /(^|\/)constants\.pkl$/.test(n)) && names.some((n) => /(^|\/)code\//.test(n));
+}
+
+export type AnyModel = ({ kind: 'fno1d-scalar' } & LoadedModel) | TorchScriptModel;
+
+/**
+ * Load any model file: a TorchScript archive runs from its own code (the graph engine, loaded only
+ * then); bare weights are recognised as fno1d-scalar as before.
+ */
+export async function loadAnyModel(modelPath: string, configPath?: string): Promise<AnyModel> {
+  const bytes = readBytes(modelPath);
+  if (isTorchScript(bytes, modelPath)) {
+    if (configPath !== undefined)
+      throw new UsageError(
+        `--config applies to bare weights; ${modelPath} is a TorchScript archive that carries its own code`,
+      );
+    const { openModel } = await import('../engine/models/open-model');
+    return openModel(bytes, modelPath) as TorchScriptModel;
+  }
+  return { kind: 'fno1d-scalar', ...loadModelBytes(bytes, modelPath, configPath) };
 }
 
 export interface Inputs {

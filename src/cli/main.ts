@@ -1,7 +1,7 @@
 import { CancelledError, LoadError, ShapeError } from '../engine/errors';
 import { parseArgs, UsageError } from './args';
 
-const USAGE = `jacscope — exact Jacobians of fno1d-scalar models
+const USAGE = `jacscope — exact Jacobians of PyTorch models with respect to their scalar inputs
 
 usage:
   jacscope info     --model M [--config C] [--backend auto|cpu|webgpu] [--json]
@@ -15,7 +15,13 @@ X and P are .npy, .csv or single-array .npz files; D.npz holds both (x/p or func
 --backend auto (the default) uses a WebGPU adapter when one exists (not a software one), else the CPU.
 --threads N: CPU threads (default: every core). Helper threads start for batches of a third of a
 second's work or more; results are the same bit for bit for any N.
-J has shape [B,T,O,P]: J[b,t,o,k] = d y[b,t,o] / d p[b,k]. CSV output is long format (b,t,o,k,value).`;
+J has shape [B,T,O,P]: J[b,t,o,k] = d y[b,t,o] / d p[b,k]. CSV output is long format (b,t,o,k,value).
+
+A TorchScript archive (torch.jit.trace or torch.jit.script, then .save) runs from its own code; its
+inputs follow its forward signature: --x FILE feeds the first tensor argument, --p FILE the
+differentiated one, --input NAME=FILE any (repeatable; .npy, or FILE.npz:NAME). --wrt NAME chooses
+p (default: the last tensor argument), --output I the element of a tuple output. J has y's shape
+followed by P ([B,T,O,P] or [B,O,P]). info with inputs also shows the shapes one sample runs with.`;
 
 /** Run the CLI; returns the exit code. Errors become one line on stderr, never a stack trace. */
 export async function main(argv: string[], io = { out: console.log, err: console.error }): Promise<number> {

@@ -1,18 +1,24 @@
 import { allowOnly, required, type ParsedArgs } from '../args';
 import { cliBackend, describeSelected, parseBackend, parseThreads } from '../backend';
-import { loadInputs, loadModel, type Inputs } from '../load';
+import { loadAnyModel, loadInputs, type Inputs, type LoadedModel } from '../load';
 import { parseDType, writeTensor, type OutDType } from '../output';
 
 const COMMON = ['model', 'config', 'x', 'p', 'data', 'out', 'dtype', 'backend', 'threads'];
+/** Options of models that run from their own code (TorchScript). */
+const GRAPH = ['model', 'x', 'p', 'input', 'wrt', 'output', 'out', 'dtype', 'backend', 'threads'];
 
-async function prepare(args: ParsedArgs, log: (line: string) => void) {
-  allowOnly(args, COMMON);
+function outputOptions(args: ParsedArgs) {
   const dtype = parseDType(args.options.get('dtype'));
-  const want = parseBackend(args.options.get('backend'));
-  const threads = parseThreads(args.options.get('threads'));
   const outPath = required(args, 'out');
   if (!/\.(npy|csv)$/i.test(outPath)) throw new Error(`${outPath}: the output name must end in .npy or .csv`);
-  const m = loadModel(required(args, 'model'), args.options.get('config'));
+  return { dtype, outPath };
+}
+
+async function prepare(args: ParsedArgs, log: (line: string) => void, m: LoadedModel) {
+  allowOnly(args, COMMON);
+  const { dtype, outPath } = outputOptions(args);
+  const want = parseBackend(args.options.get('backend'));
+  const threads = parseThreads(args.options.get('threads'));
   const o = args.options;
   const inputs = loadInputs({ x: o.get('x'), p: o.get('p'), data: o.get('data') }, m.config);
   for (const n of inputs.notes) log(`note: ${n}`);
@@ -70,13 +76,51 @@ function progress(what: string): ((done: number, total: number) => void) | undef
   };
 }
 
+/**
+ * forward/jacobian of a TorchScript model: on the CPU (the graph engine; WebGPU runs fno1d-scalar
+ * only for now), y as the model returns it and J = y's shape followed by P.
+ */
+async function graphCompute(
+  args: ParsedArgs,
+  m: Awaited<ReturnType<typeof loadAnyModel>>,
+  what: 'forward' | 'jacobian',
+  log: (line: string) => void,
+  note: (line: string) => void,
+): Promise<void> {
+  if (m.kind !== 'torchscript') throw new Error('internal: not a graph model');
+  allowOnly(args, GRAPH);
+  const { dtype, outPath } = outputOptions(args);
+  const want = parseBackend(args.options.get('backend'));
+  parseThreads(args.options.get('threads'));
+  const g = await import('../graph-model');
+  const model = g.graphModelOf(m);
+  const wrt = model.wrtArg(args.options.get('wrt'));
+  const inputs = g.graphInputs(model, args, wrt);
+  const output = g.parseOutputIndex(args.options.get('output'));
+  if (want === 'webgpu')
+    note('note: WebGPU runs fno1d-scalar only for now; this TorchScript model computes on the CPU');
+  const t0 = performance.now();
+  const opts = { wrt, output, onProgress: progress(what === 'forward' ? 'forward' : 'Jacobian') };
+  const r = what === 'forward' ? model.forward(inputs, opts) : await model.evaluateAsync(inputs, opts);
+  const ms = performance.now() - t0;
+  const [data, shape] = what === 'forward' ? [r.y, r.yShape] : [r.J!, r.jShape!];
+  const out = dtype === 'float32' ? Float32Array.from(data) : data;
+  writeTensor(outPath, shape, out, g.axisNames(r.yShape.length, what === 'jacobian'), dtype);
+  const name = what === 'forward' ? 'y' : 'J';
+  log(
+    `${name} [${shape.join(',')}] → ${outPath} (${dtype}; ${what === 'forward' ? 'forward' : 'Jacobian'} ${ms.toFixed(1)} ms on cpu, p = ${wrt})`,
+  );
+}
+
 /** `jacscope forward`: y [B,T,O]. */
 export async function forward(
   args: ParsedArgs,
   log: (line: string) => void,
   note: (line: string) => void,
 ): Promise<void> {
-  const { dtype, outPath, m, inputs, selected, backend } = await prepare(args, note);
+  const loaded = await loadAnyModel(required(args, 'model'), args.options.get('config'));
+  if (loaded.kind === 'torchscript') return graphCompute(args, loaded, 'forward', log, note);
+  const { dtype, outPath, m, inputs, selected, backend } = await prepare(args, note, loaded);
   const { B, T } = inputs;
   const O = m.config.out_dim_func;
   const t0 = performance.now();
@@ -95,7 +139,9 @@ export async function jacobian(
   log: (line: string) => void,
   note: (line: string) => void,
 ): Promise<void> {
-  const { dtype, outPath, m, inputs, selected, backend } = await prepare(args, note);
+  const loaded = await loadAnyModel(required(args, 'model'), args.options.get('config'));
+  if (loaded.kind === 'torchscript') return graphCompute(args, loaded, 'jacobian', log, note);
+  const { dtype, outPath, m, inputs, selected, backend } = await prepare(args, note, loaded);
   const { B, T } = inputs;
   const { out_dim_func: O, inp_dim_scalar: P } = m.config;
   const t0 = performance.now();

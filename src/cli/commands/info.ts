@@ -2,7 +2,7 @@ import { CONFIG_KEYS } from '../../engine/models/config';
 import { checkTensors } from '../../engine/models/fno1d-layout';
 import { describeChoice, parseBackend } from '../backend';
 import { allowOnly, required, type ParsedArgs } from '../args';
-import { loadModel } from '../load';
+import { loadAnyModel } from '../load';
 
 const LABELS: Record<string, string> = {
   inp_dim_func: 'x features (Xf)',
@@ -17,9 +17,15 @@ const LABELS: Record<string, string> = {
 
 /** `jacscope info`: what the file holds, every hyperparameter and where it came from. */
 export async function info(args: ParsedArgs, out: (line: string) => void): Promise<void> {
-  allowOnly(args, ['model', 'config', 'backend']);
+  allowOnly(args, ['model', 'config', 'backend', 'wrt', 'x', 'p', 'input', 'output']);
   const want = parseBackend(args.options.get('backend'));
-  const m = loadModel(required(args, 'model'), args.options.get('config'));
+  const loaded = await loadAnyModel(required(args, 'model'), args.options.get('config'));
+  if (loaded.kind === 'torchscript') {
+    const { graphInfo } = await import('./graph-info');
+    await graphInfo(loaded, args, out);
+    return;
+  }
+  const m = loaded;
   // The counts and the shape checks the model makes, without building it (info stays fast).
   const { real, complex } = checkTensors(m.config, m.tensors);
   // Before any output: a backend that cannot be had (--backend webgpu here) is the one error line.
