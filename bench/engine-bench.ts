@@ -24,14 +24,36 @@ import { ParallelCpuBackend } from '../src/engine/backends/cpu/parallel-backend'
 import { writeNpy } from '../src/engine/io/npy';
 import { demoData, demoModel } from '../src/engine/models/demo';
 import { Fno1dScalar } from '../src/engine/models/fno1d-scalar';
+import { GraphModel } from '../src/engine/models/graph-model';
+import { openModel } from '../src/engine/models/open-model';
+import { RULES } from '../src/engine/graph/table';
+import { graphHost } from '../src/engine/torchscript/graph-host';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const root = fileURLToPath(new URL('..', import.meta.url));
+/** The repository (this file runs from bench/ or as a bundle in dist/bench/). */
+const root = ((): string => {
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = join(dir, '..');
+    if (up === dir) throw new Error('engine-bench: cannot find the repository root');
+    dir = up;
+  }
+  return dir;
+})();
+const here = join(root, 'bench/');
 /** The seed configuration's PyTorch fixture (test/fixtures/README.md). */
 const SEED = join(root, 'test/fixtures/fno/seed-fno1d');
+/** The same model saved by torch.jit.trace (test/fixtures/graph/README.md). */
+const TRACED = join(root, 'test/fixtures/graph/seed-fno1d-traced/model.pt');
 const BIN = join(root, 'bin/jacscope.mjs');
 const RUNS = 5;
 const T = 601;
+
+/**
+ * How to start a child of this file: `npm run bench` runs a bundle of it (bench/run.mjs), as the
+ * CLI runs its bundle, so children run the bundle directly; from the sources, through tsx.
+ */
+const SELF = fileURLToPath(import.meta.url);
+const CHILD = SELF.endsWith('.mjs') ? [SELF] : ['--import', 'tsx', SELF];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,21 +76,37 @@ interface EngineRow {
   B: number;
   forward_ms: number;
   jacobian_ms: number;
+  /** The same seed model saved by torch.jit.trace, run from its code by the graph engine. */
+  traced_forward_ms: number;
+  traced_jacobian_ms: number;
   peak_rss_mb: number;
   gemm: string;
 }
 
 /** One batch size, in this (child) process. */
 function measure(B: number): EngineRow {
-  const { config, tensors } = demoModel();
-  const model = new Fno1dScalar(config, tensors);
+  // The seed fixture's weights, as bare weights (the state-dict builder's program) and as the
+  // archive torch.jit.trace wrote for the same model (its own code, interpreted).
+  const st = openModel(new Uint8Array(readFileSync(join(SEED, 'model.pt'))), 'model.pt');
+  if (st.kind !== 'fno1d-scalar') throw new Error('the seed fixture is not recognised as fno1d-scalar');
+  const model = new Fno1dScalar(st.recognized.config, st.recognized.tensors);
+  const tr = openModel(new Uint8Array(readFileSync(TRACED)), 'model.pt');
+  const traced = new GraphModel(tr.program, graphHost, RULES);
   const { x, p } = demoData(B, T);
+  const inputs = new Map([
+    ['x', { shape: x.shape, data: x.data }],
+    ['p', { shape: p.shape, data: p.data }],
+  ]);
   const forward_ms = time(() => model.forward(x.data, p.data, B, T), RUNS);
   const jacobian_ms = time(() => model.jacobian(x.data, p.data, B, T), RUNS);
+  const traced_forward_ms = time(() => traced.forward(inputs), RUNS);
+  const traced_jacobian_ms = time(() => traced.evaluate(inputs), RUNS);
   return {
     B,
     forward_ms,
     jacobian_ms,
+    traced_forward_ms,
+    traced_jacobian_ms,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     gemm: cpuGemmName(),
   };
@@ -176,14 +214,10 @@ async function main(): Promise<void> {
 
   const engine: EngineRow[] = [];
   for (const B of batches) {
-    const out = execFileSync(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(B)],
-      {
-        encoding: 'utf8',
-        maxBuffer: 1 << 20,
-      },
-    );
+    const out = execFileSync(process.execPath, [...CHILD, '--child', String(B)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
     engine.push(JSON.parse(out) as EngineRow);
     console.error(`jacscope B=${B} done`);
   }
@@ -194,14 +228,10 @@ async function main(): Promise<void> {
     const inProcess =
       engine.find((e) => e.B === CLI_B) ??
       (JSON.parse(
-        execFileSync(
-          process.execPath,
-          ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(CLI_B)],
-          {
-            encoding: 'utf8',
-            maxBuffer: 1 << 20,
-          },
-        ),
+        execFileSync(process.execPath, [...CHILD, '--child', String(CLI_B)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        }),
       ) as EngineRow);
     console.error(`jacscope command line: info, jacobian B=${CLI_B} …`);
     cli = measureCli(CLI_B, inProcess.jacobian_ms);
@@ -216,11 +246,10 @@ async function main(): Promise<void> {
     console.error(`jacscope on all ${cores} cores, B=${Bmax} …`);
     mineAll = (
       JSON.parse(
-        execFileSync(
-          process.execPath,
-          ['--import', 'tsx', fileURLToPath(import.meta.url), '--child-threads', String(Bmax), String(cores)],
-          { encoding: 'utf8', maxBuffer: 1 << 20 },
-        ),
+        execFileSync(process.execPath, [...CHILD, '--child-threads', String(Bmax), String(cores)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        }),
       ) as { jacobian_ms: number }
     ).jacobian_ms;
   }
@@ -322,6 +351,8 @@ async function main(): Promise<void> {
       webgpu_jacobian_ms: g?.jacobian_ms ?? undefined,
       speedup_forward: t ? t.forward_ms / e.forward_ms : undefined,
       speedup_jacobian_vs_best: torchBest ? torchBest / e.jacobian_ms : undefined,
+      traced_speedup_jacobian_vs_best: torchBest ? torchBest / e.traced_jacobian_ms : undefined,
+      traced_over_state_dict: e.traced_jacobian_ms / e.jacobian_ms,
     };
   });
   const f = (v: number | undefined, d = 1) => (v === undefined ? '—' : v.toFixed(d));
@@ -337,6 +368,16 @@ async function main(): Promise<void> {
   for (const r of rows) {
     console.log(
       `${String(r.B).padStart(3)} | ${f(r.forward_ms, 2).padStart(12)} | ${f(r.jacobian_ms, 2).padStart(10)} | ${f(r.peak_rss_mb, 0).padStart(7)} | ${f(r.webgpu_forward_ms).padStart(10)} | ${f(r.webgpu_jacobian_ms).padStart(8)} | ${f(r.torch_forward_ms, 2).padStart(9)} | ${f(r.torch_vmap_jacfwd_ms).padStart(18)} | ${f(r.torch_functional_forward_ms).padStart(25)} | ${r.speedup_jacobian_vs_best ? `${r.speedup_jacobian_vs_best.toFixed(1)}×` : '—'}`,
+    );
+  }
+  console.log(
+    `\nThe same model saved by torch.jit.trace, run from its code (graph engine; target: ≥ 5× PyTorch's best, J ≤ 1.25× the state-dict model's)\n`,
+  );
+  console.log('  B | traced fwd | traced J | traced J / state-dict J | traced J speedup vs best torch');
+  console.log('----|------------|----------|-------------------------|-------------------------------');
+  for (const r of rows) {
+    console.log(
+      `${String(r.B).padStart(3)} | ${f(r.traced_forward_ms, 2).padStart(10)} | ${f(r.traced_jacobian_ms, 2).padStart(8)} | ${f(r.traced_over_state_dict, 2).padStart(23)} | ${r.traced_speedup_jacobian_vs_best ? `${r.traced_speedup_jacobian_vs_best.toFixed(1)}×` : '—'}`,
     );
   }
   if (gpu) {
