@@ -1,0 +1,639 @@
+/**
+ * HDF5 (.h5, .hdf5; and MATLAB v7.3 .mat underneath) through h5wasm: the HDF Group's C library
+ * compiled to WebAssembly, so every layout (contiguous, compact, chunked with any chunk index),
+ * filter (gzip, shuffle, fletcher32, ...), datatype and byte order reads exactly as h5py reads it.
+ * See docs/data-formats.md for why h5wasm and not jsfive (measurements).
+ *
+ * - Loading: the library is 4 MB of WebAssembly, instantiated asynchronously. `loadHdf5()` loads it
+ *   once (a dynamic import, so bundles fetch it only when an HDF5 file is opened); after that every
+ *   call here is synchronous. `readDataFileAsync` (dataset.ts) does both.
+ * - Bytes: the file is not copied. It appears to the library as a file in Emscripten's in-memory
+ *   file system whose reads are served from a `ByteSource` (a Uint8Array view, or a caller's
+ *   random-access reader), so reading rows reads only the chunks those rows live in.
+ * - Hostile files: every library call runs inside `hdf5Call`, which turns the library's errors
+ *   (its error stack, thrown by h5wasm's throwing error handler) into one `LoadError` naming the
+ *   file and the deepest reason, and caps how far the library's heap may grow during the call: a
+ *   compressed chunk that inflates past its declared size (a compression bomb) fails on the cap
+ *   within a fraction of a second instead of growing the heap to 2 GB. A trap inside WebAssembly
+ *   (`WebAssembly.RuntimeError`) is reported the same way; the library's state cannot be trusted
+ *   after one, so later HDF5 opens in this process are refused with a message saying why.
+ * - Budget: every decoded value is charged to the file's `OpenBudget` before it is read.
+ */
+import { LoadError } from '../errors';
+import type { DType, HostTensor } from '../tensor';
+import { OpenBudget } from './budget';
+import {
+  type ByteSource,
+  type DataSource,
+  type VariableInfo,
+  bytesSource,
+  checkRows,
+  findVariable,
+  isByteSource,
+} from './data-source';
+import { type ElementKind, decodeElements, fortranToC } from './npy';
+
+// ---------------------------------------------------------------------------------------------------
+// The library
+
+/** The parts of h5wasm's module used here (its own typings describe more). */
+interface H5Metadata {
+  type: number;
+  size: number;
+  signed: boolean;
+  littleEndian: boolean;
+  shape: number[] | null;
+  total_size: number;
+  chunks: number[] | null;
+  vlen: boolean;
+  enum_type?: { members: Record<string, number> };
+  compound_type?: { members: (H5Metadata & { name: string; offset: number })[] };
+}
+interface H5FsNode {
+  usedBytes: number;
+  stream_ops: Record<string, unknown>;
+}
+interface H5Fs {
+  writeFile(path: string, data: Uint8Array): void;
+  readFile(path: string): Uint8Array;
+  unlink(path: string): void;
+  lookupPath(path: string): { node: H5FsNode };
+}
+export interface H5Module {
+  HEAPU8: Uint8Array;
+  FS: H5Fs;
+  _malloc(n: number): number;
+  _free(ptr: number): void;
+  get_names(fid: bigint, path: string, recursive: boolean): string[];
+  get_type(fid: bigint, path: string): number;
+  get_dataset_metadata(fid: bigint, path: string): H5Metadata;
+  get_dataset_data(
+    fid: bigint,
+    path: string,
+    count: bigint[] | null,
+    offset: bigint[] | null,
+    strides: bigint[] | null,
+    ptr: bigint,
+  ): number;
+  get_attribute_names(fid: bigint, path: string): string[];
+  activate_throwing_error_handler(): number;
+  H5G_GROUP: number;
+  H5G_DATASET: number;
+}
+type H5Lib = typeof import('h5wasm');
+
+interface Loaded {
+  lib: H5Lib;
+  M: H5Module;
+}
+let loaded: Loaded | null = null;
+let loading: Promise<void> | null = null;
+/** Set after a trap inside the library: which file, and what happened. */
+let stopped: { file: string; what: string } | null = null;
+
+/**
+ * Loads the HDF5 library (once; later calls return at once). Needed before any HDF5 or MATLAB v7.3
+ * file is read: the readers themselves are synchronous.
+ */
+export function loadHdf5(): Promise<void> {
+  if (loaded) return Promise.resolve();
+  loading ??= (async () => {
+    const lib = await import('h5wasm');
+    const M = (await lib.ready) as unknown as H5Module;
+    // Errors come back as exceptions carrying HDF5's error stack, instead of being printed.
+    M.activate_throwing_error_handler();
+    installHeapCap(M);
+    loaded = { lib, M };
+  })().catch((e: unknown) => {
+    loading = null;
+    throw e;
+  });
+  return loading;
+}
+
+/** True once `loadHdf5()` has finished. */
+export function hdf5Loaded(): boolean {
+  return loaded !== null;
+}
+
+function library(file: string): Loaded {
+  if (stopped)
+    throw new LoadError(
+      file,
+      `cannot be read: the HDF5 library stopped after it crashed on ${stopped.file} (${stopped.what}); restart jacscope to read HDF5 files again`,
+    );
+  if (!loaded)
+    throw new LoadError(
+      file,
+      'needs the HDF5 reader, which is not loaded yet (the caller must await loadHdf5() or use readDataFileAsync)',
+    );
+  return loaded;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Guarded calls
+
+/** Bytes the library's heap may reach during the current call; null outside calls. */
+let heapCap: number | null = null;
+/** Headroom every call gets on top of what it declares it needs. */
+const HEAP_MARGIN = 48 * 2 ** 20;
+
+/**
+ * Wraps WebAssembly.Memory.prototype.grow so that, during a guarded call, the HDF5 module's memory
+ * cannot grow past `heapCap`: the allocation fails inside the library (Emscripten's growth returns
+ * failure on an exception), which reports it as an error. Other memories are not affected.
+ */
+function installHeapCap(M: H5Module): void {
+  const proto = WebAssembly.Memory.prototype;
+  const grow = proto.grow;
+  proto.grow = function (this: WebAssembly.Memory, delta: number): number {
+    if (
+      heapCap !== null &&
+      this.buffer === M.HEAPU8.buffer &&
+      this.buffer.byteLength + delta * 65536 > heapCap
+    )
+      throw new RangeError('jacscope: HDF5 heap cap reached');
+    return grow.call(this, delta);
+  };
+}
+
+/**
+ * Runs `fn` against the library with the heap capped at its current size + `need` + a margin;
+ * any failure becomes one LoadError naming `file`.
+ */
+export function hdf5Call<T>(file: string, need: number, fn: (M: H5Module, lib: H5Lib) => T, what = ''): T {
+  const { M, lib } = library(file);
+  const outer = heapCap;
+  heapCap = M.HEAPU8.length + need + HEAP_MARGIN;
+  try {
+    return fn(M, lib);
+  } catch (e) {
+    if (e instanceof LoadError) throw e;
+    if (e instanceof WebAssembly.RuntimeError) {
+      stopped = { file, what: `WebAssembly trap: ${e.message}` };
+      throw new LoadError(
+        file,
+        `crashed the HDF5 library${what ? ` while ${what}` : ''} (WebAssembly trap: ${e.message}); the file is corrupt. HDF5 files cannot be read again until jacscope restarts`,
+      );
+    }
+    throw new LoadError(file, `${what ? `${what}: ` : ''}${hdf5Reason(e)}`);
+  } finally {
+    heapCap = outer;
+  }
+}
+
+/** The most specific line of HDF5's error stack ("truncated file: eof = ..."), else the message. */
+export function hdf5Reason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const lines = msg.split('\n');
+  const frames = lines
+    .map((l) => /#\d+:.* in ([\w]+)\(\): (.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null);
+  if (frames.length === 0) {
+    if (/memory|allocat|heap cap/i.test(msg))
+      return 'the HDF5 library ran out of its memory allowance (corrupt or hostile data)';
+    return `the HDF5 library failed: ${lines[0].slice(0, 300)}`;
+  }
+  const deepest = frames[frames.length - 1][2].trim();
+  const trunc = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(deepest);
+  if (trunc) return `the file is truncated: it has ${trunc[1]} bytes but its header says ${trunc[2]}`;
+  if (frames.some((f) => /filter returned failure|pipeline read failed/.test(f[2])))
+    return (
+      'a compressed chunk cannot be decompressed: the data is corrupt, or a chunk inflates past ' +
+      'its declared size (a compression bomb)'
+    );
+  const nomem = lines.some((l) => /memory allocation failed|heap cap|Resource unavailable/i.test(l));
+  let reason = `the HDF5 library could not read it: ${deepest}`;
+  if (nomem) reason += ' (it ran out of its memory allowance: corrupt or hostile sizes)';
+  return reason;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Recognising HDF5
+
+const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Where the HDF5 superblock starts (0, or after a user block of 512·2^k bytes), or -1. */
+export function hdf5SignatureOffset(bytes: Uint8Array): number {
+  for (let at = 0; at + 8 <= bytes.length; at = at === 0 ? 512 : at * 2) {
+    if (SIGNATURE.every((b, i) => bytes[at + i] === b)) return at;
+    if (at >= 2 ** 30) break;
+  }
+  return -1;
+}
+
+export function isHdf5(bytes: Uint8Array): boolean {
+  return hdf5SignatureOffset(bytes) >= 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// An open file
+
+/** A dataset's element type as jacscope decodes it. */
+interface ElementType {
+  dtype: DType;
+  /** Bytes per element in the library's output (native little-endian). */
+  size: number;
+  kind?: ElementKind;
+  /** Complex: offsets of the real and imaginary parts and their kind. */
+  complex?: { re: number; im: number; kind: ElementKind };
+}
+
+export interface Hdf5Dataset {
+  path: string;
+  shape: number[];
+  type: ElementType | null;
+  /** What it is when it is not numeric. */
+  note?: string;
+  chunks: number[] | null;
+}
+
+let fileCounter = 0;
+const MAX_OBJECTS = 100_000;
+/** Bytes of library output per read call; bigger reads are split along the first axis. */
+const BLOCK_BYTES = 32 * 2 ** 20;
+
+/** A file opened in the library. Used by the HDF5 and MATLAB v7.3 data sources. */
+export class Hdf5File {
+  private readonly fsPath: string;
+  private fid: bigint | null = null;
+  private h5file: { close(): number; file_id: bigint } | null = null;
+  private datasets: Map<string, Hdf5Dataset> | null = null;
+
+  constructor(
+    input: Uint8Array | ByteSource,
+    readonly file: string,
+    readonly budget: OpenBudget,
+  ) {
+    const src = isByteSource(input) ? input : bytesSource(input);
+    this.fsPath = `/jacscope-data-${++fileCounter}.h5`;
+    hdf5Call(
+      file,
+      0,
+      (M, lib) => {
+        mountSource(M.FS, this.fsPath, src);
+        try {
+          const f = new lib.File(this.fsPath, 'r') as unknown as { close(): number; file_id: bigint };
+          this.h5file = f;
+          this.fid = f.file_id;
+        } catch (e) {
+          M.FS.unlink(this.fsPath);
+          throw e;
+        }
+      },
+      'opening it',
+    );
+  }
+
+  private id(): bigint {
+    if (this.fid === null) throw new LoadError(this.file, 'was closed');
+    return this.fid;
+  }
+
+  /** Every dataset, by absolute path, in the library's (alphabetical, depth-first) order. */
+  list(): Map<string, Hdf5Dataset> {
+    if (this.datasets) return this.datasets;
+    const fid = this.id();
+    const out = new Map<string, Hdf5Dataset>();
+    hdf5Call(
+      this.file,
+      0,
+      (M) => {
+        const names = M.get_names(fid, '/', true);
+        if (names.length > MAX_OBJECTS)
+          throw new LoadError(
+            this.file,
+            `holds ${names.length} objects; more than ${MAX_OBJECTS} is not a data file jacscope reads`,
+          );
+        for (const name of names) {
+          const path = '/' + name;
+          let type: number;
+          try {
+            type = M.get_type(fid, path);
+          } catch {
+            continue; // a dangling soft or external link: nothing to read
+          }
+          if (type !== M.H5G_DATASET) continue;
+          const md = M.get_dataset_metadata(fid, path);
+          out.set(path, describeDataset(path, md));
+        }
+      },
+      'listing its contents',
+    );
+    this.datasets = out;
+    return out;
+  }
+
+  dataset(path: string): Hdf5Dataset {
+    const norm = path.startsWith('/') ? path : '/' + path;
+    const d = this.list().get(norm);
+    if (!d) throw new LoadError(this.file, `has no dataset '${path}'`);
+    return d;
+  }
+
+  /** The names of an object's attributes. */
+  attributeNames(path: string): string[] {
+    const fid = this.id();
+    return hdf5Call(
+      this.file,
+      0,
+      (M) => M.get_attribute_names(fid, path),
+      `reading the attributes of '${path}'`,
+    );
+  }
+
+  /** A string (or number, as text) attribute, or undefined when absent. */
+  attribute(path: string, name: string): string | number | undefined {
+    const fid = this.id();
+    if (!this.attributeNames(path).includes(name)) return undefined;
+    return hdf5Call(
+      this.file,
+      1 << 20,
+      (_M, lib) => {
+        const a = new lib.Attribute(fid, path, name);
+        if (a.metadata.total_size > 4096) return undefined;
+        const v = a.value;
+        if (typeof v === 'string' || typeof v === 'number') return v;
+        if (typeof v === 'bigint') return Number(v);
+        if (ArrayBuffer.isView(v) && (v as unknown as ArrayLike<number>).length === 1)
+          return Number((v as unknown as ArrayLike<number | bigint>)[0]);
+        if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') return v[0];
+        return undefined;
+      },
+      `reading attribute '${name}' of '${path}'`,
+    );
+  }
+
+  /**
+   * Reads a hyperslab: along `axis`, indices [start, start+count); every other axis whole. Returns
+   * the values in the dataset's own (row-major) order, shape = the dataset's with `axis` = count.
+   */
+  readSlab(path: string, axis: number, start: number, count: number): HostTensor {
+    const d = this.dataset(path);
+    if (!d.type) throw new LoadError(this.file, `'${path}' is not a numeric array (${d.note})`);
+    const type = d.type;
+    const shape = [...d.shape];
+    if (shape.length === 0) return this.readBlock(d, type, null, null, 1, []);
+    const outShape = [...shape];
+    outShape[axis] = count;
+    let numel = 1;
+    for (const n of outShape) numel *= n;
+    const complex = !!type.complex;
+    this.budget.bytes(numel * 8 * (complex ? 2 : 1));
+    if (numel === 0) return empty(type.dtype, outShape);
+
+    // Split the read into blocks along the first axis that keeps each block under BLOCK_BYTES.
+    const data = new Float64Array(numel);
+    const imag = complex ? new Float64Array(numel) : undefined;
+    // Blocks along axis 0: each is a contiguous run of the row-major output.
+    const blockAxis = 0;
+    const rowElems = numel / outShape[blockAxis];
+    const rowsPerBlock = Math.max(1, Math.floor(BLOCK_BYTES / Math.max(1, rowElems * type.size)));
+    const first = blockAxis === axis ? start : 0;
+    const total = outShape[blockAxis];
+    for (let r = 0; r < total; r += rowsPerBlock) {
+      const n = Math.min(rowsPerBlock, total - r);
+      const offset = shape.map(() => 0);
+      const cnt = [...outShape];
+      offset[blockAxis] = first + r;
+      cnt[blockAxis] = n;
+      if (axis !== blockAxis) offset[axis] = start;
+      const part = this.readBlock(d, type, offset, cnt, n * rowElems, cnt);
+      data.set(part.data, r * rowElems);
+      if (imag) imag.set(part.imag!, r * rowElems);
+    }
+    const t: HostTensor = { dtype: type.dtype, shape: outShape, data };
+    if (imag) t.imag = imag;
+    return t;
+  }
+
+  private readBlock(
+    d: Hdf5Dataset,
+    type: ElementType,
+    offset: number[] | null,
+    count: number[] | null,
+    numel: number,
+    shape: number[],
+  ): HostTensor {
+    const fid = this.id();
+    const nbytes = numel * type.size;
+    // Chunked data passes through the chunk cache and the filters: room for a few chunks.
+    const chunkBytes = d.chunks ? d.chunks.reduce((a, b) => a * b, 1) * type.size : 0;
+    const raw = hdf5Call(
+      this.file,
+      nbytes + 4 * chunkBytes,
+      (M) => {
+        const ptr = M._malloc(Math.max(1, nbytes));
+        if (!ptr) throw new LoadError(this.file, `'${d.path}': no memory for ${nbytes} bytes`);
+        try {
+          M.get_dataset_data(
+            fid,
+            d.path,
+            count ? count.map(BigInt) : null,
+            offset ? offset.map(BigInt) : null,
+            count ? count.map(() => 1n) : null,
+            BigInt(ptr),
+          );
+          return M.HEAPU8.slice(ptr, ptr + nbytes);
+        } finally {
+          M._free(ptr);
+        }
+      },
+      `reading '${d.path}'`,
+    );
+    return decode(raw, type, numel, shape);
+  }
+
+  close(): void {
+    if (this.fid === null) return;
+    this.fid = null;
+    const f = this.h5file;
+    this.h5file = null;
+    if (!loaded || stopped) return;
+    try {
+      f?.close();
+    } catch {
+      // closing a file the library already gave up on
+    }
+    try {
+      loaded.M.FS.unlink(this.fsPath);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Makes `path` a read-only file in Emscripten's MEMFS whose reads come from `src`. */
+function mountSource(FS: H5Fs, path: string, src: ByteSource): void {
+  FS.writeFile(path, new Uint8Array(0));
+  const node = FS.lookupPath(path).node;
+  node.usedBytes = src.size;
+  node.stream_ops = {
+    ...node.stream_ops,
+    read(_stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number): number {
+      if (position >= src.size) return 0;
+      const bytes = src.read(position, Math.min(length, src.size - position));
+      buffer.set(bytes, offset);
+      return bytes.length;
+    },
+    write(): number {
+      throw new Error('jacscope: HDF5 input is read-only');
+    },
+  };
+}
+
+const INT_KINDS: Record<string, ElementKind> = {
+  '1s': 'i1',
+  '2s': 'i2',
+  '4s': 'i4',
+  '8s': 'i8',
+  '1u': 'u1',
+  '2u': 'u2',
+  '4u': 'u4',
+  '8u': 'u8',
+};
+const FLOAT_KINDS: Record<number, ElementKind> = { 2: 'f2', 4: 'f4', 8: 'f8' };
+const KIND_DTYPE: Record<string, DType> = {
+  i1: 'int8',
+  i2: 'int16',
+  i4: 'int32',
+  i8: 'int64',
+  u1: 'uint8',
+  u2: 'uint16',
+  u4: 'uint32',
+  u8: 'uint64',
+  f2: 'float16',
+  f4: 'float32',
+  f8: 'float64',
+  b1: 'bool',
+};
+const CLASS_NAMES: Record<number, string> = {
+  2: 'a time type',
+  3: 'strings',
+  4: 'a bit field',
+  5: 'opaque bytes',
+  6: 'a compound type',
+  7: 'object references',
+  9: 'variable-length sequences',
+  10: 'an array type',
+};
+
+function elementKind(md: H5Metadata): ElementKind | undefined {
+  if (md.type === 0) return INT_KINDS[`${md.size}${md.signed ? 's' : 'u'}`];
+  if (md.type === 1) return FLOAT_KINDS[md.size];
+  return undefined;
+}
+
+function describeDataset(path: string, md: H5Metadata): Hdf5Dataset {
+  const shape = md.shape ? [...md.shape] : [];
+  const base = { path, shape, chunks: md.chunks ? [...md.chunks] : null };
+  if (md.shape === null) return { ...base, type: null, note: 'an empty (null) dataspace' };
+  const kind = elementKind(md);
+  if (kind) return { ...base, type: { dtype: KIND_DTYPE[kind], size: md.size, kind } };
+  if (md.type === 8 && md.enum_type) {
+    // h5py stores bool as an enum {FALSE: 0, TRUE: 1} over int8.
+    const names = Object.keys(md.enum_type.members).sort().join(',');
+    const k = INT_KINDS[`${md.size}${md.signed ? 's' : 'u'}`];
+    if (names === 'FALSE,TRUE' && md.size === 1)
+      return { ...base, type: { dtype: 'bool', size: 1, kind: 'b1' } };
+    if (k) return { ...base, type: { dtype: KIND_DTYPE[k], size: md.size, kind: k } };
+  }
+  if (md.type === 6 && md.compound_type) {
+    // Complex numbers: h5py writes {r, i}, MATLAB {real, imag}.
+    const m = md.compound_type.members;
+    if (m.length === 2) {
+      const [a, b] = m;
+      const re = /^(r|re|real)$/i.test(a.name) && /^(i|im|imag)$/i.test(b.name);
+      if (re && a.type === 1 && b.type === 1 && a.size === b.size && (a.size === 4 || a.size === 8)) {
+        const kind = FLOAT_KINDS[a.size];
+        return {
+          ...base,
+          type: {
+            dtype: a.size === 4 ? 'complex64' : 'complex128',
+            size: md.size,
+            complex: { re: a.offset, im: b.offset, kind },
+          },
+        };
+      }
+    }
+  }
+  const what =
+    md.type === 1
+      ? `floats of ${md.size} bytes`
+      : md.type === 0
+        ? `integers of ${md.size} bytes`
+        : (CLASS_NAMES[md.type] ?? `HDF5 type class ${md.type}`);
+  return { ...base, type: null, note: what };
+}
+
+function empty(dtype: DType, shape: number[]): HostTensor {
+  const t: HostTensor = { dtype, shape, data: new Float64Array(0) };
+  if (dtype === 'complex64' || dtype === 'complex128') t.imag = new Float64Array(0);
+  return t;
+}
+
+/** The library's output (native = little-endian) → float64 values. */
+function decode(raw: Uint8Array, type: ElementType, numel: number, shape: number[]): HostTensor {
+  if (type.kind) {
+    const { data } = decodeElements(raw, 0, numel, type.kind, true);
+    return { dtype: type.dtype, shape, data };
+  }
+  const c = type.complex!;
+  const data = new Float64Array(numel);
+  const imag = new Float64Array(numel);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const get = c.kind === 'f4' ? (o: number) => dv.getFloat32(o, true) : (o: number) => dv.getFloat64(o, true);
+  for (let i = 0; i < numel; i++) {
+    data[i] = get(i * type.size + c.re);
+    imag[i] = get(i * type.size + c.im);
+  }
+  return { dtype: type.dtype, shape, data, imag };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The HDF5 DataSource
+
+/**
+ * Opens an HDF5 file as a DataSource: every dataset under its absolute path (`/x`, `/group/x`).
+ * `loadHdf5()` must have finished. Close it when done (it holds a handle in the library).
+ */
+export function openHdf5(
+  input: Uint8Array | ByteSource,
+  file: string,
+  budget = new OpenBudget(file),
+): DataSource {
+  const h = new Hdf5File(input, file, budget);
+  const source: DataSource = {
+    file,
+    format: 'hdf5',
+    variables: () =>
+      [...h.list().values()].map((d): VariableInfo => ({
+        name: d.path,
+        shape: [...d.shape],
+        dtype: d.type?.dtype ?? null,
+        ...(d.note ? { note: d.note } : {}),
+      })),
+    read(name) {
+      const v = findVariable(source, name);
+      const d = h.dataset(v.name);
+      return h.readSlab(d.path, 0, 0, d.shape.length ? d.shape[0] : 1);
+    },
+    readRows(name, start, count) {
+      const v = findVariable(source, name);
+      checkRows(file, v.name, v.shape, start, count);
+      return h.readSlab(v.name, 0, start, count);
+    },
+    close: () => h.close(),
+  };
+  return source;
+}
+
+/**
+ * Column-major helper for MATLAB v7.3: HDF5 holds MATLAB's array with its dimensions reversed, so
+ * the library's row-major output of shape reverse(S) is MATLAB's column-major data of shape S.
+ */
+export function matlabOrder(t: HostTensor, shape: number[]): HostTensor {
+  const out: HostTensor = { dtype: t.dtype, shape, data: fortranToC(t.data, shape) };
+  if (t.imag) out.imag = fortranToC(t.imag, shape);
+  return out;
+}
