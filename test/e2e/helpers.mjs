@@ -34,10 +34,12 @@ export async function launchBrowser() {
 
 /**
  * A page that records console errors, page errors and unhandled rejections; `problems()` lists them.
+ * `deviceScaleFactor` 2 makes sharper screenshots (for the docs).
  */
-export async function openApp(browser, url) {
+export async function openApp(browser, url, { deviceScaleFactor = 1 } = {}) {
   const context = await browser.newContext({
     viewport: { width: 1400, height: 1000 },
+    deviceScaleFactor,
     acceptDownloads: true,
   });
   const page = await context.newPage();

@@ -27,6 +27,7 @@ run(process.execPath, [
   '--test-reporter=spec',
   'test/e2e/web.e2e.mjs',
   'test/e2e/explore.e2e.mjs',
+  'test/e2e/graph.e2e.mjs',
   'test/e2e/webgpu.e2e.mjs',
   'test/e2e/electron.e2e.mjs',
 ]);

@@ -28,8 +28,8 @@ describe('data exports (y, x, p) round-trip through the readers exactly', () => 
   const xNames = ['forcing; a', 'x2'];
   const pNames = ['alpha', 'beta, scaled', 'gamma "γ"', 'delta'];
   const result = {
-    meta: { B, T, O, P, yNames, pNames, seq: 1 },
-    data: { B, T, Xf, P, xNames, pNames },
+    meta: { B, T, O, P, yShape: [B, T, O], timeAxis: true, yNames, pNames, seq: 1 },
+    data: { B, T, Xf, P, xShape: [B, T, Xf], xNames, pNames },
     y,
     p,
     J: new Float64Array(B * T * O * P),

@@ -28,6 +28,8 @@ function load(seq = 1): void {
   const p = Float64Array.from({ length: dims.B * dims.P }, (_, i) => i / 10);
   const meta = {
     ...dims,
+    yShape: [dims.B, dims.T, dims.O],
+    timeAxis: true,
     backend: 'cpu',
     backendKind: 'cpu' as const,
     backendWant: 'auto' as const,

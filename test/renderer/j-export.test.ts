@@ -8,7 +8,17 @@ describe('the whole J as .npy', () => {
   const [B, T, O, P] = [2, 3, 2, 4];
   const result = (J: Float64Array | Float32Array) =>
     ({
-      meta: { B, T, O, P, yNames: ['a', 'b'], pNames: ['p0', 'p1', 'p2', 'p3'], seq: 1 },
+      meta: {
+        B,
+        T,
+        O,
+        P,
+        yShape: [B, T, O],
+        timeAxis: true,
+        yNames: ['a', 'b'],
+        pNames: ['p0', 'p1', 'p2', 'p3'],
+        seq: 1,
+      },
       y: new Float64Array(B * T * O),
       p: new Float64Array(B * P),
       J,

@@ -105,14 +105,14 @@ export function CheckView() {
               <div className="verdict-text">
                 {ok
                   ? 'J agrees with finite differences of the forward pass.'
-                  : `J does NOT agree with finite differences of the forward pass: the derivatives shown may be wrong${r.kinked ? ' (or a step crossed a ReLU kink: check the largest cells)' : ''}.`}
+                  : `J does NOT agree with finite differences of the forward pass: the derivatives shown may be wrong${r.kinked ? ' (or a step crossed a kink of ReLU, abs, clamp…: check the largest cells)' : ''}.`}
               </div>
             </div>
           </div>
           <p className="note" data-testid="check-details">
             Sample b={r.b} at its {r.whatIf ? 'what-if' : 'loaded'} p;{' '}
             {r.kinked
-              ? `one central difference with step ${r.h}·max(1,|p_k|) (ReLU: a larger step may cross a kink)`
+              ? `one central difference with step ${r.h}·max(1,|p_k|) (the model has kinks — ReLU, abs, clamp… — that a larger step may cross)`
               : `Richardson-extrapolated central differences (4·D(h/2) − D(h))/3 with h = ${r.h}·max(1,|p_k|)`}
             ; {r.forwardRows} perturbed forward passes in one batch, {formatMs(r.ms)}.
           </p>

@@ -26,23 +26,29 @@ export function DataPanel() {
       <h2>Data</h2>
       <div className="kv">
         <span>x</span>
-        <span title={data.xFile}>
-          <strong>{data.xFile}</strong> {shapeText([data.B, data.T, data.Xf])} {data.xDtype}
-        </span>
+        {data.xShape ? (
+          <span title={data.xFile}>
+            <strong>{data.xFile}</strong> {shapeText(data.xShape)} {data.xDtype}
+          </span>
+        ) : (
+          <span className="muted" data-testid="no-x">
+            none: forward takes p alone
+          </span>
+        )}
         <span>p</span>
         <span title={data.pFile}>
           <strong>{data.pFile}</strong> {shapeText([data.B, data.P])} {data.pDtype}
         </span>
         <span>y</span>
         <span>
-          {shapeText([meta.B, meta.T, meta.O])} {precision}
+          <span data-testid="y-shape">{shapeText(meta.yShape)}</span> {precision}
         </span>
         <span>J</span>
         <span>
-          <span data-testid="j-shape">{shapeText([meta.B, meta.T, meta.O, meta.P])}</span> {precision}
+          <span data-testid="j-shape">{shapeText([...meta.yShape, meta.P])}</span> {precision}
         </span>
       </div>
-      <Names label="x features" names={data.xNames} />
+      {data.xShape && <Names label="x features" names={data.xNames} />}
       <Names label="p features" names={data.pNames} />
       <Names label="outputs" names={meta.yNames} />
       {data.notes.map((n) => (

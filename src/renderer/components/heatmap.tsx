@@ -19,13 +19,15 @@ function sliceTitle(
   yAxis: Axis,
   fixed: AxisIndex,
   names: FeatureNames,
-  B: number,
+  dims: { B: number; T: number },
   display: Display,
 ): string {
   const comparing = display.kind === 'compare';
   const parts = (['b', 't', 'o', 'k'] as const).flatMap((a) => {
     if (a === xAxis || a === yAxis) return [a];
-    if (a === 'b') return comparing ? [] : [B === 1 ? 'b=0' : `b=${fixed.b}`];
+    if (a === 'b') return comparing ? [] : [dims.B === 1 ? 'b=0' : `b=${fixed.b}`];
+    // y without a time axis: no t to name.
+    if (a === 't' && dims.T === 1) return [];
     return a === 'o' || a === 'k'
       ? [`${a}=${fixed[a]} (${indexName(a, fixed[a], names)})`]
       : [`${a}=${fixed[a]}`];
@@ -39,9 +41,11 @@ export function describeCell(
   names: FeatureNames,
   value: number,
   fmt: (v: number) => string = exact,
+  /** Whether y has more than one time step (else t is not named). */
+  timed = true,
 ): string {
   return (
-    `b=${at.b}  t=${at.t}  o=${at.o} (${indexName('o', at.o, names)})  k=${at.k} (${indexName('k', at.k, names)})` +
+    `b=${at.b}  ${timed ? `t=${at.t}  ` : ''}o=${at.o} (${indexName('o', at.o, names)})  k=${at.k} (${indexName('k', at.k, names)})` +
     `  J = ${fmt(value)}`
   );
 }
@@ -88,7 +92,7 @@ export function Heatmap() {
       slice,
       names,
       limit,
-      title: sliceTitle(xAxis, yAxis, fixed, names, dims.B, display),
+      title: sliceTitle(xAxis, yAxis, fixed, names, dims, display),
       legendLabel: display.kind === 'compare' ? 'ΔJ' : 'J',
       scaleNote,
       cssWidth: width,
@@ -124,7 +128,7 @@ export function Heatmap() {
     const value = slice.data[hover.iy * slice.nx + hover.ix];
     // The loaded J as WebGPU computed it (float32): its float32 digits, not float64 ones.
     const fmt = display?.kind === 'data' && result?.J instanceof Float32Array ? exactF32 : exact;
-    readout = describeCell(at, names, value, fmt);
+    readout = describeCell(at, names, value, fmt, (dims?.T ?? 2) > 1);
     // Comparing: the value is a difference of two samples, not J of sample b.
     if (display?.kind === 'compare') readout = `${display.label}:  ${readout.replace(/^b=\d+\s+/, '')}`;
     const L = layoutRef.current;

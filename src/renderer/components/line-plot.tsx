@@ -1,7 +1,7 @@
 /** Line plots over time of chosen (o,k) pairs of J, with the forward output y[b,:,o] beside them. */
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { CATEGORICAL } from '../lib/colormap';
-import { exact, exactF32 } from '../lib/format';
+import { exact, exactF32, shapeText } from '../lib/format';
 import { sourceOutputSeries, sourceTimeSeries } from '../lib/display';
 import { registerCanvas } from '../store/canvases';
 import { useStore, viewActions } from '../store';
@@ -134,6 +134,13 @@ export function LinePlot() {
   }, []);
 
   if (!result || !dims) return null;
+  if (!result.meta.timeAxis)
+    return (
+      <p className="placeholder" data-testid="plot-no-time">
+        This model&apos;s output has no time axis (y is {shapeText(result.meta.yShape)}): there is nothing to
+        plot over time. The heatmap shows J as outputs × parameters, and the summary ranks every (o, k).
+      </p>
+    );
   const { yNames, pNames } = result.meta;
   const L = layoutRef.current;
   // Computed on WebGPU (float32): its float32 digits, not float64 ones.

@@ -1,5 +1,9 @@
-/** What model is loaded: architecture, hyperparameters (given / inferred / assumed), parameter counts. */
+/**
+ * What model is loaded: architecture, hyperparameters (given / inferred / assumed), parameter counts; for a
+ * TorchScript model its code's description (graph-model-info.tsx). Then where it computed.
+ */
 import { formatCount, formatMs } from '../lib/format';
+import { GraphModelInfo } from './graph-model-info';
 import { useStore } from '../store';
 import { chooseBackend } from '../store/actions';
 import { BACKEND_WANTS } from '../worker/protocol';
@@ -80,19 +84,36 @@ export function ModelPanel() {
   const model = useStore((s) => s.model);
   if (!model) return <section className="panel">No model yet.</section>;
   const assumed = KEYS.filter((k) => model.origin[k.key] === 'assumed');
+  const head = (
+    <div className="kv">
+      <span>file</span>
+      <strong data-testid="model-file" title={model.file}>
+        {model.file}
+      </strong>
+      <span>format</span>
+      <span>{model.format}</span>
+      <span>architecture</span>
+      <span data-testid="architecture">{model.architecture}</span>
+    </div>
+  );
+  if (model.graph)
+    return (
+      <section className="panel" data-testid="model-panel">
+        <h2>Model</h2>
+        {head}
+        <GraphModelInfo g={model.graph} />
+        {model.notes.map((n) => (
+          <p className="note" key={n}>
+            {n}
+          </p>
+        ))}
+        <BackendInfo />
+      </section>
+    );
   return (
     <section className="panel" data-testid="model-panel">
       <h2>Model</h2>
-      <div className="kv">
-        <span>file</span>
-        <strong data-testid="model-file" title={model.file}>
-          {model.file}
-        </strong>
-        <span>format</span>
-        <span>{model.format}</span>
-        <span>architecture</span>
-        <span>{model.architecture}</span>
-      </div>
+      {head}
       <table className="hyper">
         <tbody>
           {KEYS.map(({ key, label }) => (

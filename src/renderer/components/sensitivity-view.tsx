@@ -198,8 +198,8 @@ export function SensitivityView() {
       {r && !m && (
         <p className="msg warning" data-testid="gsa-no-index">
           The normalised index needs at least two samples whose p differ: with{' '}
-          {meta.B === 1 ? 'one sample' : 'this batch'} Var(p) is 0. Load a batch (x [B,T,Xf], p [B,P] with B ≥
-          2) to see it; ν and the elasticity are shown.
+          {meta.B === 1 ? 'one sample' : 'this batch'} Var(p) is 0. Load a batch (p [B,P] with B ≥ 2) to see
+          it; ν and the elasticity are shown.
         </p>
       )}
       {specs && (
@@ -223,13 +223,20 @@ export function SensitivityView() {
               <RankChart rows={rows} pNames={pNames} symbol={info.symbol} />
             </div>
           </div>
-          <GridView
-            spec={specs.time}
-            height={Math.min(360, 90 + 16 * P)}
-            testId="gsa-time-canvas"
-            describe={(t, k, v) => `t=${t}  ${pNames[k]}: ν = ${exact(v)}`}
-            hint="Hover to read ν at a time step."
-          />
+          {meta.timeAxis ? (
+            <GridView
+              spec={specs.time}
+              height={Math.min(360, 90 + 16 * P)}
+              testId="gsa-time-canvas"
+              describe={(t, k, v) => `t=${t}  ${pNames[k]}: ν = ${exact(v)}`}
+              hint="Hover to read ν at a time step."
+            />
+          ) : (
+            <p className="placeholder" data-testid="gsa-no-time">
+              This model&apos;s output has no time axis, so there is no ν over time: the matrix above is all
+              of it.
+            </p>
+          )}
         </>
       )}
     </section>

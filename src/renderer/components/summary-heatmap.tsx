@@ -28,7 +28,7 @@ export function SummaryHeatmap() {
   useLayoutEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas || !result || !dims || !summary) return;
-    const { O, P } = dims;
+    const { O, P, T } = dims;
     const { yNames, pNames } = result.meta;
     const cw = Math.max(4, Math.min(CELL_MAX, Math.floor(360 / P)));
     const ch = Math.max(4, Math.min(CELL_MAX, Math.floor(300 / O)));
@@ -68,8 +68,14 @@ export function SummaryHeatmap() {
     ctx.fillStyle = INK;
     ctx.textAlign = 'left';
     ctx.textBaseline = 'alphabetic';
-    const what = display?.kind === 'compare' ? `‖${display.label}‖₂` : '‖J[b,:,o,k]‖₂';
-    ctx.fillText(`${what} over t   (rows o, columns k)`, left, top - 8);
+    // One time step (y without a time axis): the norm over t is |J|.
+    const what =
+      T === 1
+        ? display?.kind === 'compare'
+          ? `|${display.label}|`
+          : '|J[b,o,k]|'
+        : `${display?.kind === 'compare' ? `‖${display.label}‖₂` : '‖J[b,:,o,k]‖₂'} over t`;
+    ctx.fillText(`${what}   (rows o, columns k)`, left, top - 8);
     // Legend.
     const lx = left + cw * P + 12;
     const lh = ch * O;
@@ -129,7 +135,7 @@ export function SummaryHeatmap() {
       </div>
       <div className="readout">
         {hover
-          ? `${result.meta.yNames[hover.o]} / ${result.meta.pNames[hover.k]}: ‖J‖₂ = ${exact(summary.l2[i])}, max|J| = ${exact(summary.maxAbs[i])} at t=${summary.argT[i]}`
+          ? `${result.meta.yNames[hover.o]} / ${result.meta.pNames[hover.k]}: ${dims.T === 1 ? `|J| = ${exact(summary.l2[i])}` : `‖J‖₂ = ${exact(summary.l2[i])}, max|J| = ${exact(summary.maxAbs[i])} at t=${summary.argT[i]}`}`
           : 'Click a cell to show that (o,k) in the heatmap and the line plot.'}
       </div>
     </div>

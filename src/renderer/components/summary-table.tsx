@@ -21,10 +21,12 @@ interface RowProps {
   yName: string;
   pName: string;
   focused: boolean;
+  /** More than one time step: the table has the 'max |J|' and 'at t' columns. */
+  timed: boolean;
 }
 
 /** One (o,k) row; memoised, so moving the focus re-renders two rows, not all of them. */
-const Row = memo(function Row({ r, yName, pName, focused }: RowProps) {
+const Row = memo(function Row({ r, yName, pName, focused, timed }: RowProps) {
   return (
     <tr className={focused ? 'focus' : undefined} onClick={() => viewActions.focusPair({ o: r.o, k: r.k })}>
       <td>
@@ -36,10 +38,14 @@ const Row = memo(function Row({ r, yName, pName, focused }: RowProps) {
       <td className="num" title={String(r.l2)}>
         {compact(r.l2)}
       </td>
-      <td className="num" title={String(r.maxAbs)}>
-        {compact(r.maxAbs)}
-      </td>
-      <td className="num">{r.argT}</td>
+      {timed && (
+        <>
+          <td className="num" title={String(r.maxAbs)}>
+            {compact(r.maxAbs)}
+          </td>
+          <td className="num">{r.argT}</td>
+        </>
+      )}
     </tr>
   );
 });
@@ -62,12 +68,19 @@ export function SummaryTable() {
   );
   if (!result || !dims) return null;
   const { yNames, pNames } = result.meta;
+  // One time step (y without a time axis): the norm over t is |J| and "at t" says nothing.
+  const timed = dims.T > 1;
+  const columns = timed
+    ? COLUMNS
+    : COLUMNS.filter((c) => c.key !== 'argT' && c.key !== 'maxAbs').map((c) =>
+        c.key === 'l2' ? { ...c, label: '|J|', title: '|J[b,o,k]|' } : c,
+      );
   return (
     <div className="summary-table">
       <table data-testid="summary-table">
         <thead>
           <tr>
-            {COLUMNS.map((c) => (
+            {columns.map((c) => (
               <th
                 key={c.key}
                 title={c.title}
@@ -89,6 +102,7 @@ export function SummaryTable() {
               yName={yNames[r.o]}
               pName={pNames[r.k]}
               focused={r.o === focusO && r.k === focusK}
+              timed={timed}
             />
           ))}
         </tbody>

@@ -143,8 +143,9 @@ function SweepPictures() {
           ctx.measureText(compact(r.values[N - 1])).width,
         ),
     };
+    // Without a time axis each picture is one row: the sweep value across.
     const timeAxis = {
-      label: 't (step)',
+      label: meta.timeAxis ? 't (step)' : 'no time axis',
       tick: (i: number) => String(i),
       widest: (ctx: CanvasRenderingContext2D) => ctx.measureText(String(T - 1)).width,
     };
@@ -193,7 +194,7 @@ function SweepPictures() {
     );
   const { yNames, pNames } = meta;
   const describe = (what: 'y' | 'J') => (ix: number, iy: number, v: number) =>
-    `${pNames[r.k]} = ${exact(r.values[ix])}  t=${iy}  ${what === 'y' ? `${yNames[slice.o]}` : `∂${yNames[slice.o]}/∂${pNames[slice.j]}`} = ${exact(v)}`;
+    `${pNames[r.k]} = ${exact(r.values[ix])}  ${meta.timeAxis ? `t=${iy}  ` : ''}${what === 'y' ? `${yNames[slice.o]}` : `∂${yNames[slice.o]}/∂${pNames[slice.j]}`} = ${exact(v)}`;
   const exp = (what: Parameters<typeof exportExplore>[0]) => () => void exportExplore(what, slice.o, slice.j);
   return (
     <>
@@ -248,16 +249,22 @@ function SweepPictures() {
           </button>
         </div>
       </div>
+      {!meta.timeAxis && (
+        <p className="note" data-testid="sweep-no-time">
+          This model&apos;s output has no time axis: each picture is one row, the sweep value across; hover
+          reads the values.
+        </p>
+      )}
       <GridView
         spec={specs.y}
-        height={300}
+        height={meta.timeAxis ? 300 : 130}
         testId="sweep-y-canvas"
         describe={describe('y')}
         hint="Hover to read y along the sweep."
       />
       <GridView
         spec={specs.J}
-        height={300}
+        height={meta.timeAxis ? 300 : 130}
         testId="sweep-J-canvas"
         describe={describe('J')}
         hint="Hover to read J along the sweep."

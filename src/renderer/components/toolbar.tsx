@@ -33,6 +33,8 @@ function RecentMenu() {
 
 function ExportMenu() {
   const hasResult = useStore((s) => s.result !== null);
+  // A model without a time axis draws no line plot: nothing to export as a picture.
+  const hasPlot = useStore((s) => s.result?.meta.timeAxis ?? false);
   const onChange = (v: string) => {
     switch (v) {
       case 'slice-csv':
@@ -93,7 +95,7 @@ function ExportMenu() {
       </button>
       <button
         type="button"
-        disabled={!hasResult}
+        disabled={!hasPlot}
         data-testid="export-plot-png"
         onClick={() => onChange('plot-png')}
       >
@@ -126,6 +128,7 @@ const DATA_EXPORTS: { what: DataExportWhat; label: string; title: string }[] = [
 /** "data ▾": a disclosure with the exports of y, x and p (Escape or a click elsewhere closes it). */
 function DataExportMenu({ disabled }: { disabled: boolean }) {
   const [open, setOpen] = useState(false);
+  const noX = useStore((s) => s.data !== null && s.data.xShape === null);
   const rootRef = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuId = useId();
@@ -172,7 +175,8 @@ function DataExportMenu({ disabled }: { disabled: boolean }) {
               key={d.what}
               type="button"
               data-testid={`export-${d.what}`}
-              title={d.title}
+              title={noX && d.what.startsWith('x-') ? "this model's forward takes p alone: no x" : d.title}
+              disabled={noX && d.what.startsWith('x-')}
               onClick={() => {
                 setOpen(false);
                 buttonRef.current?.focus();

@@ -53,15 +53,20 @@ export function indexName(axis: Axis, i: number, names: FeatureNames): string {
   return `${axis}=${i}`;
 }
 
-/** Axes that can be shown: B only when there is more than one sample. */
+/** Whether an axis has more than one index (B and T may have one: one sample, or y without a time axis). */
+function spans(dims: Dims, a: Axis): boolean {
+  return a === 'b' ? dims.B > 1 : a === 't' ? dims.T > 1 : true;
+}
+
+/** Axes that can be shown: B only when there is more than one sample, T only when there is more than one step. */
 export function availableAxes(dims: Dims): Axis[] {
-  return AXES.filter((a) => a !== 'b' || dims.B > 1);
+  return AXES.filter((a) => spans(dims, a));
 }
 
 /** The axes not shown, in the order the keyboard steps them: ←/→ the first, ↑/↓ the second. */
 export function fixedAxes(dims: Dims, xAxis: Axis, yAxis: Axis): Axis[] {
   const order: Axis[] = ['k', 'o', 't', 'b'];
-  return order.filter((a) => a !== xAxis && a !== yAxis && (a !== 'b' || dims.B > 1));
+  return order.filter((a) => a !== xAxis && a !== yAxis && spans(dims, a));
 }
 
 export function defaultNames(prefix: string, n: number): string[] {

@@ -68,15 +68,18 @@ export function sliceMatrix(slice: Slice2D): { shape: number[]; data: Float64Arr
   return { shape: [nx, ny], data: out };
 }
 
-/** The whole J as long-format CSV: `b,t,o,k,value`, one row per element, in row-major order. */
-export function longCsv(J: JArray, dims: Dims): Uint8Array {
+/**
+ * The whole J as long-format CSV: `b,t,o,k,value`, one row per element, in row-major order (`b,o,k,value`
+ * when y has no time axis, T = 1).
+ */
+export function longCsv(J: JArray, dims: Dims, timeAxis = true): Uint8Array {
   const { B, T, O, P } = dims;
-  const chunks: string[] = ['b,t,o,k,value\n'];
+  const chunks: string[] = [timeAxis ? 'b,t,o,k,value\n' : 'b,o,k,value\n'];
   let buf = '';
   let i = 0;
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++) {
-      const bt = `${b},${t},`;
+      const bt = timeAxis ? `${b},${t},` : `${b},`;
       for (let o = 0; o < O; o++) {
         const bto = `${bt}${o},`;
         for (let k = 0; k < P; k++) buf += `${bto}${k},${J[i++]}\n`;
@@ -107,7 +110,7 @@ export function sliceFileName(
   const parts = [prefix];
   for (const a of ['b', 't', 'o', 'k'] as const) {
     if (a === xAxis || a === yAxis) continue;
-    if (a === 'b' && dims.B === 1) continue;
+    if ((a === 'b' && dims.B === 1) || (a === 't' && dims.T === 1)) continue;
     parts.push(hasNames(a) ? `${a}${fixed[a]}-${safe(indexName(a, fixed[a], names))}` : `${a}${fixed[a]}`);
   }
   parts.push(`${xAxis}-by-${yAxis}`);
@@ -142,14 +145,14 @@ export function tableCsv(
   return encodeChunks(chunks);
 }
 
-/** The whole y [B,T,O] as long-format CSV: `b,t,o,value`, one row per element, in row-major order. */
-export function yLongCsv(y: ArrayLike<number>, B: number, T: number, O: number): Uint8Array {
-  const chunks: string[] = ['b,t,o,value\n'];
+/** The whole y [B,T,O] as long-format CSV: `b,t,o,value` (`b,o,value` without a time axis), in row-major order. */
+export function yLongCsv(y: ArrayLike<number>, B: number, T: number, O: number, timeAxis = true): Uint8Array {
+  const chunks: string[] = [timeAxis ? 'b,t,o,value\n' : 'b,o,value\n'];
   let buf = '';
   let i = 0;
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++) {
-      const bt = `${b},${t},`;
+      const bt = timeAxis ? `${b},${t},` : `${b},`;
       for (let o = 0; o < O; o++) buf += `${bt}${o},${y[i++]}\n`;
       if (buf.length > 1 << 20) {
         chunks.push(buf);

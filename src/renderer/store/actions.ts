@@ -222,6 +222,26 @@ export function chooseBackend(want: BackendWant): void {
   send({ type: 'set-backend', id, want });
 }
 
+/** Differentiates the graph model with respect to another tensor argument and recomputes (the worker queues it). */
+export function chooseWrt(wrt: string): void {
+  const graph = useStore.getState().model?.graph;
+  if (!graph || graph.wrt === wrt || !isConnected()) return;
+  const id = newRequestId();
+  jobs.set(id, { group: newMessageGroup() });
+  useStore.setState({
+    job: {
+      id,
+      label: `p = ${wrt}`,
+      phase: 'computing',
+      startedAt: performance.now(),
+      done: 0,
+      total: 1,
+      cancelling: false,
+    },
+  });
+  send({ type: 'set-wrt', id, wrt });
+}
+
 export function cancelJob(): void {
   const job = useStore.getState().job;
   if (!job || !isConnected()) return;

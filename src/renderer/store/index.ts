@@ -414,7 +414,7 @@ export const viewActions = {
     compare.b1 = Math.min(dims.B - 1, Math.max(0, Math.round(compare.b1)));
     compare.b2 = Math.min(dims.B - 1, Math.max(0, Math.round(compare.b2)));
     let view = { ...s.view, compare };
-    if (compare.on) view = withoutSampleAxis(view);
+    if (compare.on) view = withoutSampleAxis(view, dims);
     patchState(() => (compare.on ? { view, whatIf: null, whatIfShown: null } : { view }));
   },
   /** Show (o,k) in the heatmap's fixed indices and the line plot. */

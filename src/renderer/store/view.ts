@@ -54,8 +54,10 @@ export const initialView: ViewState = {
 export function fitView(view: ViewState, dims: Dims): ViewState {
   const avail = availableAxes(dims);
   let { xAxis, yAxis } = view;
-  if (!avail.includes(xAxis)) xAxis = avail.find((a) => a !== yAxis) ?? 't';
-  if (!avail.includes(yAxis) || yAxis === xAxis) yAxis = avail.find((a) => a !== xAxis) ?? 'o';
+  // Time across and outputs down where there is time; else parameters across (O × P).
+  const pick = (order: Axis[], other: Axis) => order.find((a) => a !== other && avail.includes(a));
+  if (!avail.includes(xAxis)) xAxis = pick(['t', 'o', 'k', 'b'], yAxis) ?? 't';
+  if (!avail.includes(yAxis) || yAxis === xAxis) yAxis = pick(['o', 't', 'k', 'b'], xAxis) ?? 'o';
   const fixed: AxisIndex = {
     b: clampIndex(view.fixed.b, dims.B),
     t: clampIndex(view.fixed.t, dims.T),
@@ -79,14 +81,16 @@ export function fitView(view: ViewState, dims: Dims): ViewState {
   };
   const gsa = { ...view.gsa, o: view.gsa.o < 0 ? -1 : clampIndex(view.gsa.o, dims.O) };
   let v: ViewState = { ...view, xAxis, yAxis, fixed, pairs, compare, sweep, gsa };
-  if (compare.on) v = withoutSampleAxis(v);
+  if (compare.on) v = withoutSampleAxis(v, dims);
   return v;
 }
 
 /** Comparing shows one sample's worth (B = 1): an axis showing b gives way to one that is not shown. */
-export function withoutSampleAxis(view: ViewState): ViewState {
+export function withoutSampleAxis(view: ViewState, dims?: Dims): ViewState {
   if (view.xAxis !== 'b' && view.yAxis !== 'b') return view;
-  const free = (['t', 'o', 'k'] as const).find((a) => a !== view.xAxis && a !== view.yAxis)!;
+  const free = (['t', 'o', 'k'] as const).find(
+    (a) => a !== view.xAxis && a !== view.yAxis && (a !== 't' || !dims || dims.T > 1),
+  )!;
   return view.xAxis === 'b' ? { ...view, xAxis: free } : { ...view, yAxis: free };
 }
 

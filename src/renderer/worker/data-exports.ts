@@ -3,7 +3,7 @@
  * batch), x of one sample, p of the batch. A what-if shows in y (sample b's y at the what-if values) and in
  * the file name.
  */
-import { clampIndex } from '../lib/axes';
+import { clampIndex, defaultNames } from '../lib/axes';
 import type { JSource } from '../lib/display';
 import { tableCsv, yLongCsv } from '../lib/export-format';
 import type { NpyWriter } from './exports';
@@ -12,7 +12,7 @@ import type { ComputedResult } from './session';
 
 export function dataExportBytes(
   result: ComputedResult | null,
-  /** x [B,T,Xf] of the result (the session's active inputs). */
+  /** x [B, …] of the result (the session's active inputs). */
   x: Float64Array | null,
   msg: Extract<ToWorker, { type: 'export-data' }>,
   npy: NpyWriter,
@@ -20,10 +20,12 @@ export function dataExportBytes(
   shown?: { source: JSource; whatIfB: number },
 ): { name: string; bytes: Uint8Array } {
   if (!result) throw new Error('nothing computed yet');
-  const { B, T, O, P } = result.meta;
+  const { B, T, O, P, yShape, timeAxis } = result.meta;
   const b = clampIndex(msg.b, B);
   const dtype = msg.dtype ?? 'float64';
   const yNames = result.meta.yNames;
+  // Rows of a one-sample table: time steps, or one row when y has no time axis.
+  const rowLabel = timeAxis ? 't (step)' : 'row';
   switch (msg.what) {
     case 'y-sample-csv':
     case 'y-sample-npy': {
@@ -31,9 +33,9 @@ export function dataExportBytes(
       const block = whatIf ? shown.source.yBlock(b) : { data: result.y, off: b * T * O };
       const base = `y${whatIf ? '_whatif' : ''}_b${b}`;
       if (msg.what === 'y-sample-csv')
-        return { name: `${base}.csv`, bytes: tableCsv('t (step)', yNames, T, block.data, block.off) };
+        return { name: `${base}.csv`, bytes: tableCsv(rowLabel, yNames, T, block.data, block.off) };
       const data = block.data.slice(block.off, block.off + T * O);
-      return { name: `${base}.npy`, bytes: npy.writeNpy({ shape: [T, O], data }, dtype) };
+      return { name: `${base}.npy`, bytes: npy.writeNpy({ shape: yShape.slice(1), data }, dtype) };
     }
     case 'y-all-npy':
     case 'y-all-csv': {
@@ -45,18 +47,28 @@ export function dataExportBytes(
         y.set(block.data.subarray(block.off, block.off + T * O), wb * T * O);
       }
       const base = shown ? `y_whatif-b${clampIndex(shown.whatIfB, B)}` : 'y';
-      if (msg.what === 'y-all-csv') return { name: `${base}_long.csv`, bytes: yLongCsv(y, B, T, O) };
-      return { name: `${base}.npy`, bytes: npy.writeNpy({ shape: [B, T, O], data: y }, dtype) };
+      if (msg.what === 'y-all-csv')
+        return { name: `${base}_long.csv`, bytes: yLongCsv(y, B, T, O, timeAxis) };
+      return { name: `${base}.npy`, bytes: npy.writeNpy({ shape: yShape.slice(), data: y }, dtype) };
     }
     case 'x-sample-csv':
     case 'x-sample-npy': {
+      const xShape = result.data.xShape;
+      if (!xShape) throw new Error("this model's forward takes p alone: there is no x to export");
       if (!x) throw new Error('the inputs of this result are not at hand');
-      const Xf = result.data.Xf;
-      const off = b * T * Xf;
-      if (msg.what === 'x-sample-csv')
-        return { name: `x_b${b}.csv`, bytes: tableCsv('t (step)', result.data.xNames, T, x, off) };
-      const data = x.slice(off, off + T * Xf);
-      return { name: `x_b${b}.npy`, bytes: npy.writeNpy({ shape: [T, Xf], data }, dtype) };
+      const per = B > 0 ? x.length / B : 0;
+      const off = b * per;
+      if (msg.what === 'x-sample-npy') {
+        const data = x.slice(off, off + per);
+        return { name: `x_b${b}.npy`, bytes: npy.writeNpy({ shape: xShape.slice(1), data }, dtype) };
+      }
+      // x [B,T,Xf]: a row per time step, a column per feature; other ranks: the first axis after the batch
+      // in rows (one row for [B,F]), the rest flattened into columns.
+      const rows = xShape.length > 2 ? xShape[1] : 1;
+      const cols = rows > 0 ? per / rows : 0;
+      const names = cols === result.data.xNames.length ? result.data.xNames : defaultNames('x', cols);
+      const label = xShape.length > 2 ? 't (step)' : 'row';
+      return { name: `x_b${b}.csv`, bytes: tableCsv(label, names, rows, x, off) };
     }
     case 'p-csv':
       return { name: 'p.csv', bytes: tableCsv('batch', result.meta.pNames, B, result.p) };

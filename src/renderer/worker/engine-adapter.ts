@@ -1,6 +1,6 @@
 /**
- * The real engine behind the session's EngineAdapter interface. This file and the worker are the only
- * renderer code that imports the engine.
+ * The real engine behind the session's EngineAdapter interface. This file, graph-adapter.ts and the worker
+ * are the only renderer code that imports the engine.
  */
 import {
   CONFIG_KEYS,
@@ -28,6 +28,7 @@ import { BackendError } from './engine-contract';
 import type { BatchBackend, EngineAdapter, ParsedModel, Recognized, Tensor } from './engine-contract';
 import type { BackendWant, HyperKey } from './protocol';
 import type { AnalysisFns } from './explore';
+import { readGraphModel, readXArray } from './graph-adapter';
 
 // The protocol's keys are the engine's config keys (a type the UI thread can import without the engine).
 const KEYS: readonly HyperKey[] = CONFIG_KEYS;
@@ -144,13 +145,16 @@ export function createEngineAdapter(opts: { gpu?: GPU | null; threads?: ThreadOp
     backend: 'cpu · float64',
     selectBackend: (rec, want) =>
       selectBatchBackend(rec, want, opts.gpu !== undefined ? opts.gpu : hostGpu(), threads),
-    readModel: (bytes, file) => parsedModel(readModelFile(bytes, file)),
+    // A TorchScript archive runs from its own code; anything else is weights for fno1d-scalar recognition.
+    readModel: (bytes, file) => readGraphModel(bytes, file) ?? parsedModel(readModelFile(bytes, file)),
     recognize: (model, explicit) =>
       toRecognized(recognizeFno(model.raw as ModelFile, (explicit ?? {}) as Partial<FnoConfig>)),
     build: (_model, rec) => cpuModel(rec.raw as RecognizedModel),
     readConfig: (bytes, file) =>
       parseConfigJson(new TextDecoder().decode(bytes), file) as Record<string, unknown>,
     readData: (bytes, file, hint) => {
+      const named = /\.npy$/i.test(file) && csvRoleFromName(file) === 'x' ? readXArray(bytes, file) : null;
+      if (named) return named;
       const isCsv = file.toLowerCase().endsWith('.csv');
       const d = readDataFile(bytes, file, hint, isCsv ? csvRoleFromName(file) : undefined);
       return {

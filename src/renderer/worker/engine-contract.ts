@@ -3,7 +3,7 @@
  * in engine-adapter.ts, and the tests give the Session a fake one.
  */
 import type { JArray } from '../lib/j-array';
-import type { BackendWant, HyperKey, HyperOrigin } from './protocol';
+import type { BackendWant, GraphArg, HyperKey, HyperOrigin, TensorCount } from './protocol';
 
 export interface Tensor {
   dtype: string;
@@ -17,6 +17,44 @@ export interface ParsedModel {
   tensorCount: number;
   /** The engine's own object, opaque here. */
   raw: unknown;
+  /** Set when the file is a model that runs from its own code (a TorchScript archive); never guessed from weights. */
+  graph?: GraphNet;
+}
+
+/** Which data a graph model's arguments take: p the differentiated one, x (of per-sample shape xSample) another. */
+export interface GraphRoles {
+  wrt: string;
+  xArg?: string;
+  /** x's shape without the batch axis. */
+  xSample: number[];
+}
+
+/** A TorchScript model as the session sees it (graph-adapter.ts builds it on the engine's GraphModel). */
+export interface GraphNet {
+  kind: 'traced' | 'scripted' | 'unknown';
+  kindReason: string;
+  rootType: string;
+  /** forward's arguments after self. */
+  args: Omit<GraphArg, 'role' | 'shape'>[];
+  returns: string;
+  /** The arguments that take tensors, in order (at least one). */
+  tensorArgs: string[];
+  ops: { op: string; count: number }[];
+  parameters: TensorCount;
+  buffers: TensorCount;
+  modules: number;
+  notes: string[];
+  /** Whether an op's derivative jumps somewhere (ReLU, abs, clamp, …): the derivative check takes one small step. */
+  kinked: boolean;
+  /** y [B,…] and J [B,…,P] of the batch on the CPU in float64, one sample at a time. */
+  evaluate(
+    roles: GraphRoles,
+    x: Float64Array | null,
+    p: Tensor,
+    hooks: RunHooks,
+  ): Promise<{ y: Float64Array; yShape: number[]; J: Float64Array }>;
+  /** The explore tools' model for these roles: samples of x [B, ...xSample] and p [B,P]; T is ignored. */
+  engineModel(roles: GraphRoles): EngineModel;
 }
 
 export interface Recognized {
@@ -56,6 +94,8 @@ export interface EngineModel {
 
 export interface DataParts {
   x?: Tensor;
+  /** x as the file holds it when the reader reshaped it (a 2-D array read as one sample [1,T,Xf]): graph models take it as it is. */
+  xAsFiled?: Tensor;
   p?: Tensor;
   xNames?: string[];
   pNames?: string[];

@@ -82,7 +82,9 @@ function report(id: number, outcome: LoadOutcome): void {
     });
 }
 
-async function run(msg: Extract<ToWorker, { type: 'demo' | 'load' | 'set-backend' }>): Promise<void> {
+async function run(
+  msg: Extract<ToWorker, { type: 'demo' | 'load' | 'set-backend' | 'set-wrt' }>,
+): Promise<void> {
   const controller = new AbortController();
   running = controller;
   const hooks = {
@@ -97,10 +99,12 @@ async function run(msg: Extract<ToWorker, { type: 'demo' | 'load' | 'set-backend
         ? await session.demo(hooks)
         : msg.type === 'set-backend'
           ? await session.setBackend(msg.want, hooks)
-          : await session.load(
-              msg.files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })),
-              hooks,
-            );
+          : msg.type === 'set-wrt'
+            ? await session.setWrt(msg.wrt, hooks)
+            : await session.load(
+                msg.files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })),
+                hooks,
+              );
     report(msg.id, outcome);
   } catch (e) {
     post({
@@ -305,6 +309,7 @@ scope.onmessage = (ev) => {
     case 'demo':
     case 'load':
     case 'set-backend':
+    case 'set-wrt':
       queue = queue.then(() => run(msg));
       return;
     case 'export': {

@@ -31,6 +31,7 @@ export function exploreExportBytes(
       throw new Error('no sweep of the current data to export; run one first');
     const N = c.values.length;
     const { T, O, P } = c;
+    const ySample = result.meta.yShape.length > 1 ? result.meta.yShape.slice(1) : [T, O];
     const valueLabel = pNames[c.k] === `p${c.k}` ? pNames[c.k] : `${pNames[c.k]} (p${c.k})`;
     const name = (what: 'y' | 'J', o: number | null, j: number | null, ext: string) =>
       sweepFileName(c.k, pNames[c.k], what, o, yNames[o ?? 0], j, pNames[j ?? 0], ext);
@@ -53,15 +54,16 @@ export function exploreExportBytes(
           bytes: npy.writeNpy({ shape: [N, T], data }, 'float64'),
         };
       }
+      // y and J of every point in the model's own shape: [N,T,O] and [N,T,O,P], or [N,O] and [N,O,P] without time.
       case 'sweep-all-y-npy':
         return {
           name: name('y', null, null, 'npy'),
-          bytes: npy.writeNpy({ shape: [N, T, O], data: c.y }, 'float64'),
+          bytes: npy.writeNpy({ shape: [N, ...ySample], data: c.y }, 'float64'),
         };
       case 'sweep-all-J-npy':
         return {
           name: name('J', null, null, 'npy'),
-          bytes: npy.writeNpy({ shape: [N, T, O, P], data: c.J }, 'float64'),
+          bytes: npy.writeNpy({ shape: [N, ...ySample, P], data: c.J }, 'float64'),
         };
     }
   }

@@ -95,7 +95,7 @@ export class Explorer {
   private sample(a: ActiveInputs, b: number): { x: Float64Array; p: Float64Array } {
     if (!Number.isInteger(b) || b < 0 || b >= a.B) throw new Error(`sample ${b} is not in 0…${a.B - 1}`);
     return {
-      x: a.x.subarray(b * a.T * a.Xf, (b + 1) * a.T * a.Xf),
+      x: a.x.subarray(b * a.xPer, (b + 1) * a.xPer),
       p: a.p.subarray(b * a.P, (b + 1) * a.P),
     };
   }
@@ -246,8 +246,9 @@ export class Explorer {
     const J = whatIf
       ? this.whatIfBlock(seq, { b, p: p! }).J
       : this.session.result!.J.subarray(b * TOP, (b + 1) * TOP);
-    // ReLU has kinks: the engine's check then takes one small step instead of extrapolating.
-    const kinked = a.activation === 'relu';
+    // ReLU (and abs, clamp, … in graph models) has kinks: the engine's check then takes one small step
+    // instead of extrapolating.
+    const kinked = a.kinked;
     const t0 = performance.now();
     const r = this.fns.checkDerivatives(
       (xx, pp, B, T) => a.net.forward(xx, pp, B, T),

@@ -38,12 +38,14 @@ export function exportBytes(
     case 'full-npy': {
       // In the precision it was computed in unless asked: a float32 J (WebGPU) widened to float64
       // would double the file and add no information.
+      // J has y's shape followed by P: [B,T,O,P], or [B,O,P] for a graph model's y [B,O].
       const own = result.J instanceof Float32Array ? 'float32' : 'float64';
-      const bytes = npy.writeNpy({ shape: [full.B, T, O, P], data: result.J }, msg.dtype ?? own);
+      const shape = [...result.meta.yShape, P];
+      const bytes = npy.writeNpy({ shape, data: result.J }, msg.dtype ?? own);
       return { name: 'J.npy', bytes };
     }
     case 'full-csv':
-      return { name: 'J_long.csv', bytes: longCsv(result.J, full) };
+      return { name: 'J_long.csv', bytes: longCsv(result.J, full, result.meta.timeAxis) };
     case 'slice-csv':
     case 'slice-npy': {
       const spec = msg.slice;

@@ -8,25 +8,73 @@ export type HyperKey =
 
 export type HyperOrigin = 'given' | 'metadata' | 'inferred' | 'assumed';
 
+/** Parameter or buffer elements of a TorchScript model (shared tensors counted once). */
+export interface TensorCount {
+  tensors: number;
+  real: number;
+  complex: number;
+}
+
+/** One argument of a TorchScript model's forward, with the shape of the data fed to it. */
+export interface GraphArg {
+  name: string;
+  /** The annotated type ('Tensor', 'int', …) and the default, as the code has them. */
+  type: string;
+  default?: string;
+  /** Which loaded data it takes: x, p (the differentiated argument), or none (a non-tensor argument). */
+  role?: 'x' | 'p';
+  /** The shape of the data fed to it, [B, …]. */
+  shape?: number[];
+}
+
+/** What the model panel says about a model that runs from its own code (a TorchScript archive). */
+export interface GraphInfo {
+  kind: 'traced' | 'scripted' | 'unknown';
+  /** What decided traced or scripted. */
+  kindReason: string;
+  /** The root module's class, e.g. `FNO`. */
+  rootType: string;
+  args: GraphArg[];
+  returns: string;
+  /** The tensor arguments, in order: the choices for p. */
+  tensorArgs: string[];
+  /** The differentiated argument. */
+  wrt: string;
+  /** y's shape as the model returns it, [B, …]. */
+  yShape: number[];
+  /** Ops named in the code reachable from forward, most used first. */
+  ops: { op: string; count: number }[];
+  parameters: TensorCount;
+  buffers: TensorCount;
+  modules: number;
+}
+
 export interface ModelInfo {
   /** File name ("built-in demo" for the demo). */
   file: string;
   format: string;
   architecture: string;
-  config: Record<HyperKey, number | string>;
+  /** fno1d-scalar's hyperparameters (empty for a graph model). */
+  config: Partial<Record<HyperKey, number | string>>;
   /** How each hyperparameter was obtained. */
   origin: Partial<Record<HyperKey, HyperOrigin>>;
   notes: string[];
   params: { real: number; complex: number };
   tensorCount: number;
   configFile?: string;
+  /** Set for a model that runs from its own code (TorchScript). */
+  graph?: GraphInfo;
 }
 
 export interface DataInfo {
+  /** '' when the model takes p only. */
   xFile: string;
   pFile: string;
+  /** x's shape as fed to the model ([B,T,Xf] for fno1d-scalar; any [B, …] for a graph model); null: no x. */
+  xShape: number[] | null;
   B: number;
   T: number;
+  /** x's last axis (0 without x). */
   Xf: number;
   P: number;
   xDtype: string;
@@ -42,9 +90,14 @@ export const BACKEND_WANTS: readonly BackendWant[] = ['auto', 'cpu', 'webgpu'];
 
 export interface ResultMeta {
   B: number;
+  /** 1 when y has no time axis. */
   T: number;
   O: number;
   P: number;
+  /** y's shape as the model returns it: [B,T,O], or [B,O] / [B] / [B,T,d1,…] for graph models. */
+  yShape: number[];
+  /** Whether y has a time axis (its shape is [B,T,…]); views over time say so when it has none. */
+  timeAxis: boolean;
   /** The backend that computed this result, for people ('CPU (WebAssembly SIMD, float64)', 'WebGPU: …'). */
   backend: string;
   backendKind: 'cpu' | 'webgpu';
@@ -150,6 +203,8 @@ export type ToWorker =
   | { type: 'cancel' }
   /** Use this backend for the batch from now on and recompute the current result with it. */
   | { type: 'set-backend'; id: number; want: BackendWant }
+  /** Differentiate the graph model with respect to this tensor argument and recompute. */
+  | { type: 'set-wrt'; id: number; wrt: string }
   | { type: 'export'; id: number; what: ExportWhat; slice?: SliceSpec; dtype?: 'float32' | 'float64' }
   /** Sample b's y / x (the whole batch for y-all and p); y at the what-if values for sample whatIf.b. */
   | {

@@ -2,93 +2,40 @@
  * The engine worker's state and logic, without the worker plumbing (testable in Node with a fake engine):
  * which model and data are loaded, what was dropped, whether the combination fits, and the computation.
  *
- * Rules: a drop is applied only as a whole combination that fits (model + x + p); files that parse but do not
- * fit yet are kept aside ("staged") and named in a message, so a model and its data can arrive in separate
- * drops in any order. Whatever was loaded and displayed before stays until a new combination computes.
+ * Rules: a drop is applied only as a whole combination that fits (model + x + p; a graph model whose forward
+ * takes p alone needs no x); files that parse but do not fit yet are kept aside ("staged") and named in a
+ * message, so a model and its data can arrive in separate drops in any order. Whatever was loaded and displayed
+ * before stays until a new combination computes.
  */
-import { modesProblem } from '../../engine/models/config';
-import { defaultNames } from '../lib/axes';
-import type { JArray } from '../lib/j-array';
-import { pRanges } from '../lib/p-range';
-import type { PRange } from '../lib/p-range';
-import { computeSummary } from '../lib/summary';
-import type { Summary } from '../lib/summary';
-import type { BackendWant, DataInfo, FileMessage, ModelInfo, ResultMeta } from './protocol';
-import type {
-  Tensor,
-  ParsedModel,
-  Recognized,
-  EngineModel,
-  BatchBackend,
-  EngineAdapter,
-} from './engine-contract';
+import { readDrop } from './drop';
+import type { EngineAdapter, EngineModel, ParsedModel } from './engine-contract';
+import { combine, complete, dataHint, fitProblem, missingText, rolesOf, usedParts } from './fit';
+import type { Combination, FnoLoaded, GraphLoaded, LoadedModel, Staged } from './fit';
+import { evaluateGraph, nonFiniteNotes } from './graph-run';
+import type { Evaluation } from './graph-run';
+import { buildResult } from './result-info';
+import type { ComputedResult } from './result-info';
+import type { BackendWant, FileMessage } from './protocol';
 
-export type FileKind = 'model' | 'config' | 'data' | 'unknown';
-
-const MODEL_EXT = new Set(['pt', 'pth', 'bin', 'ckpt', 'safetensors']);
-const DATA_EXT = new Set(['npy', 'npz', 'csv']);
-
-export function fileKind(name: string): FileKind {
-  const ext = name.toLowerCase().split('.').pop() ?? '';
-  if (MODEL_EXT.has(ext)) return 'model';
-  if (ext === 'json') return 'config';
-  if (DATA_EXT.has(ext)) return 'data';
-  return 'unknown';
-}
-
-interface LoadedModel {
-  parsed: ParsedModel;
-  rec: Recognized;
-  net: EngineModel;
-  configFile?: string;
-  explicit?: Record<string, unknown>;
-  /** The batch backend set up for this model, and for which choice (set up on first use, kept while active). */
-  backend?: { want: BackendWant; ready: Promise<BatchBackend> };
-}
-
-interface Part {
-  file: string;
-  tensor: Tensor;
-  names?: string[];
-  /** What reading the file noted (shown in the data panel). */
-  notes?: string[];
-}
-
-interface Combination {
-  model: LoadedModel;
-  x: Part;
-  p: Part;
-}
-
-interface Staged {
-  model?: LoadedModel;
-  x?: Part;
-  p?: Part;
-}
-
-export interface ComputedResult {
-  model: ModelInfo;
-  data: DataInfo;
-  meta: ResultMeta;
-  J: JArray;
-  y: Float64Array;
-  /** p [B,P] as loaded, and the what-if sliders' ranges. */
-  p: Float64Array;
-  pRanges: PRange[];
-  summary: Summary;
-}
+export type { ComputedResult } from './result-info';
+export { fileKind } from './drop';
+export type { FileKind } from './drop';
 
 /** What the explore tools (what-if, sweeps, checks) need of the computed combination. */
 export interface ActiveInputs {
+  /** The CPU float64 model, one call per batch of samples of this combination's shapes. */
   net: EngineModel;
+  /** x [B, …] (empty when the model takes p alone) and p [B,P]. */
   x: Float64Array;
   p: Float64Array;
   B: number;
   T: number;
-  Xf: number;
+  /** Values of x per sample. */
+  xPer: number;
   P: number;
   O: number;
-  activation: string;
+  /** Whether the model's derivative jumps somewhere (ReLU, abs, …): the check then takes one small step. */
+  kinked: boolean;
   /** The result these inputs produced. */
   seq: number;
 }
@@ -105,66 +52,22 @@ export interface ComputeHooks {
   onComputing?: (messages: FileMessage[]) => void;
 }
 
-function num(v: number | string): number {
-  return typeof v === 'number' ? v : Number(v);
-}
-
-/** Why x and p do not fit the model (null when they fit). */
-export function fitProblem(c: Combination): { file: string; text: string } | null {
-  const cfg = c.model.rec.config;
-  const mfile = c.model.parsed.file;
-  const Xf = num(cfg.inp_dim_func);
-  const P = num(cfg.inp_dim_scalar);
-  const modes = num(cfg.modes);
-  const xs = c.x.tensor.shape;
-  const ps = c.p.tensor.shape;
-  if (xs.length !== 3)
-    return { file: c.x.file, text: `x must have shape [B,T,Xf]; ${c.x.file} has [${xs.join(',')}]` };
-  if (ps.length !== 2)
-    return { file: c.p.file, text: `p must have shape [B,P]; ${c.p.file} has [${ps.join(',')}]` };
-  if (xs[2] !== Xf)
-    return {
-      file: c.x.file,
-      text: `${c.x.file}: x has ${xs[2]} features per timestep (shape [${xs.join(',')}]) but ${mfile} expects ${Xf} (inp_dim_func)`,
-    };
-  if (ps[1] !== P)
-    return {
-      file: c.p.file,
-      text: `${c.p.file}: p has ${ps[1]} parameters (shape [${ps.join(',')}]) but ${mfile} expects ${P} (inp_dim_scalar)`,
-    };
-  if (xs[0] !== ps[0])
-    return {
-      file: c.p.file,
-      text: `${c.x.file} has ${xs[0]} sample(s) but ${c.p.file} has ${ps[0]}: the batch sizes must agree`,
-    };
-  if (xs[0] < 1 || xs[1] < 1)
-    return { file: c.x.file, text: `${c.x.file}: x is empty (shape [${xs.join(',')}])` };
-  const T = xs[1];
-  const problem = modesProblem(modes, T, mfile);
-  return problem ? { file: c.x.file, text: `${c.x.file}: ${problem}` } : null;
-}
-
-function combine(...layers: Staged[]): Partial<Combination> {
-  const out: Partial<Combination> = {};
-  for (const l of layers) {
-    if (!out.model && l.model) out.model = l.model;
-    if (!out.x && l.x) out.x = l.x;
-    if (!out.p && l.p) out.p = l.p;
-  }
-  return out;
-}
-
-function complete(c: Partial<Combination>): c is Combination {
-  return !!(c.model && c.x && c.p);
+/** The batch backend could not be set up (WebGPU forced where there is none): the error, for the message. */
+class SetupFailed {
+  constructor(readonly error: unknown) {}
 }
 
 export class Session {
   private active: Combination | null = null;
+  /** The explore tools' model of the active combination. */
+  private activeNet: EngineModel | null = null;
   private staged: Staged = {};
   private seq = 0;
   private want: BackendWant = 'auto';
   /** The last result (the worker exports from it). */
   result: ComputedResult | null = null;
+
+  constructor(private readonly engine: EngineAdapter) {}
 
   get backendWant(): BackendWant {
     return this.want;
@@ -178,9 +81,35 @@ export class Session {
     return this.compute(this.active, [], hooks);
   }
 
+  /**
+   * Differentiates the active graph model with respect to its tensor argument `wrt` (p takes the p data, x
+   * the other argument) and recomputes; when that does not fit or fails, the previous choice and result stay.
+   */
+  async setWrt(wrt: string, hooks: ComputeHooks = {}): Promise<LoadOutcome> {
+    const c = this.active;
+    const unchanged = (text?: string): LoadOutcome => ({
+      kind: 'unchanged',
+      messages: text ? [{ file: c?.model.parsed.file ?? '', level: 'error', text }] : [],
+      staged: this.stagedFiles(),
+    });
+    if (!c || c.model.kind !== 'graph') return unchanged('no graph model is loaded to choose p for');
+    const m = c.model;
+    if (!m.graph.tensorArgs.includes(wrt))
+      return unchanged(
+        `${m.parsed.file}: forward has no tensor argument '${wrt}' (its tensor arguments: ${m.graph.tensorArgs.join(', ')})`,
+      );
+    if (wrt === m.wrt) return unchanged();
+    const model: GraphLoaded = { ...m, wrt };
+    const combo = usedParts({ model, p: c.p, x: c.x });
+    const problem = fitProblem(combo);
+    if (problem) return unchanged(`p = '${wrt}': ${problem.text}; p stays '${m.wrt}'`);
+    hooks.onComputing?.([]);
+    return this.compute(combo, [], hooks);
+  }
+
   /** The model's backend for the current choice: kept from before, or set up now (ms: the set-up time). */
-  private async backendFor(m: LoadedModel): Promise<{ backend: BatchBackend; setupMs?: number }> {
-    if (m.backend?.want === this.want) return { backend: await m.backend.ready };
+  private async backendFor(m: FnoLoaded) {
+    if (m.backend?.want === this.want) return { backend: await m.backend.ready, setupMs: undefined };
     this.release(m);
     const t0 = performance.now();
     const ready = this.engine.selectBackend(m.rec, this.want);
@@ -196,8 +125,8 @@ export class Session {
 
   /** Frees the model's backend (GPU buffers, device). */
   private release(m: LoadedModel | undefined): void {
-    const b = m?.backend;
-    if (!m || !b) return;
+    if (!m || m.kind !== 'fno' || !m.backend) return;
+    const b = m.backend;
     m.backend = undefined;
     b.ready.then(
       (backend) => backend.dispose(),
@@ -205,12 +134,15 @@ export class Session {
     );
   }
 
-  constructor(private readonly engine: EngineAdapter) {}
-
   /** Loads the built-in demo and computes it. */
   async demo(hooks: ComputeHooks = {}): Promise<LoadOutcome> {
     const d = this.engine.demo();
-    const model: LoadedModel = { parsed: d.model, rec: d.rec, net: this.engine.build(d.model, d.rec) };
+    const model: FnoLoaded = {
+      kind: 'fno',
+      parsed: d.model,
+      rec: d.rec,
+      net: this.engine.build(d.model, d.rec),
+    };
     const combo: Combination = {
       model,
       x: { file: 'built-in demo x', tensor: d.x, names: d.xNames },
@@ -220,65 +152,49 @@ export class Session {
     return this.compute(combo, [], hooks);
   }
 
+  /** A model file read (and, for weights, recognised with `explicit`): ready to combine. */
+  private loadedModel(parsed: ParsedModel, explicit?: { file?: string; config?: Record<string, unknown> }) {
+    if (parsed.graph) {
+      const g = parsed.graph;
+      const model: GraphLoaded = {
+        kind: 'graph',
+        parsed,
+        graph: g,
+        wrt: g.tensorArgs[g.tensorArgs.length - 1],
+      };
+      return model;
+    }
+    const rec = this.engine.recognize(parsed, explicit?.config);
+    const model: FnoLoaded = {
+      kind: 'fno',
+      parsed,
+      rec,
+      net: this.engine.build(parsed, rec),
+      configFile: explicit?.file,
+      explicit: explicit?.config,
+    };
+    return model;
+  }
+
   /** Reads dropped/opened files and, when they complete a fitting combination, computes it. */
   async load(files: { name: string; bytes: Uint8Array }[], hooks: ComputeHooks = {}): Promise<LoadOutcome> {
-    const messages: FileMessage[] = [];
-    const fresh: Staged = {};
-    let modelFiles: { parsed: ParsedModel }[] = [];
-    let explicit: { file: string; config: Record<string, unknown> } | undefined;
-    let modelFailed = false;
-
-    // Models and configs first, so that data files can be read knowing the model's Xf and P.
-    const rank = { model: 0, config: 1, data: 2, unknown: 3 };
-    const ordered = [...files].sort((a, b) => rank[fileKind(a.name)] - rank[fileKind(b.name)]);
-    for (const f of ordered) {
-      const kind = fileKind(f.name);
-      try {
-        if (kind === 'model') {
-          modelFiles.push({ parsed: this.engine.readModel(f.bytes, f.name) });
-        } else if (kind === 'config') {
-          explicit = { file: f.name, config: this.engine.readConfig(f.bytes, f.name) };
-        } else if (kind === 'data') {
-          const parts = this.engine.readData(f.bytes, f.name, this.hint(modelFiles.length > 0));
-          if (!parts.x && !parts.p) throw new Error(`${f.name}: holds neither x [B,T,Xf] nor p [B,P]`);
-          if (parts.x) fresh.x = { file: f.name, tensor: parts.x, names: parts.xNames, notes: parts.notes };
-          if (parts.p) fresh.p = { file: f.name, tensor: parts.p, names: parts.pNames, notes: parts.notes };
-        } else {
-          throw new Error(
-            `${f.name}: not a file jacscope reads (models: .pt .safetensors; data: .npy .npz .csv; config: .json)`,
-          );
-        }
-      } catch (e) {
-        if (this.engine.isCancelled(e)) throw e;
-        if (kind === 'model' || kind === 'config') modelFailed = true;
-        messages.push({ file: f.name, level: 'error', text: this.engine.describeError(e) });
-      }
-    }
-
-    if (modelFiles.length > 1) {
-      const used = modelFiles[modelFiles.length - 1].parsed.file;
-      messages.push({
-        file: used,
-        level: 'warning',
-        text: `${modelFiles.length} model files dropped; using ${used}`,
-      });
-      modelFiles = modelFiles.slice(-1);
-    }
+    const read = readDrop(this.engine, files, dataHint(this.staged.model ?? this.active?.model));
+    const { messages, fresh, models: modelFiles } = read;
+    let { explicit, modelFailed } = read;
 
     // The model to (re)build: a new model file, or the current one with a newly dropped config.json.
-    const base =
-      modelFiles[0]?.parsed ?? (explicit ? (this.staged.model ?? this.active?.model)?.parsed : undefined);
-    if (base) {
+    const base = modelFiles[0] ?? (explicit ? (this.staged.model ?? this.active?.model)?.parsed : undefined);
+    if (base?.graph && explicit) {
+      messages.push({
+        file: explicit.file,
+        level: 'warning',
+        text: `${explicit.file}: ignored; ${base.file} is a TorchScript model, which runs from its own code (a config.json applies to bare fno1d-scalar weights)`,
+      });
+      explicit = undefined;
+    }
+    if (base && (modelFiles.length || explicit)) {
       try {
-        const ex = explicit?.config ?? (modelFiles.length ? undefined : this.currentExplicit());
-        const rec = this.engine.recognize(base, ex);
-        fresh.model = {
-          parsed: base,
-          rec,
-          net: this.engine.build(base, rec),
-          configFile: explicit?.file,
-          explicit: ex,
-        };
+        fresh.model = this.loadedModel(base, explicit);
       } catch (e) {
         if (this.engine.isCancelled(e)) throw e;
         modelFailed = true;
@@ -301,10 +217,17 @@ export class Session {
       ? []
       : [combine(fresh, this.staged, this.active ?? {}), combine(fresh, this.active ?? {})];
     let firstProblem: { file: string; text: string } | null = null;
-    for (const c of candidates) {
-      if (!complete(c)) continue;
+    for (const cand of candidates) {
+      if (!complete(cand)) continue;
+      const c = usedParts(cand);
       const problem = fitProblem(c);
       if (!problem) {
+        if (fresh.x && !c.x && fresh.x.file !== c.p.file)
+          messages.push({
+            file: fresh.x.file,
+            level: 'info',
+            text: `${fresh.x.file}: not used; ${c.model.parsed.file}'s forward takes p alone`,
+          });
         // The messages so far go out now; the outcome carries only what the computation adds.
         hooks.onComputing?.(messages);
         return this.compute(c, [], hooks);
@@ -314,7 +237,7 @@ export class Session {
 
     // Nothing fits yet: keep the new files aside, say why, leave the display as it is.
     this.staged = combine(fresh, this.staged);
-    const missing = this.missingText(combine(this.staged, this.active ?? {}));
+    const missing = missingText(combine(this.staged, this.active ?? {}));
     const names = [fresh.model?.parsed.file, fresh.x?.file, fresh.p?.file].filter((s): s is string => !!s);
     if (firstProblem) messages.push({ file: firstProblem.file, level: 'error', text: firstProblem.text });
     else if (modelFailed && names.length)
@@ -327,48 +250,92 @@ export class Session {
     return { kind: 'unchanged', messages, staged: this.stagedFiles() };
   }
 
-  /** Xf and P of the model data will be used with (unknown while a new model is still being recognised). */
-  private hint(newModelInDrop: boolean): { Xf?: number; P?: number } {
-    if (newModelInDrop) return {};
-    const cfg = (this.staged.model ?? this.active?.model)?.rec.config;
-    return cfg ? { Xf: num(cfg.inp_dim_func), P: num(cfg.inp_dim_scalar) } : {};
-  }
-
-  private currentExplicit(): Record<string, unknown> | undefined {
-    return (this.staged.model ?? this.active?.model)?.explicit;
-  }
-
-  private missingText(c: Partial<Combination>): string | null {
-    const miss: string[] = [];
-    if (!c.model) miss.push('a model (.pt or .safetensors)');
-    if (!c.x) miss.push('x [B,T,Xf]');
-    if (!c.p) miss.push('p [B,P]');
-    return miss.length ? `waiting for ${miss.join(' and ')}` : null;
-  }
-
   stagedFiles(): string[] {
     const s = this.staged;
-    return [s.model?.parsed.file, s.x?.file, s.p?.file].filter((f): f is string => !!f);
+    return [...new Set([s.model?.parsed.file, s.x?.file, s.p?.file].filter((f): f is string => !!f))];
+  }
+
+  private filesOf(c: Combination): string[] {
+    return [c.model.parsed.file, c.x?.file, c.p.file].filter((f): f is string => !!f);
+  }
+
+  /** y and J of an fno1d-scalar combination on the chosen batch backend. */
+  private async evaluateFno(c: Combination & { model: FnoLoaded }, hooks: ComputeHooks): Promise<Evaluation> {
+    const [B, T] = c.x!.tensor.shape;
+    let set;
+    try {
+      set = await this.backendFor(c.model);
+    } catch (e) {
+      throw new SetupFailed(e);
+    }
+    const { backend, setupMs } = set;
+    const t0 = performance.now();
+    const { y, J } = await backend.evaluate(c.x!.tensor.data, c.p.tensor.data, B, T, {
+      signal: hooks.signal,
+      onProgress: hooks.onProgress,
+    });
+    const O = Number(c.model.rec.config.out_dim_func);
+    return {
+      y,
+      J,
+      T,
+      O,
+      yShape: [B, T, O],
+      timeAxis: true,
+      backend: {
+        description: backend.description,
+        kind: backend.kind,
+        note: backend.fallbackReason ?? backend.note,
+      },
+      ms: performance.now() - t0,
+      setupMs,
+    };
   }
 
   private async compute(c: Combination, messages: FileMessage[], hooks: ComputeHooks): Promise<LoadOutcome> {
-    const [B, T, Xf] = c.x.tensor.shape;
-    const P = c.p.tensor.shape[1];
-    const O = num(c.model.rec.config.out_dim_func);
-    let backend: BatchBackend;
-    let setupMs: number | undefined;
+    let ev: Evaluation;
     try {
-      ({ backend, setupMs } = await this.backendFor(c.model));
+      ev =
+        c.model.kind === 'graph'
+          ? await evaluateGraph(c.model, c.x, c.p, this.want, hooks)
+          : await this.evaluateFno(c as Combination & { model: FnoLoaded }, hooks);
     } catch (e) {
       if (c.model !== this.active?.model) this.release(c.model);
-      const text = this.engine.describeError(e);
-      const what = [c.model.parsed.file, c.x.file, c.p.file].filter((f) => !this.isActiveFile(f));
+      return this.failed(c, messages, hooks, e);
+    }
+    let checkNotes: string[] = [];
+    try {
+      const [B, P] = c.p.tensor.shape;
+      checkNotes =
+        c.model.kind === 'fno'
+          ? this.engine.checkData(c.x!.tensor, c.p.tensor, { Xf: c.x!.tensor.shape[2], P })
+          : nonFiniteNotes(c.x, c.p, B);
+    } catch {
+      // Shapes were checked before computing; this only adds notes.
+    }
+    const result = buildResult(c, ev, { want: this.want, seq: ++this.seq, checkNotes });
+    if (this.active && this.active.model !== c.model) this.release(this.active.model);
+    // A staged model that this result replaces holds no backend worth keeping either.
+    if (this.staged.model && this.staged.model !== c.model) this.release(this.staged.model);
+    this.active = c;
+    this.activeNet =
+      c.model.kind === 'graph' ? c.model.graph.engineModel(rolesOf(c.model, c.x?.tensor)) : c.model.net;
+    this.staged = {};
+    this.result = result;
+    return { kind: 'computed', result, messages };
+  }
+
+  /** The outcome of a computation that did not finish: set-up failed, cancelled, or the model failed. */
+  private failed(c: Combination, messages: FileMessage[], hooks: ComputeHooks, e: unknown): LoadOutcome {
+    const fresh = this.filesOf(c).filter((f) => !this.isActiveFile(f));
+    if (e instanceof SetupFailed) {
+      const text = this.engine.describeError(e.error);
       return {
         kind: 'unchanged',
         messages: [
           ...messages,
           {
-            file: what.join(', '),
+            file: fresh.join(', '),
             level: 'error',
             text: `${text}${this.result ? '; the previous result stays' : ''}`,
           },
@@ -377,134 +344,54 @@ export class Session {
         backendError: text,
       };
     }
-    const t0 = performance.now();
-    let y: Float64Array;
-    let J: JArray;
-    try {
-      ({ y, J } = await backend.evaluate(c.x.tensor.data, c.p.tensor.data, B, T, {
-        signal: hooks.signal,
-        onProgress: hooks.onProgress,
-      }));
-    } catch (e) {
-      if (c.model !== this.active?.model) this.release(c.model);
-      if (this.engine.isCancelled(e) || hooks.signal?.aborted) {
-        const files = [c.model.parsed.file, c.x.file, c.p.file].filter((f) => !this.isActiveFile(f));
-        return {
-          kind: 'cancelled',
-          messages: [
-            ...messages,
-            {
-              file: files.join(', '),
-              level: 'warning',
-              text: files.length
-                ? `computation cancelled; ${files.join(', ')} not applied, the previous result stays`
-                : 'computation cancelled',
-            },
-          ],
-        };
-      }
-      const what = [c.model.parsed.file, c.x.file, c.p.file].join(', ');
+    if (this.engine.isCancelled(e) || hooks.signal?.aborted)
       return {
-        kind: 'unchanged',
+        kind: 'cancelled',
         messages: [
           ...messages,
-          { file: what, level: 'error', text: `computing J failed: ${this.engine.describeError(e)}` },
+          {
+            file: fresh.join(', '),
+            level: 'warning',
+            text: fresh.length
+              ? `computation cancelled; ${fresh.join(', ')} not applied, the previous result stays`
+              : 'computation cancelled',
+          },
         ],
-        staged: this.stagedFiles(),
       };
-    }
-    const ms = performance.now() - t0;
-    let checkNotes: string[] = [];
-    try {
-      checkNotes = this.engine.checkData(c.x.tensor, c.p.tensor, { Xf, P });
-    } catch {
-      // Shapes were checked before computing; this only adds notes.
-    }
-    const dims = { B, T, O, P };
-    const summary = computeSummary(J, dims);
-    const pNames = c.p.names && c.p.names.length === P ? c.p.names : defaultNames('p', P);
-    const xNames = c.x.names && c.x.names.length === Xf ? c.x.names : defaultNames('x', Xf);
-    const yNames = defaultNames('y', O);
-    const rec = c.model.rec;
-    const model: ModelInfo = {
-      file: c.model.parsed.file,
-      format: c.model.parsed.format,
-      architecture: rec.architecture,
-      config: rec.config,
-      origin: rec.origin,
-      notes: rec.notes,
-      params: c.model.net.parameterCount(),
-      tensorCount: c.model.parsed.tensorCount,
-      configFile: c.model.configFile,
+    const what = this.filesOf(c).join(', ');
+    return {
+      kind: 'unchanged',
+      messages: [
+        ...messages,
+        { file: what, level: 'error', text: `computing J failed: ${this.engine.describeError(e)}` },
+      ],
+      staged: this.stagedFiles(),
     };
-    const data: DataInfo = {
-      xFile: c.x.file,
-      pFile: c.p.file,
-      B,
-      T,
-      Xf,
-      P,
-      xDtype: c.x.tensor.dtype,
-      pDtype: c.p.tensor.dtype,
-      xNames,
-      pNames,
-      notes: [...new Set([...(c.x.notes ?? []), ...(c.p.notes ?? []), ...checkNotes])],
-    };
-    const meta: ResultMeta = {
-      B,
-      T,
-      O,
-      P,
-      backend: backend.description,
-      backendKind: backend.kind,
-      backendWant: this.want,
-      backendNote: backend.fallbackReason ?? backend.note,
-      ms,
-      setupMs,
-      yNames,
-      pNames,
-      seq: ++this.seq,
-    };
-    if (this.active && this.active.model !== c.model) this.release(this.active.model);
-    // A staged model that this result replaces holds no backend worth keeping either.
-    if (this.staged.model && this.staged.model !== c.model) this.release(this.staged.model);
-    this.active = c;
-    this.staged = {};
-    this.result = {
-      model,
-      data,
-      meta,
-      J,
-      y,
-      p: c.p.tensor.data,
-      pRanges: pRanges(c.p.tensor.data, B, P),
-      summary,
-    };
-    return { kind: 'computed', result: this.result, messages };
   }
 
   /** The inputs of the last result, or null before the first. */
   activeInputs(): ActiveInputs | null {
     const c = this.active;
     const r = this.result;
-    if (!c || !r) return null;
+    if (!c || !r || !this.activeNet) return null;
     const { B, T, O, P } = r.meta;
+    const x = c.x?.tensor.data ?? new Float64Array(0);
     return {
-      net: c.model.net,
-      x: c.x.tensor.data,
+      net: this.activeNet,
+      x,
       p: c.p.tensor.data,
       B,
       T,
-      Xf: c.x.tensor.shape[2],
+      xPer: B > 0 ? x.length / B : 0,
       P,
       O,
-      activation: String(c.model.rec.config.activation),
+      kinked: c.model.kind === 'graph' ? c.model.graph.kinked : c.model.rec.config.activation === 'relu',
       seq: r.meta.seq,
     };
   }
 
   private isActiveFile(f: string): boolean {
     const a = this.active;
-    return !!a && (a.model.parsed.file === f || a.x.file === f || a.p.file === f);
+    return !!a && (a.model.parsed.file === f || a.x?.file === f || a.p.file === f);
   }
 }

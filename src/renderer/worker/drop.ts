@@ -1,0 +1,78 @@
+/**
+ * Reading a drop (or an Open): every file by its kind (model, config.json, data), models and configs first so
+ * that data files can be read knowing the model's Xf and P. A file that fails to read becomes a message naming it.
+ */
+import type { EngineAdapter, ParsedModel } from './engine-contract';
+import type { Staged } from './fit';
+import type { FileMessage } from './protocol';
+
+export type FileKind = 'model' | 'config' | 'data' | 'unknown';
+
+const MODEL_EXT = new Set(['pt', 'pth', 'bin', 'ckpt', 'safetensors']);
+const DATA_EXT = new Set(['npy', 'npz', 'csv']);
+
+export function fileKind(name: string): FileKind {
+  const ext = name.toLowerCase().split('.').pop() ?? '';
+  if (MODEL_EXT.has(ext)) return 'model';
+  if (ext === 'json') return 'config';
+  if (DATA_EXT.has(ext)) return 'data';
+  return 'unknown';
+}
+
+export interface ReadDrop {
+  messages: FileMessage[];
+  /** The data read (x and p; no model yet: the session builds it). */
+  fresh: Staged;
+  /** The model files read: the last one is used, with a warning when there were several. */
+  models: ParsedModel[];
+  explicit?: { file: string; config: Record<string, unknown> };
+  /** A model or config.json failed to read. */
+  modelFailed: boolean;
+}
+
+/** `hint`: the current model's Xf and P, for data read when the drop holds no model. */
+export function readDrop(
+  engine: EngineAdapter,
+  files: { name: string; bytes: Uint8Array }[],
+  hint: { Xf?: number; P?: number },
+): ReadDrop {
+  const out: ReadDrop = { messages: [], fresh: {}, models: [], modelFailed: false };
+  const rank = { model: 0, config: 1, data: 2, unknown: 3 };
+  const ordered = [...files].sort((a, b) => rank[fileKind(a.name)] - rank[fileKind(b.name)]);
+  for (const f of ordered) {
+    const kind = fileKind(f.name);
+    try {
+      if (kind === 'model') {
+        out.models.push(engine.readModel(f.bytes, f.name));
+      } else if (kind === 'config') {
+        out.explicit = { file: f.name, config: engine.readConfig(f.bytes, f.name) };
+      } else if (kind === 'data') {
+        // A new model is still to be recognised: nothing is known of its Xf and P yet.
+        const parts = engine.readData(f.bytes, f.name, out.models.length > 0 ? {} : hint);
+        if (!parts.x && !parts.p) throw new Error(`${f.name}: holds neither x [B,T,Xf] nor p [B,P]`);
+        const common = { file: f.name, notes: parts.notes };
+        if (parts.x)
+          out.fresh.x = { ...common, tensor: parts.x, asFiled: parts.xAsFiled, names: parts.xNames };
+        if (parts.p) out.fresh.p = { ...common, tensor: parts.p, names: parts.pNames };
+      } else {
+        throw new Error(
+          `${f.name}: not a file jacscope reads (models: .pt .safetensors; data: .npy .npz .csv; config: .json)`,
+        );
+      }
+    } catch (e) {
+      if (engine.isCancelled(e)) throw e;
+      if (kind === 'model' || kind === 'config') out.modelFailed = true;
+      out.messages.push({ file: f.name, level: 'error', text: engine.describeError(e) });
+    }
+  }
+  if (out.models.length > 1) {
+    const used = out.models[out.models.length - 1].file;
+    out.messages.push({
+      file: used,
+      level: 'warning',
+      text: `${out.models.length} model files dropped; using ${used}`,
+    });
+    out.models = out.models.slice(-1);
+  }
+  return out;
+}
