@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LoadError, ShapeError } from '../engine/errors';
 import { readModelFile } from '../engine/io/model-file';
 import { readZip } from '../engine/io/zip';
-import { checkDataset, readDataFile } from '../engine/io/dataset';
+import { checkDataset, readDataFileAsync, type Dataset } from '../engine/io/dataset';
+import { parseVarSpec } from '../engine/io/variables';
 import { modesProblem, parseConfigJson, type FnoConfig } from '../engine/models/config';
 import { recognizeFno, type RecognizedModel } from '../engine/models/recognize';
 import type { TorchScriptModel } from '../engine/models/open-model';
@@ -84,7 +85,28 @@ export interface InputPaths {
  * x [B,T,Xf] and p [B,P] from .npy, .csv or .npz files (or both from one .npz), checked against
  * the model and each other. NaN/Inf samples are reported in `notes` and left out of `finite`.
  */
-export function loadInputs(paths: InputPaths, config: FnoConfig): Inputs {
+/**
+ * One data argument: FILE, or FILE:NAME for a variable of a container file (an .npz member, an
+ * HDF5 path, a MATLAB variable, a torch.save key); a file that exists under the whole name wins.
+ */
+async function readData(
+  spec: string,
+  expect: { Xf: number; P: number },
+  role?: 'x' | 'p',
+): Promise<Dataset & { spec: string }> {
+  const isFile = (f: string) => existsSync(f) && statSync(f).isFile();
+  const { file, name } = parseVarSpec(spec, isFile);
+  const ds = await readDataFileAsync(
+    readBytes(file),
+    file,
+    expect,
+    role,
+    name === undefined ? {} : { variable: name },
+  );
+  return { ...ds, spec };
+}
+
+export async function loadInputs(paths: InputPaths, config: FnoConfig): Promise<Inputs> {
   const expect = { Xf: config.inp_dim_func, P: config.inp_dim_scalar };
   const notes: string[] = [];
   let x: HostTensor | undefined;
@@ -92,7 +114,7 @@ export function loadInputs(paths: InputPaths, config: FnoConfig): Inputs {
   if (paths.data !== undefined) {
     if (paths.x !== undefined || paths.p !== undefined)
       throw new UsageError('give either --data or --x and --p, not both');
-    const ds = readDataFile(readBytes(paths.data), paths.data, expect);
+    const ds = await readData(paths.data, expect);
     notes.push(...ds.notes.map((n) => `${paths.data}: ${n}`));
     if (!ds.x || !ds.p)
       throw new LoadError(paths.data, `must hold both x and p; found only ${ds.x ? 'x' : 'p'}`);
@@ -101,8 +123,8 @@ export function loadInputs(paths: InputPaths, config: FnoConfig): Inputs {
   } else {
     if (paths.x === undefined || paths.p === undefined)
       throw new UsageError('--x and --p are required (or --data FILE.npz)');
-    const dx = readDataFile(readBytes(paths.x), paths.x, expect, 'x');
-    const dp = readDataFile(readBytes(paths.p), paths.p, expect, 'p');
+    const dx = await readData(paths.x, expect, 'x');
+    const dp = await readData(paths.p, expect, 'p');
     notes.push(...dx.notes.map((n) => `${paths.x}: ${n}`), ...dp.notes.map((n) => `${paths.p}: ${n}`));
     if (!dx.x) throw new LoadError(paths.x, 'holds no x array [B,T,Xf]');
     if (!dp.p) throw new LoadError(paths.p, 'holds no p array [B,P]');

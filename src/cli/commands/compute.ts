@@ -20,7 +20,7 @@ async function prepare(args: ParsedArgs, log: (line: string) => void, m: LoadedM
   const want = parseBackend(args.options.get('backend'));
   const threads = parseThreads(args.options.get('threads'));
   const o = args.options;
-  const inputs = loadInputs({ x: o.get('x'), p: o.get('p'), data: o.get('data') }, m.config);
+  const inputs = await loadInputs({ x: o.get('x'), p: o.get('p'), data: o.get('data') }, m.config);
   for (const n of inputs.notes) log(`note: ${n}`);
   const selected = await cliBackend(want, m, threads);
   return { dtype, outPath, m, inputs, selected, backend: selected.backend };
