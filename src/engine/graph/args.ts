@@ -24,7 +24,12 @@ export class Args {
   ) {}
 
   /** Bind positional and keyword arguments to a schema (see Rule.params). */
-  static bind(op: string, params: readonly string[], args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Args {
+  static bind(
+    op: string,
+    params: readonly string[],
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+  ): Args {
     const values = new Map<string, unknown>();
     let i = 0;
     for (const raw of params) {
@@ -38,7 +43,9 @@ export class Args {
       if (i < args.length) values.set(name, args[i++]);
     }
     if (i < args.length)
-      throw new ShapeError(`${op}: ${args.length} positional arguments, the op takes at most ${params.length}`);
+      throw new ShapeError(
+        `${op}: ${args.length} positional arguments, the op takes at most ${params.length}`,
+      );
     for (const [k, v] of Object.entries(kwargs)) {
       if (!params.some((p) => p.replace(/^\*/, '').replace(/=$/, '') === k))
         throw new UnsupportedError(`${op}: unsupported argument '${k}'`);
@@ -63,7 +70,7 @@ export class Args {
 
   private fail(name: string, want: string): never {
     const v = this.values.get(name);
-    const got = v instanceof GTensor ? `a tensor ${v}` : JSON.stringify(v) ?? String(v);
+    const got = v instanceof GTensor ? `a tensor ${v}` : (JSON.stringify(v) ?? String(v));
     throw new ShapeError(`${this.op}: argument '${name}' must be ${want}, got ${got}`);
   }
 

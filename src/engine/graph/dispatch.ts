@@ -55,7 +55,9 @@ function setViewTangent(view: GTensor, t: Tan, ctx: Ctx): void {
     }
   }
   // General case: a fresh dense tangent for the whole root, the view's part overwritten.
-  const whole = root.tan ? copyOf(dense(root.tan)) : zerosTensor([ctx.P, ...root.shape], root.kind === 'complex' ? 'complex' : 'float');
+  const whole = root.tan
+    ? copyOf(dense(root.tan))
+    : zerosTensor([ctx.P, ...root.shape], root.kind === 'complex' ? 'complex' : 'float');
   const target = view.step!(tan(whole));
   if (!target || !isFull(target) || target.data.root !== whole)
     throw new UnsupportedError('an in-place write through a view that cannot carry a derivative');
@@ -99,13 +101,16 @@ export function callOp(
   if (!rule) throw new UnsupportedError(`unsupported op ${name}`);
   const a = Args.bind(name, rule.params, args, kwargs);
   const differentiate =
-    tangents && !rule.nondiff && (args.some((v) => anyTangent(v)) || Object.values(kwargs).some((v) => anyTangent(v)));
+    tangents &&
+    !rule.nondiff &&
+    (args.some((v) => anyTangent(v)) || Object.values(kwargs).some((v) => anyTangent(v)));
 
   if (rule.inPlace) {
     const self = a.tensor(rule.params[0].replace(/=$/, ''));
     const root = self.root;
     if (root.readonlyReason) throw new UnsupportedError(`${name}: ${root.readonlyReason}`);
-    const newTan = tangents && (differentiate || tangentOf(self) !== null) ? rule.jvp(a, null, tangentOf, ctx) : null;
+    const newTan =
+      tangents && (differentiate || tangentOf(self) !== null) ? rule.jvp(a, null, tangentOf, ctx) : null;
     const out = rule.forward(a, ctx);
     updateNonzero(self, name);
     if (tangents) setViewTangent(self, newTan as Tan, ctx);

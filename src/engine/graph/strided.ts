@@ -26,7 +26,8 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], what
 export function broadcastStrides(t: GTensor, shape: readonly number[], what = 'broadcast'): number[] {
   const r = shape.length;
   const off = r - t.rank;
-  if (off < 0) throw new ShapeError(`${what}: ${shapeString(t.shape)} cannot expand to ${shapeString(shape)}`);
+  if (off < 0)
+    throw new ShapeError(`${what}: ${shapeString(t.shape)} cannot expand to ${shapeString(shape)}`);
   const s = new Array<number>(r).fill(0);
   for (let i = 0; i < t.rank; i++) {
     const d = t.shape[i];
@@ -63,20 +64,13 @@ export function stridesInOrder(shape: readonly number[], order: readonly number[
   return s;
 }
 
-/**
- * Call body(len, offsets, incs) for every innermost run of `shape`, operand i starting at
- * offsets[i] and stepping incs[i]. `order` is the axis order outermost-first.
- */
-export function forRuns(
+/** Axes in `order` with every operand's strides, adjacent ones merged where all step contiguously. */
+function mergeAxes(
   shape: readonly number[],
   strides: readonly (readonly number[])[],
-  offsets: readonly number[],
   order: readonly number[],
-  body: (len: number, offs: number[], incs: number[]) => void,
-): void {
+): { dims: number[]; st: number[][] } {
   const m = strides.length;
-  for (const d of shape) if (d === 0) return;
-  // Merge axes (in physical order) where every operand steps contiguously from one to the next.
   const dims: number[] = [];
   const st: number[][] = strides.map(() => []);
   for (const ax of order) {
@@ -90,8 +84,29 @@ export function forRuns(
       for (let i = 0; i < m; i++) st[i].push(strides[i][ax]);
     }
   }
+  return { dims, st };
+}
+
+/**
+ * Call body(len, offsets, incs) for every innermost run of `shape`, operand i starting at
+ * offsets[i] and stepping incs[i]. `order` is the axis order outermost-first.
+ */
+export function forRuns(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  offsets: readonly number[],
+  order: readonly number[],
+  body: (len: number, offs: number[], incs: number[]) => void,
+): void {
+  const m = strides.length;
+  for (const d of shape) if (d === 0) return;
+  const { dims, st } = mergeAxes(shape, strides, order);
   if (dims.length === 0) {
-    body(1, [...offsets], strides.map(() => 0));
+    body(
+      1,
+      [...offsets],
+      strides.map(() => 0),
+    );
     return;
   }
   const r = dims.length;
@@ -104,6 +119,61 @@ export function forRuns(
     for (let i = 0; i < m; i++) offs[i] = pos[i];
     body(inner, offs, incs);
     let d = r - 2;
+    for (; d >= 0; d--) {
+      idx[d]++;
+      for (let i = 0; i < m; i++) pos[i] += st[i][d];
+      if (idx[d] < dims[d]) break;
+      for (let i = 0; i < m; i++) pos[i] -= st[i][d] * dims[d];
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+/**
+ * Call body(n1, n0, offsets, incs1, incs0) for every block of the two innermost (merged) axes:
+ * n1 runs of n0 elements, operand i starting at offsets[i], stepping incs0[i] along a run and
+ * incs1[i] from one run to the next. Kernels that loop over both axes themselves pay the call and
+ * odometer once per block rather than once per run — what keeps a [T, P, C] tangent, whose runs
+ * are only C long, as cheap as a [C, T] one.
+ */
+export function forBlocks(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  offsets: readonly number[],
+  order: readonly number[],
+  body: (n1: number, n0: number, offs: number[], incs1: number[], incs0: number[]) => void,
+): void {
+  const m = strides.length;
+  for (const d of shape) if (d === 0) return;
+  const { dims, st } = mergeAxes(shape, strides, order);
+  const zeros = strides.map(() => 0);
+  if (dims.length === 0) {
+    body(1, 1, [...offsets], zeros, zeros);
+    return;
+  }
+  if (dims.length === 1) {
+    body(
+      1,
+      dims[0],
+      [...offsets],
+      zeros,
+      st.map((s) => s[0]),
+    );
+    return;
+  }
+  const r = dims.length;
+  const n0 = dims[r - 1];
+  const n1 = dims[r - 2];
+  const incs0 = st.map((s) => s[r - 1]);
+  const incs1 = st.map((s) => s[r - 2]);
+  const idx = new Array<number>(r).fill(0);
+  const pos = [...offsets];
+  const offs = new Array<number>(m);
+  for (;;) {
+    for (let i = 0; i < m; i++) offs[i] = pos[i];
+    body(n1, n0, offs, incs1, incs0);
+    let d = r - 3;
     for (; d >= 0; d--) {
       idx[d]++;
       for (let i = 0; i < m; i++) pos[i] += st[i][d];

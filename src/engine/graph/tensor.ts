@@ -198,17 +198,29 @@ export function allocData(n: number, zeroed = true, what = 'tensor'): Float64Arr
   return arena ? arena.alloc(n, zeroed) : new Float64Array(n);
 }
 
-function allocFor(n: number, what: string): Float64Array {
-  return allocData(n, true, what);
+function allocFor(n: number, what: string, zeroed = true): Float64Array {
+  return allocData(n, zeroed, what);
 }
 
 /** A fresh contiguous root of zeros. */
 export function zerosTensor(shape: number[], kind: Kind = 'float'): GTensor {
+  return newTensor(shape, kind, true);
+}
+
+/**
+ * A fresh contiguous root whose values are undefined (from the run's arena: whatever an earlier
+ * run left there), for a caller that writes every element before anything reads it.
+ */
+export function emptyTensor(shape: number[], kind: Kind = 'float'): GTensor {
+  return newTensor(shape, kind, false);
+}
+
+function newTensor(shape: number[], kind: Kind, zeroed: boolean): GTensor {
   const n = sizeOf(shape);
   for (const d of shape)
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(`invalid tensor shape ${shapeString(shape)}`);
-  const re = allocFor(n, 'tensor');
-  const im = kind === 'complex' ? allocFor(n, 'tensor') : null;
+  const re = allocFor(n, 'tensor', zeroed);
+  const im = kind === 'complex' ? allocFor(n, 'tensor', zeroed) : null;
   return new GTensor(shape, contiguousStrides(shape), 0, re, im, kind);
 }
 

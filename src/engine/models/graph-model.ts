@@ -13,7 +13,17 @@ import type { GraphProgram, ProgramHost } from '../graph/program';
 import type { Ctx, RuleTable } from '../graph/rule';
 import { RULES } from '../graph/table';
 import { dense, tan } from '../graph/tangent';
-import { Arena, GTensor, contiguous, fromArrays, shapeString, sizeOf, withArena } from '../graph/tensor';
+import { forBlocks, physicalOrder } from '../graph/strided';
+import {
+  Arena,
+  GTensor,
+  contiguous,
+  contiguousStrides,
+  fromArrays,
+  shapeString,
+  sizeOf,
+  withArena,
+} from '../graph/tensor';
 import { isTuple } from '../torchscript/values';
 
 /** One named input: a [B, ...] array in row-major order. */
@@ -111,7 +121,8 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
     for (const name of inputs.keys())
       if (!this.tensorArgs().includes(name)) throw new ShapeError(`the model has no argument '${name}'`);
     const p = inputs.get(wrt)!;
-    if (p.shape.length !== 2) throw new ShapeError(`'${wrt}' (p) must be [B,P], got ${shapeString([...p.shape])}`);
+    if (p.shape.length !== 2)
+      throw new ShapeError(`'${wrt}' (p) must be [B,P], got ${shapeString([...p.shape])}`);
     return B ?? 0;
   }
 
@@ -153,7 +164,10 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
   }
 
   /** As `evaluate`, yielding to the event loop about every 30 ms so that a cancel gets through. */
-  async evaluateAsync(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions = {}): Promise<GraphResult> {
+  async evaluateAsync(
+    inputs: ReadonlyMap<string, InputArray>,
+    opts: GraphRunOptions = {},
+  ): Promise<GraphResult> {
     const run = this.prepare(inputs, opts);
     let last = performance.now();
     for (let b = 0; b < run.B; b++) {
@@ -173,7 +187,10 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
    * A Jacobian run over `inputs`: `sample(run, b)` computes sample b's y and J into the run's
    * arrays (`out` when given: J of exactly B·(per-sample y)·P values, float64 or float32).
    */
-  prepare(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions & { out?: SampleOutput } = {}): JacobianRun {
+  prepare(
+    inputs: ReadonlyMap<string, InputArray>,
+    opts: GraphRunOptions & { out?: SampleOutput } = {},
+  ): JacobianRun {
     const wrt = this.wrtArg(opts.wrt);
     const B = this.checkInputs(inputs, wrt);
     const P = inputs.get(wrt)!.shape[1];
@@ -190,7 +207,12 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
       yShape: null,
       result() {
         const yShape = run.yShape ?? [B];
-        return { y: (run.y as Float64Array) ?? new Float64Array(0), yShape, J: (run.J as Float64Array) ?? new Float64Array(0), jShape: [...yShape, P] };
+        return {
+          y: (run.y as Float64Array) ?? new Float64Array(0),
+          yShape,
+          J: (run.J as Float64Array) ?? new Float64Array(0),
+          jShape: [...yShape, P],
+        };
       },
     };
     return run;
@@ -220,8 +242,7 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
         Jb.fill(0);
         return;
       }
-      const d = contiguous(dense(t)).re; // [P, 1, ...]
-      for (let k = 0; k < P; k++) for (let i = 0, s = k * per; i < per; i++, s++) Jb[i * P + k] = d[s];
+      scatterJ(dense(t), Jb);
     });
   }
 
@@ -250,14 +271,17 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
 
   private outputOf(v: unknown, index?: number): GTensor {
     if (v instanceof GTensor) {
-      if (index !== undefined && index !== 0) throw new ShapeError(`the model returns one tensor; there is no output ${index}`);
+      if (index !== undefined && index !== 0)
+        throw new ShapeError(`the model returns one tensor; there is no output ${index}`);
       return v;
     }
     if (Array.isArray(v)) {
       if (index !== undefined) {
         const o = v[index];
         if (!(o instanceof GTensor))
-          throw new ShapeError(`output ${index} of the model's ${isTuple(v) ? 'tuple' : 'list'} is not a tensor`);
+          throw new ShapeError(
+            `output ${index} of the model's ${isTuple(v) ? 'tuple' : 'list'} is not a tensor`,
+          );
         return o;
       }
       const first = v.find((o) => o instanceof GTensor);
@@ -265,4 +289,30 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
     }
     throw new ShapeError('the model returns no tensor');
   }
+}
+
+/**
+ * Jb[i·P + k] = data[k, 0, ...] with i the row-major index over the sample's output: the tangent
+ * [P, 1, ...S], in whatever layout the rules left it, written into J's [..., P] order in one
+ * strided pass (loops in J's order, so the writes are sequential).
+ */
+function scatterJ(data: GTensor, Jb: Float64Array | Float32Array): void {
+  const shape = data.shape;
+  const P = shape[0];
+  const dst = [1, ...contiguousStrides(shape.slice(1)).map((s) => s * P)];
+  const src = data.re;
+  forBlocks(
+    shape,
+    [dst, data.strides],
+    [0, data.offset],
+    physicalOrder(shape, dst),
+    (n1, n0, offs, incs1, incs0) => {
+      const o1 = incs1[0];
+      const s1 = incs1[1];
+      const o0 = incs0[0];
+      const s0 = incs0[1];
+      for (let u = 0, o = offs[0], s = offs[1]; u < n1; u++, o += o1, s += s1)
+        for (let j = 0, x = o, y = s; j < n0; j++, x += o0, y += s0) Jb[x] = src[y];
+    },
+  );
 }

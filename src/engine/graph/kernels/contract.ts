@@ -24,10 +24,24 @@
  */
 import { ShapeError } from '../../errors';
 import { cpuGemm } from '../../kernels';
-import type { Gemm } from '../../kernels/gemm';
-import { forRuns, physicalOrder, stridesInOrder } from '../strided';
-import { GTensor, sizeOf } from '../tensor';
-import { addInto, storageSpan, zeroInto } from './layout';
+import type { Gemm, GemmArgs } from '../../kernels/gemm';
+import { physicalOrder, stridesInOrder } from '../strided';
+import { GTensor, allocData, sizeOf } from '../tensor';
+import { DIRECT_NS, directKernel } from './contract-direct';
+import {
+  type Side,
+  byStrideDesc,
+  imagView,
+  merges,
+  negate,
+  pack,
+  reduceSide,
+  sideOf,
+} from './contract-operands';
+import { type Plan, planFor } from './contract-plan';
+import { addInto, zeroInto } from './layout';
+
+export { markConstant, unmarkConstant } from './contract-operands';
 
 export interface Operand {
   readonly t: GTensor;
@@ -51,198 +65,6 @@ export interface ContractOptions {
   gemm?: Gemm;
   /** Force the GEMM or the direct-loop path (tests); default: the cheaper by estimate. */
   path?: 'gemm' | 'direct';
-}
-
-/** One operand seen per label: sizes, strides (0: broadcast), storage. */
-interface Side {
-  re: Float64Array;
-  im: Float64Array | null;
-  negIm: Float64Array | null;
-  /** offset into re/im, and into negIm (which may be a shifted copy). */
-  off: number;
-  negOff: number;
-  stride: Map<number, number>;
-  numel: number;
-  /** The operand's root is a declared constant: packed copies may be cached. */
-  constant?: boolean;
-}
-
-/** Roots whose values never change (model parameters): their packed layouts are cached. */
-const constants = new WeakSet<GTensor>();
-const packCache = new WeakMap<Float64Array, Map<string, { re: Float64Array; im: Float64Array | null }>>();
-
-/**
- * Declare that `t`'s root will not be written again (a model parameter), so products may cache
- * re-laid-out copies of it across calls. Undo with `unmarkConstant` before any in-place write.
- */
-export function markConstant(t: GTensor): void {
-  constants.add(t.root);
-}
-
-export function unmarkConstant(t: GTensor): void {
-  constants.delete(t.root);
-  packCache.delete(t.root.re);
-}
-
-function sideOf(t: GTensor, labels: readonly number[], negIm: Float64Array | null = null): Side {
-  const stride = new Map<number, number>();
-  labels.forEach((l, i) => {
-    if (t.shape[i] > 1 && t.strides[i] !== 0) stride.set(l, t.strides[i]);
-  });
-  return {
-    re: t.re,
-    im: t.kind === 'complex' ? t.im : null,
-    negIm,
-    off: t.offset,
-    negOff: t.offset,
-    stride,
-    numel: t.numel,
-    constant: constants.has(t.root),
-  };
-}
-
-/** Labels in the given order merge into one axis of uniform stride (outer = inner·size). */
-function merges(s: Side, labels: readonly number[], size: Map<number, number>): boolean {
-  for (let i = 0; i + 1 < labels.length; i++)
-    if (s.stride.get(labels[i]) !== s.stride.get(labels[i + 1])! * size.get(labels[i + 1])!) return false;
-  return true;
-}
-
-function byStrideDesc(s: Side, labels: readonly number[]): number[] {
-  return [...labels].sort((x, y) => s.stride.get(y)! - s.stride.get(x)!);
-}
-
-/** Split labels (ordered by stride) into an outer loop part and the longest inner part that merges. */
-function split(
-  s: Side,
-  labels: readonly number[],
-  size: Map<number, number>,
-): { outer: number[]; inner: number[] } {
-  const ord = byStrideDesc(s, labels);
-  if (ord.length === 0) return { outer: [], inner: [] };
-  let k = ord.length - 1;
-  while (k > 0 && s.stride.get(ord[k - 1]) === s.stride.get(ord[k])! * size.get(ord[k])!) k--;
-  return { outer: ord.slice(0, k), inner: ord.slice(k) };
-}
-
-interface Plan {
-  /** X provides rows, Y cols (orientation 1: X=a; 2: X=b). */
-  swap: boolean;
-  packX: boolean;
-  packY: boolean;
-  kOrder: number[];
-  rowsOuter: number[];
-  rowsInner: number[];
-  colsOuter: number[];
-  colsInner: number[];
-  cost: number;
-}
-
-function planFor(
-  X: Side,
-  Y: Side,
-  rows: number[],
-  cols: number[],
-  K: number[],
-  batch: number[],
-  size: Map<number, number>,
-  packX: boolean,
-  packY: boolean,
-): Plan | null {
-  let kOrder: number[];
-  if (!packX) {
-    kOrder = byStrideDesc(X, K);
-    if (!merges(X, kOrder, size)) return null;
-    if (kOrder.length && X.stride.get(kOrder[kOrder.length - 1]) !== 1) return null;
-    if (!packY && !merges(Y, kOrder, size)) return null;
-  } else {
-    kOrder = packY ? K : byStrideDesc(Y, K);
-    if (!packY && !merges(Y, kOrder, size)) return null;
-  }
-  const r = packX ? { outer: [], inner: byStrideDesc(X, rows) } : split(X, rows, size);
-  const c = packY ? { outer: [], inner: byStrideDesc(Y, cols) } : split(Y, cols, size);
-  if (!packY && c.inner.length && Y.stride.get(c.inner[c.inner.length - 1]) !== 1) return null;
-  const prod = (ls: number[]) => ls.reduce((p, l) => p * size.get(l)!, 1);
-  const loops = prod(batch) * prod(r.outer) * prod(c.outer);
-  const M = prod(r.inner);
-  const N = prod(c.inner);
-  const Kn = prod(K);
-  const px = X.im ? 2 : 1;
-  const py = Y.im ? 2 : 1;
-  const gemms = px * py;
-  // Estimated ns (measured on the wasm GEMM): packing, and per call the kernel's copies of A, B, C,
-  // its flops (slower for narrow products, which run its edge kernels) and a fixed overhead.
-  const flopNs = M < 4 || N < 4 ? 0.35 : 0.09;
-  const perCall = 0.7 * (M * Kn + Kn * N + M * N) + flopNs * 2 * M * N * Kn + 300;
-  const cost = 1.5 * ((packX ? X.numel * px : 0) + (packY ? Y.numel * py : 0)) + loops * gemms * perCall;
-  return {
-    swap: false,
-    packX,
-    packY,
-    kOrder,
-    rowsOuter: r.outer,
-    rowsInner: r.inner,
-    colsOuter: c.outer,
-    colsInner: c.inner,
-    cost,
-  };
-}
-
-/** Copy a side into a contiguous layout with the given label order (outermost first). */
-function pack(s: Side, order: readonly number[], size: Map<number, number>): Side {
-  const shape = order.map((l) => size.get(l)!);
-  const strides = order.map((l) => s.stride.get(l) ?? 0);
-  const n = sizeOf(shape);
-  const cs = stridesInOrder(
-    shape,
-    shape.map((_, i) => i),
-  );
-  const stride = new Map<number, number>();
-  order.forEach((l, i) => {
-    if (shape[i] > 1) stride.set(l, cs[i]);
-  });
-  const key = s.constant ? `${s.off}|${shape}|${strides}|${s.im ? 'c' : 'r'}` : '';
-  const hit = s.constant ? packCache.get(s.re)?.get(key) : undefined;
-  if (hit) return { re: hit.re, im: hit.im, negIm: null, off: 0, negOff: 0, stride, numel: n };
-  const re = new Float64Array(n);
-  const im = s.im ? new Float64Array(n) : null;
-  const parts: [Float64Array, Float64Array][] = [[re, s.re]];
-  if (im) parts.push([im, s.im!]);
-  // Loop with the destination's innermost axis innermost (contiguous writes) and the others in the
-  // source's order, so each block of the source is read while it is in cache.
-  const last = shape.length - 1;
-  const ord = [
-    ...shape
-      .map((_, i) => i)
-      .slice(0, last)
-      .sort((a, b) => strides[b] - strides[a] || a - b),
-    last,
-  ];
-  for (const [d, src] of parts)
-    forRuns(shape, [cs, strides], [0, s.off], ord, (len, [o, i], [io, is]) => {
-      for (let j = 0; j < len; j++, o += io, i += is) d[o] = src[i];
-    });
-  if (s.constant) {
-    let m = packCache.get(s.re);
-    if (!m) packCache.set(s.re, (m = new Map()));
-    if (m.size >= 16) m.clear();
-    m.set(key, { re, im });
-  }
-  return { re, im, negIm: null, off: 0, negOff: 0, stride, numel: n };
-}
-
-/** −im over the storage span a side touches (same geometry, shifted offset). */
-function negate(s: Side, labelsSizes: [number, number][]): void {
-  if (s.negIm || !s.im) return;
-  const shape = labelsSizes.map(([, n]) => n);
-  const strides = labelsSizes.map(([l]) => s.stride.get(l) ?? 0);
-  const g = new GTensor(shape, strides, s.off, s.re, null, 'float');
-  const [lo, hi] = sizeOf(shape) ? storageSpan(g) : [s.off, s.off];
-  const neg = new Float64Array(hi - lo + 1);
-  const im = s.im;
-  for (let i = lo; i <= hi; i++) neg[i - lo] = -im[i];
-  s.negIm = neg;
-  s.negOff = s.off - lo;
 }
 
 /**
@@ -308,17 +130,8 @@ export function contract(
     else if (ib) cols.push(l);
   }
 
-  // Choose orientation and packing.
-  let best: Plan | null = null;
-  for (const swap of [false, true])
-    for (const px of [false, true])
-      for (const py of [false, true]) {
-        const X = swap ? B : A;
-        const Y = swap ? A : B;
-        const p = planFor(X, Y, swap ? cols : rows, swap ? rows : cols, K, batch, size, px, py);
-        if (p && (!best || p.cost < best.cost)) best = { ...p, swap };
-      }
-  const plan = best!;
+  // Choose orientation and packing (the same products recur every run: their plans are kept).
+  const plan = choosePlan(a, b, A, B, outLabels, rows, cols, K, batch, size);
   let X = plan.swap ? B : A;
   let Y = plan.swap ? A : B;
   const batchOrder = byStrideDesc(X, batch);
@@ -364,8 +177,9 @@ export function contract(
   }
   if (!direct) {
     const n = sizeOf(cShape);
-    const re = new Float64Array(n);
-    const im = complex ? new Float64Array(n) : null;
+    // Every element is written by the GEMMs; the direct loops accumulate.
+    const re = allocData(n, useDirect);
+    const im = complex ? allocData(n, useDirect) : null;
     target = { re, im, off: 0, stride: cStride };
     fresh = new GTensor(
       outLabels.map((l) => (flat.includes(l) ? 1 : size.get(l)!)),
@@ -414,45 +228,56 @@ export function contract(
   let oy = 0;
   let oc = 0;
   const total = prod(loopLabels);
+  // One argument object for every call, its operands and offsets set per call.
+  const g: GemmArgs = {
+    M,
+    N,
+    K: Kn,
+    lda,
+    ldb,
+    ldc,
+    A: X.re,
+    aOff: 0,
+    B: Y.re,
+    bOff: 0,
+    C: T.re,
+    cOff: 0,
+    accumulate: false,
+  };
+  const call = (
+    A: Float64Array,
+    aOff: number,
+    B: Float64Array,
+    bOff: number,
+    C: Float64Array,
+    acc: boolean,
+  ) => {
+    g.A = A;
+    g.aOff = aOff;
+    g.B = B;
+    g.bOff = bOff;
+    g.C = C;
+    g.accumulate = acc;
+    gemm(g);
+  };
   for (let it = 0; it < total; it++) {
-    const base = { M, N, K: Kn, lda, ldb, ldc };
     const ax = X.off + ox;
     const ay = Y.off + oy;
-    const cOff = T.off + oc;
+    g.cOff = T.off + oc;
     // Real part: Xr·Yr − Xi·Yi.
     let accI = acc0;
-    gemm({ ...base, A: X.re, aOff: ax, B: Y.re, bOff: ay, C: T.re, cOff, accumulate: acc0 });
+    call(X.re, ax, Y.re, ay, T.re, acc0);
     if (X.im && Y.im) {
-      if (Y.negIm)
-        gemm({
-          ...base,
-          A: X.im,
-          aOff: ax,
-          B: Y.negIm,
-          bOff: Y.negOff + oy,
-          C: T.re,
-          cOff,
-          accumulate: true,
-        });
-      else
-        gemm({
-          ...base,
-          A: X.negIm!,
-          aOff: X.negOff + ox,
-          B: Y.im,
-          bOff: ay,
-          C: T.re,
-          cOff,
-          accumulate: true,
-        });
+      if (Y.negIm) call(X.im, ax, Y.negIm, Y.negOff + oy, T.re, true);
+      else call(X.negIm!, X.negOff + ox, Y.im, ay, T.re, true);
     }
     if (T.im) {
       if (Y.im) {
-        gemm({ ...base, A: X.re, aOff: ax, B: Y.im, bOff: ay, C: T.im, cOff, accumulate: accI });
+        call(X.re, ax, Y.im, ay, T.im, accI);
         accI = true;
       }
       if (X.im) {
-        gemm({ ...base, A: X.im, aOff: ax, B: Y.re, bOff: ay, C: T.im, cOff, accumulate: accI });
+        call(X.im, ax, Y.re, ay, T.im, accI);
         accI = true;
       }
     }
@@ -484,8 +309,8 @@ export function contract(
           outShape.map((_, i) => i),
         ),
         0,
-        new Float64Array(n),
-        complex ? new Float64Array(n) : null,
+        allocData(n),
+        complex ? allocData(n) : null,
         kind,
       );
       if (out) {
@@ -516,8 +341,8 @@ export function contract(
       outShape,
       stridesInOrder(outShape, order),
       0,
-      new Float64Array(n),
-      complex ? new Float64Array(n) : null,
+      allocData(n, false),
+      complex ? allocData(n, false) : null,
       kind,
     );
     addInto(full, expanded, 1, false);
@@ -525,229 +350,36 @@ export function contract(
   }
 }
 
-/** ns per multiply-add of the direct loops: real·real, one complex side, both complex. */
-const DIRECT_NS = [0.8, 1.4, 2.4];
+/** Plans by the product's geometry; a model's products are the same from one run to the next. */
+const plans = new Map<string, Plan>();
 
-/**
- * target[...] += Σ a·b by loops over every label, the innermost over the largest operand's
- * unit stride; for the small per-call products where a GEMM would mostly copy.
- */
-function directKernel(
+function choosePlan(
+  a: Operand,
+  b: Operand,
   A: Side,
   B: Side,
-  T: { re: Float64Array; im: Float64Array | null; off: number; stride: Map<number, number> },
-  labels: number[],
+  outLabels: readonly number[],
+  rows: number[],
+  cols: number[],
+  K: number[],
+  batch: number[],
   size: Map<number, number>,
-): void {
-  const shape = labels.map((l) => size.get(l)!);
-  const sa = labels.map((l) => A.stride.get(l) ?? 0);
-  const sb = labels.map((l) => B.stride.get(l) ?? 0);
-  const sc = labels.map((l) => T.stride.get(l) ?? 0);
-  // loop order: by the larger operand's strides, labels it lacks outermost
-  const big = A.numel >= B.numel ? sa : sb;
-  const order = labels
-    .map((_, i) => i)
-    .sort((i, j) => (big[j] === 0 ? Infinity : big[j]) - (big[i] === 0 ? Infinity : big[i]) || i - j);
-  // merge adjacent axes (in loop order) along which all three step contiguously
-  const dims: number[] = [];
-  const st: [number[], number[], number[]] = [[], [], []];
-  for (const ax of order) {
-    const k = dims.length - 1;
-    if (
-      k >= 0 &&
-      st[0][k] === sa[ax] * shape[ax] &&
-      st[1][k] === sb[ax] * shape[ax] &&
-      st[2][k] === sc[ax] * shape[ax]
-    ) {
-      dims[k] *= shape[ax];
-      st[0][k] = sa[ax];
-      st[1][k] = sb[ax];
-      st[2][k] = sc[ax];
-    } else {
-      dims.push(shape[ax]);
-      st[0].push(sa[ax]);
-      st[1].push(sb[ax]);
-      st[2].push(sc[ax]);
-    }
-  }
-  while (dims.length < 2) {
-    dims.unshift(1);
-    st.forEach((x) => x.unshift(0));
-  }
-  // the two innermost axes run as a block inside the kernel, the rest by an odometer; the
-  // innermost of the two is one along which an operand is constant (hoisted) or the longer
-  const r = dims.length;
-  const still = (k: number) => st[0][k] === 0 || st[1][k] === 0 || st[2][k] === 0;
-  const [p, q] = [r - 2, r - 1];
-  if ((still(p) && !still(q)) || (still(p) === still(q) && dims[p] > dims[q])) {
-    [dims[p], dims[q]] = [dims[q], dims[p]];
-    for (const x of st) [x[p], x[q]] = [x[q], x[p]];
-  }
-  const n1 = dims[r - 2];
-  const n0 = dims[r - 1];
-  const [a1, b1, c1] = st.map((x) => x[r - 2]);
-  const [a0, b0, c0] = st.map((x) => x[r - 1]);
-  const outer = dims.slice(0, r - 2);
-  const idx = new Array<number>(outer.length).fill(0);
-  let oa = A.off;
-  let ob = B.off;
-  let oc = T.off;
-  const total = outer.reduce((p, d) => p * d, 1);
-  const ar = A.re;
-  const ai = A.im;
-  const br = B.re;
-  const bi = B.im;
-  const cr = T.re;
-  const ci = T.im;
-  for (let it = 0; it < total; it++) {
-    if (!ai && !bi) block1(ar, br, cr, oa, ob, oc, n1, n0, a1, b1, c1, a0, b0, c0);
-    else blockC(ar, ai, br, bi, cr, ci, oa, ob, oc, n1, n0, a1, b1, c1, a0, b0, c0);
-    for (let d = outer.length - 1; d >= 0; d--) {
-      idx[d]++;
-      oa += st[0][d];
-      ob += st[1][d];
-      oc += st[2][d];
-      if (idx[d] < outer[d]) break;
-      oa -= st[0][d] * outer[d];
-      ob -= st[1][d] * outer[d];
-      oc -= st[2][d] * outer[d];
-      idx[d] = 0;
-    }
-  }
-}
-
-function block1(
-  ar: Float64Array,
-  br: Float64Array,
-  cr: Float64Array,
-  oa: number,
-  ob: number,
-  oc: number,
-  n1: number,
-  n0: number,
-  a1: number,
-  b1: number,
-  c1: number,
-  a0: number,
-  b0: number,
-  c0: number,
-): void {
-  for (let u = 0; u < n1; u++, oa += a1, ob += b1, oc += c1) {
-    let ia = oa;
-    let ib = ob;
-    if (c0 === 0) {
-      let s = 0;
-      for (let v = 0; v < n0; v++, ia += a0, ib += b0) s += ar[ia] * br[ib];
-      cr[oc] += s;
-    } else if (a0 === 0) {
-      const x = ar[ia];
-      for (let v = 0, ic = oc; v < n0; v++, ib += b0, ic += c0) cr[ic] += x * br[ib];
-    } else if (b0 === 0) {
-      const y = br[ib];
-      for (let v = 0, ic = oc; v < n0; v++, ia += a0, ic += c0) cr[ic] += ar[ia] * y;
-    } else for (let v = 0, ic = oc; v < n0; v++, ia += a0, ib += b0, ic += c0) cr[ic] += ar[ia] * br[ib];
-  }
-}
-
-function blockC(
-  ar: Float64Array,
-  ai: Float64Array | null,
-  br: Float64Array,
-  bi: Float64Array | null,
-  cr: Float64Array,
-  ci: Float64Array | null,
-  oa: number,
-  ob: number,
-  oc: number,
-  n1: number,
-  n0: number,
-  a1: number,
-  b1: number,
-  c1: number,
-  a0: number,
-  b0: number,
-  c0: number,
-): void {
-  for (let u = 0; u < n1; u++, oa += a1, ob += b1, oc += c1) {
-    let ia = oa;
-    let ib = ob;
-    if (c0 === 0) {
-      let s = 0;
-      let t = 0;
-      for (let v = 0; v < n0; v++, ia += a0, ib += b0) {
-        const xr = ar[ia];
-        const xi = ai ? ai[ia] : 0;
-        const yr = br[ib];
-        const yi = bi ? bi[ib] : 0;
-        s += xr * yr - xi * yi;
-        t += xr * yi + xi * yr;
+): Plan {
+  const side = (o: Operand, s: Side) =>
+    `${o.labels}/${o.t.shape}/${o.t.strides}/${s.im ? 1 : 0}${s.constant ? 1 : 0}/${[...s.stride]}`;
+  const key = `${side(a, A)}|${side(b, B)}|${outLabels}`;
+  const hit = plans.get(key);
+  if (hit) return hit;
+  let best: Plan | null = null;
+  for (const swap of [false, true])
+    for (const px of [false, true])
+      for (const py of [false, true]) {
+        const X = swap ? B : A;
+        const Y = swap ? A : B;
+        const p = planFor(X, Y, swap ? cols : rows, swap ? rows : cols, K, batch, size, px, py);
+        if (p && (!best || p.cost < best.cost)) best = { ...p, swap };
       }
-      cr[oc] += s;
-      if (ci) ci[oc] += t;
-    } else if (a0 === 0 && ai && bi && ci) {
-      const xr = ar[ia];
-      const xi = ai[ia];
-      for (let v = 0, ic = oc; v < n0; v++, ib += b0, ic += c0) {
-        const yr = br[ib];
-        const yi = bi[ib];
-        cr[ic] += xr * yr - xi * yi;
-        ci[ic] += xr * yi + xi * yr;
-      }
-    } else if (ai && bi && ci) {
-      for (let v = 0, ic = oc; v < n0; v++, ia += a0, ib += b0, ic += c0) {
-        const xr = ar[ia];
-        const xi = ai[ia];
-        const yr = br[ib];
-        const yi = bi[ib];
-        cr[ic] += xr * yr - xi * yi;
-        ci[ic] += xr * yi + xi * yr;
-      }
-    } else
-      for (let v = 0, ic = oc; v < n0; v++, ia += a0, ib += b0, ic += c0) {
-        const xr = ar[ia];
-        const xi = ai ? ai[ia] : 0;
-        const yr = br[ib];
-        const yi = bi ? bi[ib] : 0;
-        cr[ic] += xr * yr - xi * yi;
-        if (ci) ci[ic] += xr * yi + xi * yr;
-      }
-  }
-}
-
-/** The imaginary part of a complex tensor as a real internal view. */
-function imagView(t: GTensor): GTensor {
-  return new GTensor([...t.shape], [...t.strides], t.offset, t.im!, null, 'float');
-}
-
-/** Σ over labels of one side (its other labels kept), as a fresh packed side. */
-function reduceSide(s: Side, labels: number[], size: Map<number, number>): Side {
-  const keep = [...s.stride.keys()].filter((l) => !labels.includes(l));
-  const all = [...keep, ...labels];
-  const shape = all.map((l) => size.get(l)!);
-  const strides = all.map((l) => s.stride.get(l)!);
-  const kShape = keep.map((l) => size.get(l)!);
-  const n = sizeOf(kShape);
-  const ks = stridesInOrder(
-    kShape,
-    kShape.map((_, i) => i),
-  );
-  const os = [...ks, ...labels.map(() => 0)];
-  const re = new Float64Array(n);
-  const im = s.im ? new Float64Array(n) : null;
-  const order = physicalOrder(shape, strides);
-  const parts: [Float64Array, Float64Array][] = [[re, s.re]];
-  if (im) parts.push([im, s.im!]);
-  for (const [d, src] of parts)
-    forRuns(shape, [strides, os], [s.off, 0], order, (len, [i, o], [is, io]) => {
-      if (io === 0) {
-        let acc = 0;
-        for (let j = 0; j < len; j++, i += is) acc += src[i];
-        d[o] += acc;
-      } else for (let j = 0; j < len; j++, i += is, o += io) d[o] += src[i];
-    });
-  const stride = new Map<number, number>();
-  keep.forEach((l, i) => {
-    if (kShape[i] > 1) stride.set(l, ks[i]);
-  });
-  return { re, im, negIm: null, off: 0, negOff: 0, stride, numel: n };
+  if (plans.size >= 1024) plans.clear();
+  plans.set(key, best!);
+  return best!;
 }

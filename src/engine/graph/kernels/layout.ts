@@ -7,8 +7,8 @@
  * never handed to the graph, only read by kernels (or returned as tangent data, which is never
  * written in place).
  */
-import { broadcastStrides, forRuns, physicalOrder, stridesInOrder } from '../strided';
-import { GTensor, type Kind, sizeOf } from '../tensor';
+import { broadcastStrides, forBlocks, forRuns, physicalOrder, stridesInOrder } from '../strided';
+import { GTensor, type Kind, allocData, sizeOf } from '../tensor';
 
 /** A root over `t`'s storage with the given geometry (materialises a lazy `t`). */
 export function raw(
@@ -65,14 +65,7 @@ export function stride0Axes(t: GTensor): boolean[] {
 export function zerosInOrder(shape: readonly number[], order: readonly number[], kind: Kind): GTensor {
   const n = sizeOf(shape);
   const strides = stridesInOrder(shape, order);
-  return new GTensor(
-    [...shape],
-    strides,
-    0,
-    new Float64Array(n),
-    kind === 'complex' ? new Float64Array(n) : null,
-    kind,
-  );
+  return new GTensor([...shape], strides, 0, allocData(n), kind === 'complex' ? allocData(n) : null, kind);
 }
 
 /** A fresh row-major contiguous copy of `t`. */
@@ -111,15 +104,70 @@ export function addInto(dst: GTensor, src: GTensor, s = 1, accumulate = true): v
   const parts: [Float64Array, Float64Array | null][] = [[dr, sr]];
   if (di) parts.push([di, si]);
   for (const [d, sv] of parts)
-    forRuns(dst.shape, [dst.strides, ss], [dst.offset, src.offset], order, (n, [o, i], [io, is]) => {
+    forBlocks(dst.shape, [dst.strides, ss], [dst.offset, src.offset], order, (n1, n0, offs, incs1, incs0) => {
+      // indexing, not destructuring: no iterator objects per block
+      let o = offs[0];
+      let i = offs[1];
+      const o1 = incs1[0];
+      const i1 = incs1[1];
+      const o0 = incs0[0];
+      const i0 = incs0[1];
       if (!sv) {
-        if (!accumulate) for (let j = 0; j < n; j++, o += io) d[o] = 0;
-      } else if (accumulate) {
-        if (s === 1) for (let j = 0; j < n; j++, o += io, i += is) d[o] += sv[i];
-        else for (let j = 0; j < n; j++, o += io, i += is) d[o] += s * sv[i];
-      } else if (s === 1) for (let j = 0; j < n; j++, o += io, i += is) d[o] = sv[i];
-      else for (let j = 0; j < n; j++, o += io, i += is) d[o] = s * sv[i];
+        if (!accumulate)
+          for (let u = 0; u < n1; u++, o += o1) for (let j = 0, x = o; j < n0; j++, x += o0) d[x] = 0;
+      } else if (s === 1) (accumulate ? addBlock : copyBlock)(d, sv, n1, n0, o, o1, o0, i, i1, i0);
+      else if (accumulate)
+        for (let u = 0; u < n1; u++, o += o1, i += i1)
+          for (let j = 0, x = o, y = i; j < n0; j++, x += o0, y += i0) d[x] += s * sv[y];
+      else
+        for (let u = 0; u < n1; u++, o += o1, i += i1)
+          for (let j = 0, x = o, y = i; j < n0; j++, x += o0, y += i0) d[x] = s * sv[y];
     });
+}
+
+/** d[...] += s[...] over a block (see strided.ts forBlocks), with the common cases' own loops. */
+function addBlock(
+  d: Float64Array,
+  s: Float64Array,
+  n1: number,
+  n0: number,
+  o: number,
+  o1: number,
+  o0: number,
+  i: number,
+  i1: number,
+  i0: number,
+): void {
+  if (i0 === 0)
+    for (let u = 0; u < n1; u++, o += o1, i += i1) {
+      const v = s[i];
+      for (let j = 0, x = o; j < n0; j++, x += o0) d[x] += v;
+    }
+  else if (o0 === 1 && i0 === 1)
+    for (let u = 0; u < n1; u++, o += o1, i += i1) for (let j = 0; j < n0; j++) d[o + j] += s[i + j];
+  else
+    for (let u = 0; u < n1; u++, o += o1, i += i1)
+      for (let j = 0, x = o, y = i; j < n0; j++, x += o0, y += i0) d[x] += s[y];
+}
+
+/** d[...] = s[...] over a block. */
+function copyBlock(
+  d: Float64Array,
+  s: Float64Array,
+  n1: number,
+  n0: number,
+  o: number,
+  o1: number,
+  o0: number,
+  i: number,
+  i1: number,
+  i0: number,
+): void {
+  if (o0 === 1 && i0 === 1)
+    for (let u = 0; u < n1; u++, o += o1, i += i1) for (let j = 0; j < n0; j++) d[o + j] = s[i + j];
+  else
+    for (let u = 0; u < n1; u++, o += o1, i += i1)
+      for (let j = 0, x = o, y = i; j < n0; j++, x += o0, y += i0) d[x] = s[y];
 }
 
 /** dst = 0 (both parts). */

@@ -6,8 +6,9 @@
 import { binary, scale } from '../elementwise';
 import { physicalOrder } from '../strided';
 import { boxed, type Tan, type TanT } from '../tangent';
-import { GTensor } from '../tensor';
+import { GTensor, scalarTensor } from '../tensor';
 import { contract, type ContractOptions, type Operand } from './contract';
+import { deferredFactors } from './deferred';
 import { addInto, leadAlong, leadBlock, raw, zerosInOrder } from './layout';
 
 /** a + b; boxes may differ (the sum covers their union); stride-0 axes common to both stay. */
@@ -90,24 +91,62 @@ export function productJvp(
       if (e < op.t.shape[k]) cut.set(l, Math.min(e, cut.get(l) ?? Infinity));
     });
     if ([...cut.values()].some((e) => e === 0)) return;
-    const list: Operand[] = ops.map((o, j) => {
-      if (j === i) return { t: data, labels: [P_LABEL, ...o.labels] };
+    // a deferred product (an activation's JVP) enters as its two factors
+    const factors = deferredFactors(data);
+    const list: Operand[] = ops.flatMap((o, j): Operand[] => {
+      if (j === i) return (factors ?? [data]).map((f) => ({ t: f, labels: [P_LABEL, ...o.labels] }));
       let tt = o.t;
       o.labels.forEach((l, k) => {
         const e = cut.get(l);
         if (e !== undefined && tt.shape[k] > e) tt = leadAlong(tt, k, e);
       });
-      return { t: tt, labels: o.labels, negIm: tt === o.t ? o.negIm : null };
+      return [{ t: tt, labels: o.labels, negIm: tt === o.t ? o.negIm : null }];
     });
-    const res = run(list, [P_LABEL, ...outLabels], {
-      ...opts,
-      compact: true,
-      out: undefined,
-      accumulate: false,
-    });
+    const runOpts = { ...opts, compact: true, out: undefined, accumulate: false };
+    const res = factors
+      ? contractChain(list, [P_LABEL, ...outLabels], runOpts)
+      : run(list, [P_LABEL, ...outLabels], runOpts);
     acc = addTan(acc, boxed(res, outFull));
   });
   return acc;
+}
+
+/**
+ * The product of several operands, two at a time, each time the pair whose result is smallest
+ * (counting only the labels either of the two is not broadcast along): how a deferred tangent
+ * product meets a weight before the large factor it was deferred to avoid.
+ */
+export function contractChain(
+  ops: readonly Operand[],
+  outLabels: readonly number[],
+  opts: ContractOptions,
+): GTensor {
+  let list = [...ops];
+  const extent = (l: number, pair: Operand[]) => {
+    let n = 1;
+    for (const o of pair)
+      o.labels.forEach((m, k) => {
+        if (m === l && o.t.shape[k] > 1 && o.t.strides[k] !== 0) n = Math.max(n, o.t.shape[k]);
+      });
+    return n;
+  };
+  while (list.length > 2) {
+    let best: { i: number; j: number; labels: number[]; size: number } | null = null;
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++) {
+        const rest = list.filter((_, k) => k !== i && k !== j);
+        const later = new Set([...outLabels, ...rest.flatMap((o) => o.labels)]);
+        const labels = [...new Set([...list[i].labels, ...list[j].labels])].filter((l) => later.has(l));
+        const size = labels.reduce((p, l) => p * extent(l, [list[i], list[j]]), 1);
+        if (!best || size < best.size) best = { i, j, labels, size };
+      }
+    const { i, j, labels } = best!;
+    const t = contract(list[i], list[j], labels, { compact: true, gemm: opts.gemm });
+    list = [...list.filter((_, k) => k !== i && k !== j), { t, labels }];
+  }
+  return list.length === 1
+    ? contract(list[0], { t: scalarTensor(1), labels: [] }, outLabels, opts)
+    : contract(list[0], list[1], outLabels, opts);
 }
 
 /** Two-operand `run` for productJvp. */

@@ -52,7 +52,19 @@ function eluFn(alpha: number, scale: number, inputScale: number): RealFn {
 }
 
 export const activationRules = {
-  ...unaryPair('tanh', { f: Math.tanh, df: (_x, y) => 1 - y * y }),
+  ...unaryPair('tanh', {
+    f: Math.tanh,
+    df: (_x, y) => 1 - y * y,
+    run(n, o, io, dd, x, ix, dx) {
+      for (let j = 0; j < n; j++, io += dd, ix += dx) o[io] = Math.tanh(x[ix]);
+    },
+    dRun(n, o, io, dd, _x, _ix, _dx, y, iy, dy) {
+      for (let j = 0; j < n; j++, io += dd, iy += dy) {
+        const v = y[iy];
+        o[io] = 1 - v * v;
+      }
+    },
+  }),
   ...unaryPair('sigmoid', { f: sigmoid, df: (_x, y) => y * (1 - y) }),
   ...unaryPair('relu', { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) }, { keepInt: true }),
   ...unaryPairOf('leaky_relu', ['self', 'negative_slope='], (a) => {

@@ -13,7 +13,8 @@ import type { Args } from '../args';
 import { assignInto } from '../copy';
 import type { Rule, RuleTable, TanOf } from '../rule';
 import { boxed, boxOf, type Tan, type TanT } from '../tangent';
-import { type GTensor, type Kind, shapeString, sizeOf, zerosTensor } from '../tensor';
+import { type GTensor, type Kind, emptyTensor, shapeString, sizeOf, zerosTensor } from '../tensor';
+import { addInto } from '../kernels/layout';
 import { padRules } from './join-pad';
 import { dimOf, geoOf, gSlice, gUnsqueeze } from './shape-geo';
 import { dataView, fillBox, raw, tUnsqueeze } from './shape-view';
@@ -57,12 +58,13 @@ function catShape(xs: GTensor[], ax: number, op: string): number[] {
 export function catForward(xs: GTensor[], ax: number, op: string): GTensor {
   if (xs[0].rank === 0) throw new ShapeError(`${op}: zero-dimensional tensors cannot be concatenated`);
   const shape = catShape(xs, ax, op);
-  const out = zerosTensor(shape, promoteKinds(xs.map((x) => x.kind)));
+  // the inputs cover the output: no zero fill
+  const out = emptyTensor(shape, promoteKinds(xs.map((x) => x.kind)));
   const g = geoOf(out);
   let at = 0;
   for (const x of xs) {
     const s = gSlice(g, ax, at, x.shape[ax], 1);
-    if (x.numel > 0) assignInto(raw(out, s.shape, s.strides, s.offset), x);
+    if (x.numel > 0) addInto(raw(out, s.shape, s.strides, s.offset), x, 1, false);
     at += x.shape[ax];
   }
   return out;
@@ -206,7 +208,8 @@ function repeatForward(x: GTensor, reps: number[], op: string): GTensor {
   const lead = reps.length - x.rank;
   const shape = [...reps.slice(0, lead).map(() => 1), ...x.shape];
   const xs = [...reps.slice(0, lead).map(() => 0), ...x.strides];
-  const out = zerosTensor(
+  // every element is written below: no zero fill
+  const out = emptyTensor(
     shape.map((s, i) => s * reps[i]),
     x.kind,
   );
@@ -224,7 +227,7 @@ function repeatForward(x: GTensor, reps: number[], op: string): GTensor {
     xs.flatMap((s) => [0, s]),
     x.offset,
   );
-  assignInto(dst, src);
+  addInto(dst, src, 1, false);
   return out;
 }
 

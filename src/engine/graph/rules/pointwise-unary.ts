@@ -4,7 +4,9 @@
  * keeps its stride-0 axes wherever x is broadcast too.
  */
 import { UnsupportedError, type Args } from '../args';
-import { binary, map, map2 } from '../elementwise';
+import { binary, map, map2, type Map2Run, type MapRun } from '../elementwise';
+import { deferredProduct } from '../kernels/deferred';
+import { physicalOrder } from '../strided';
 import type { Rule } from '../rule';
 import { boxed, primalBox } from '../tangent';
 import type { GTensor, Kind } from '../tensor';
@@ -15,6 +17,9 @@ export interface RealFn {
   f(x: number): number;
   /** f'(x), given x and y = f(x). */
   df(x: number, y: number): number;
+  /** Hand-specialised loops of f and df for the hot activations (see elementwise.ts MapRun). */
+  run?: MapRun;
+  dRun?: Map2Run;
 }
 
 export interface UnaryOptions {
@@ -41,7 +46,8 @@ export function unaryRule(
       const x = a.tensor(xName);
       if (x.isComplex) return opts.complex ? opts.complex.forward(a, ctx) : fail(a);
       const kind: Kind = opts.keepInt && (x.kind === 'int' || x.kind === 'bool') ? 'int' : 'float';
-      return map(x, fnOf(a).f, {}, kind);
+      const fn = fnOf(a);
+      return map(x, fn.f, {}, kind, fn.run);
     },
     jvp(a, out, t, ctx) {
       const x = a.tensor(xName);
@@ -56,8 +62,23 @@ export function unaryRule(
         o.strides.map((s, i) => (x.strides[i] === 0 ? 0 : s)),
         o.offset,
       );
-      const factor = map2(primalBox(x, tx), primalBox(y, tx), fnOf(a).df, { compact: true });
-      return boxed(binary(tx.data, factor, 'mul', { compact: true }), tx.full);
+      const fn = fnOf(a);
+      // f'(x) laid out like the tangent it multiplies (the tangent's axis order without P)
+      const order = physicalOrder(tx.data.shape, tx.data.strides)
+        .filter((ax) => ax > 0)
+        .map((ax) => ax - 1);
+      const factor = map2(primalBox(x, tx), primalBox(y, tx), fn.df, { compact: true, order }, fn.dRun);
+      // A tangent constant along an axis f'(x) varies along (p broadcast over time) would grow by
+      // that axis: keep the product as its factors for a linear map that follows (deferred.ts).
+      const d = tx.data;
+      const grows = d.shape.some(
+        (n, i) =>
+          i > 0 && n > 1 && d.strides[i] === 0 && factor.shape[i - 1] === n && factor.strides[i - 1] !== 0,
+      );
+      const prod = grows
+        ? deferredProduct
+        : (u: GTensor, v: GTensor) => binary(u, v, 'mul', { compact: true });
+      return boxed(prod(d, factor, { compact: true }), tx.full);
     },
   };
 }

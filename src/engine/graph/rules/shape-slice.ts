@@ -7,7 +7,7 @@
 import { ShapeError } from '../../errors';
 import type { Args } from '../args';
 import type { Rule, RuleTable } from '../rule';
-import { type GTensor, shapeString } from '../tensor';
+import { type GTensor, isWholeRoot, shapeString } from '../tensor';
 import { dimOf, geoOf, gSelect, gSlice } from './shape-geo';
 import { tSelect, tSlice, viewOf, viewRule, viewTan } from './shape-view';
 
@@ -21,8 +21,10 @@ function optBound(a: Args, name: string): number | null {
 
 /** Slice `count` entries from `start` every `step` along `ax`; a leading slice of a lazy root computes only those. */
 export function sliceView(x: GTensor, ax: number, start: number, count: number, step: number): GTensor {
-  if (start === 0 && step === 1 && count < x.shape[ax] && x.parent === null && x.lead && x.deferred) {
-    const out = x.lead(ax, count);
+  // A view over the whole root (traced code slices every axis [0:MAX] first) counts as the root.
+  const root = x.root;
+  if (start === 0 && step === 1 && count < x.shape[ax] && root.lead && root.deferred && isWholeRoot(x)) {
+    const out = root.lead(ax, count);
     if (out.parent === null && out.readonlyReason === null)
       out.readonlyReason =
         'a leading block of a lazily computed tensor (such as an rfft) cannot be written in place';

@@ -11,7 +11,7 @@ import type { Args } from '../args';
 import { assignInto } from '../copy';
 import type { Rule } from '../rule';
 import { boxed, boxOf, type Tan, type TanT } from '../tangent';
-import { GTensor, type ViewStep, contiguousStrides, sizeOf, zerosTensor } from '../tensor';
+import { GTensor, type ViewStep, contiguousStrides, isWholeRoot, sizeOf, zerosTensor } from '../tensor';
 import { type Geo, geoOf, gDrop, gPermute, gReshape, gSelect, gSlice, gUnsqueeze } from './shape-geo';
 
 const noTangent: ViewStep = () => {
@@ -182,8 +182,9 @@ export function tSlice(t: Tan, ax: number, start: number, count: number, step: n
   if (nb === 0)
     return sizeOf(full) === 0 ? { data: dataView(d, gSlice(geoOf(d), ax + 1, 0, 0, 1)), full } : null;
   if (start === 0 && step === 1 && nb === b) return { data: d, full };
-  if (start === 0 && step === 1 && d.parent === null && d.lead && d.deferred) {
-    const data = d.lead(ax + 1, nb);
+  const root = d.root;
+  if (start === 0 && step === 1 && root.lead && root.deferred && isWholeRoot(d)) {
+    const data = root.lead(ax + 1, nb);
     return boxed(data, full);
   }
   return boxed(dataView(d, gSlice(geoOf(d), ax + 1, start, nb, step)), full);

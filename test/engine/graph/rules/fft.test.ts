@@ -317,12 +317,6 @@ import { einsumRules } from '../../../../src/engine/graph/rules/einsum';
 import { sliceRules } from '../../../../src/engine/graph/rules/shape-slice';
 import { createRules } from '../../../../src/engine/graph/rules/create';
 import { inplaceRules } from '../../../../src/engine/graph/rules/inplace';
-import type { Tan } from '../../../../src/engine/graph/tangent';
-import { matrixDft } from '../../../../src/engine/dft/matrix-dft';
-import { cpuGemm } from '../../../../src/engine/kernels';
-import { rfftTruncated } from '../../../../src/engine/ops/rfft';
-import { irfftTruncated } from '../../../../src/engine/ops/irfft';
-import { mixWeightsFromTorch, spectralMix } from '../../../../src/engine/ops/spectral-mix';
 
 const SPECTRAL = { ...fftRules, ...einsumRules, ...sliceRules, ...createRules, ...inplaceRules };
 
@@ -437,58 +431,5 @@ describe('FNO spectral pattern: rfft → slice → einsum → copy_ into zeros �
         1e-12,
       );
     }
-  });
-
-  it('micro-benchmark at the seed size (printed, not asserted)', () => {
-    const [B, C, O, T, modes, P] = [1, 128, 64, 601, 16, 14];
-    const x = channelsInnermost(B, C, T, 7);
-    const w = randTensor([C, O, modes], 8, 'complex');
-    const tx: Tan = structuredTan([B, C, T], P, 9, { const: [2] });
-    /** Median and minimum of `reps` runs after `warm` unmeasured ones (the JIT settles first). */
-    const time = (f: () => void, reps: number, warm = 40) => {
-      for (let i = 0; i < warm; i++) f();
-      const ts: number[] = [];
-      for (let i = 0; i < reps; i++) {
-        const t0 = performance.now();
-        f();
-        ts.push(performance.now() - t0);
-      }
-      ts.sort((a, b) => a - b);
-      return `${ts[Math.floor(reps / 2)].toFixed(2)} (min ${ts[0].toFixed(2)})`;
-    };
-    const fwd = time(() => {
-      x.tan = null;
-      void spectralChain(x, w, modes, P, false).y.re;
-    }, 40);
-    const both = time(() => {
-      x.tan = tx;
-      const r = spectralChain(x, w, modes, P, true);
-      void r.y.re;
-      void dense(tangentOf(r.y)!).re;
-    }, 40);
-    // today's hand-wired kernels on the same shapes ([B,T,C] layout, const tangent)
-    const gemm = cpuGemm();
-    const dft = matrixDft(T, modes, gemm);
-    const [wr, wi] = vals(w);
-    const mw = mixWeightsFromTorch(wr, wi!, C, O, modes);
-    const rf = rfftTruncated(dft);
-    const mixp = spectralMix(mw, gemm);
-    const ir = irfftTruncated(dft);
-    const act = { B, T, C, data: vals(x)[0] };
-    const dc = { kind: 'const' as const, data: vals(tx!.data)[0].slice(0, B * P * C) };
-    const hand = time(() => {
-      const X = rf.forward(act);
-      const dX = rf.jvp(act, X, dc, P);
-      const Y = mixp.forward(X);
-      const dY = mixp.jvp(X, Y, dX, P);
-      const yv = ir.forward(Y);
-      ir.jvp(Y, yv, dY, P);
-    }, 40);
-    console.log(
-      `spectral pattern B=${B} T=${T} ${C}→${O} modes=${modes} P=${P} (tangent constant over time): ` +
-        `graph forward ${fwd} ms, graph forward+JVP ${both} ms, ` +
-        `hand-wired ops (rfftTruncated, spectralMix, irfftTruncated) forward+JVP ${hand} ms (medians of 40)`,
-    );
-    expect(both).toBeTruthy();
   });
 });
