@@ -12,6 +12,7 @@
  *   npm run bench -- --no-torch        # skip PyTorch
  *   npm run bench -- --no-threads      # skip the every-core comparison
  *   npm run bench -- --no-cli          # skip the command-line timings
+ *   npm run bench -- --no-sobol        # skip bench/sobol-bench.ts (Sobol' and streaming sensitivity)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -433,6 +434,9 @@ async function main(): Promise<void> {
   };
   writeFileSync(`${dir}/latest.json`, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nwritten: bench/results/latest.json`);
+  // Sobol' (N = 1024) and streaming sensitivity on the seed model: bench/sobol-bench.ts, which adds
+  // a `sensitivity` key to latest.json.
+  if (!argv.includes('--no-sobol')) await (await import('./sobol-bench')).sobolBench(argv);
 }
 
 /** Median wall time of `node -e 0`: the floor under any command line in Node. */
