@@ -110,6 +110,8 @@ export interface SobolBenchResult {
   /** The machine's 1-minute load average before and after: other work on the machine slows every number. */
   load_average: { start: number; end: number };
   sobol: {
+    /** When measured, if not in this run. */
+    date?: string;
     N: number;
     forward_passes: number;
     wall_s_forward_only: number;
@@ -117,6 +119,7 @@ export interface SobolBenchResult {
     peak_rss_mb: number;
   } | null;
   streaming: {
+    date?: string;
     N: number;
     data_gb: number;
     wall_s: number;
@@ -216,6 +219,11 @@ export async function sobolBench(argv: string[] = []): Promise<SobolBenchResult>
   result.load_average.end = loadavg()[0];
   const file = join(root, 'bench/results/latest.json');
   const latest = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  // A part skipped this time keeps its previous numbers (with their date).
+  const before = latest.sensitivity as SobolBenchResult | undefined;
+  if (before && result.sobol === null && before.sobol) result.sobol = { ...before.sobol, date: before.date };
+  if (before && result.streaming.length === 0)
+    result.streaming = before.streaming.map((r) => ({ ...r, date: before.date }));
   latest.sensitivity = result;
   writeFileSync(file, JSON.stringify(latest, null, 2) + '\n');
   console.log('written: bench/results/latest.json (sensitivity)');
