@@ -31,7 +31,11 @@ import {
   findVariable,
   isByteSource,
 } from './data-source';
-import { type ElementKind, decodeElements, fortranToC } from './npy';
+import { type ElementKind, decodeElements } from './npy';
+import { hdf5Reason } from './hdf5-errors';
+import { hdf5SignatureOffset, isHdf5 } from './hdf5-signature';
+
+export { hdf5Reason, hdf5SignatureOffset, isHdf5 };
 
 // ---------------------------------------------------------------------------------------------------
 // The library
@@ -180,50 +184,6 @@ export function hdf5Call<T>(file: string, need: number, fn: (M: H5Module, lib: H
   } finally {
     heapCap = outer;
   }
-}
-
-/** The most specific line of HDF5's error stack ("truncated file: eof = ..."), else the message. */
-export function hdf5Reason(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  const lines = msg.split('\n');
-  const frames = lines
-    .map((l) => /#\d+:.* in ([\w]+)\(\): (.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null);
-  if (frames.length === 0) {
-    if (/memory|allocat|heap cap/i.test(msg))
-      return 'the HDF5 library ran out of its memory allowance (corrupt or hostile data)';
-    return `the HDF5 library failed: ${lines[0].slice(0, 300)}`;
-  }
-  const deepest = frames[frames.length - 1][2].trim();
-  const trunc = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(deepest);
-  if (trunc) return `the file is truncated: it has ${trunc[1]} bytes but its header says ${trunc[2]}`;
-  if (frames.some((f) => /filter returned failure|pipeline read failed/.test(f[2])))
-    return (
-      'a compressed chunk cannot be decompressed: the data is corrupt, or a chunk inflates past ' +
-      'its declared size (a compression bomb)'
-    );
-  const nomem = lines.some((l) => /memory allocation failed|heap cap|Resource unavailable/i.test(l));
-  let reason = `the HDF5 library could not read it: ${deepest}`;
-  if (nomem) reason += ' (it ran out of its memory allowance: corrupt or hostile sizes)';
-  return reason;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Recognising HDF5
-
-const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** Where the HDF5 superblock starts (0, or after a user block of 512·2^k bytes), or -1. */
-export function hdf5SignatureOffset(bytes: Uint8Array): number {
-  for (let at = 0; at + 8 <= bytes.length; at = at === 0 ? 512 : at * 2) {
-    if (SIGNATURE.every((b, i) => bytes[at + i] === b)) return at;
-    if (at >= 2 ** 30) break;
-  }
-  return -1;
-}
-
-export function isHdf5(bytes: Uint8Array): boolean {
-  return hdf5SignatureOffset(bytes) >= 0;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -626,14 +586,4 @@ export function openHdf5(
     close: () => h.close(),
   };
   return source;
-}
-
-/**
- * Column-major helper for MATLAB v7.3: HDF5 holds MATLAB's array with its dimensions reversed, so
- * the library's row-major output of shape reverse(S) is MATLAB's column-major data of shape S.
- */
-export function matlabOrder(t: HostTensor, shape: number[]): HostTensor {
-  const out: HostTensor = { dtype: t.dtype, shape, data: fortranToC(t.data, shape) };
-  if (t.imag) out.imag = fortranToC(t.imag, shape);
-  return out;
 }

@@ -12,7 +12,8 @@ import { LoadError } from '../errors';
 import type { DType, HostTensor } from '../tensor';
 import { OpenBudget } from './budget';
 import { type ByteSource, type DataSource, type VariableInfo, checkRows, findVariable } from './data-source';
-import { Hdf5File, matlabOrder } from './hdf5';
+import { Hdf5File } from './hdf5';
+import { fortranToC } from './npy';
 
 const MATLAB_NUMERIC: Record<string, DType> = {
   double: 'float64',
@@ -118,4 +119,14 @@ export function openMat73(
     throw new LoadError(file, `could not be read as a MATLAB v7.3 file: ${String(e)}`);
   }
   return source;
+}
+
+/**
+ * Column-major helper for MATLAB v7.3: HDF5 holds MATLAB's array with its dimensions reversed, so
+ * the library's row-major output of shape reverse(S) is MATLAB's column-major data of shape S.
+ */
+export function matlabOrder(t: HostTensor, shape: number[]): HostTensor {
+  const out: HostTensor = { dtype: t.dtype, shape, data: fortranToC(t.data, shape) };
+  if (t.imag) out.imag = fortranToC(t.imag, shape);
+  return out;
 }
