@@ -1,5 +1,6 @@
 import type { FnoConfig } from '../../models/config';
 import { Fno1dScalar } from '../../models/fno1d-scalar';
+import { FORWARD_CHUNK } from '../../models/graph-model';
 import type { HostTensor } from '../../tensor';
 import {
   checkRunInputs,
@@ -14,7 +15,10 @@ import { gemmJs } from '../../kernels/gemm';
 import { cpuGemm } from '../../kernels';
 
 export interface CpuBackendOptions {
-  /** Samples per forward chunk (progress and cancellation come between chunks). Default 16. */
+  /**
+   * Samples per forward chunk (progress and cancellation come between chunks). Default 16. A
+   * multiple of the model's own runs (FORWARD_CHUNK) keeps y independent of it to the bit.
+   */
   chunkSamples?: number;
   /**
    * A CPU model already built for these weights (the app's exploration tools hold one): reused
@@ -34,7 +38,7 @@ export class CpuBackend implements ComputeBackend {
   constructor(config: FnoConfig, tensors: Map<string, HostTensor>, opts: CpuBackendOptions = {}) {
     const gemm = cpuGemm();
     this.model = opts.model ?? new Fno1dScalar(config, tensors);
-    this.chunk = Math.max(1, Math.floor(opts.chunkSamples ?? 16));
+    this.chunk = Math.max(1, Math.floor(opts.chunkSamples ?? 2 * FORWARD_CHUNK));
     this.description = `CPU (${gemm === gemmJs ? 'JavaScript' : 'WebAssembly SIMD'}, float64)`;
   }
 

@@ -9,6 +9,7 @@ import {
   type OutputArray,
   type RunOptions,
 } from '../backend';
+import { FORWARD_CHUNK } from '../../models/graph-model';
 import { CpuBackend, type CpuBackendOptions } from './cpu-backend';
 import type { PoolMode, PoolReply, PoolWorker } from './pool-protocol';
 
@@ -39,7 +40,8 @@ export interface ParallelCpuOptions extends CpuBackendOptions {
  */
 interface Sink {
   write(b0: number, k: number, y?: Float64Array, J?: Float64Array): void;
-  local(b: number): void;
+  /** Samples [b0, b0+k) on the calling thread (k > 1 only for a forward pass). */
+  local(b0: number, k: number): void;
 }
 
 /**
@@ -150,7 +152,11 @@ export class ParallelCpuBackend implements ComputeBackend {
     let mayStart = this.helpers === undefined && B > 1 && this.threads > 1;
     const DECIDE_AT = Math.min(3, B);
     // Small chunks keep the threads' finishing times close; at most 8 samples bound the memory in flight.
-    const chunk = Math.max(1, Math.min(8, Math.floor(B / (4 * this.threads))));
+    // A forward pass goes in the model's own runs of FORWARD_CHUNK samples, aligned as it aligns
+    // them, so that its results are the one-thread ones bit for bit.
+    const unit = mode === 'forward' ? FORWARD_CHUNK : 1;
+    const chunk =
+      mode === 'forward' ? FORWARD_CHUNK : Math.max(1, Math.min(8, Math.floor(B / (4 * this.threads))));
     let next = 0;
     let done = 0;
     let inFlight = 0;
@@ -202,14 +208,16 @@ export class ParallelCpuBackend implements ComputeBackend {
         let k: number;
         const lost = redo.pop();
         if (lost) ({ b0, k } = lost);
-        else if (next < B) [b0, k] = [next++, 1];
-        else if (inFlight > 0) {
+        else if (next < B) {
+          [b0, k] = [next, Math.min(unit, B - next)];
+          next += k;
+        } else if (inFlight > 0) {
           await new Promise<void>((r) => (wake = r));
           continue;
         } else break;
         const started = performance.now();
         try {
-          for (let b = b0; b < b0 + k; b++) sink.local(b);
+          sink.local(b0, k);
         } catch (e) {
           failure ??= e;
           break;
@@ -254,23 +262,28 @@ export class ParallelCpuBackend implements ComputeBackend {
     // float64 scratch for what has no float64 place of its own (y of a Jacobian call, float32 outputs).
     const scratchY = new Float64Array(TO);
     const scratchJ = new Float64Array(J && !(J instanceof Float64Array) ? TOP : 0);
+    /** Sample b's y and J, computed straight into place where the outputs are float64. */
+    const one = (b: number) => {
+      const xs = x.subarray(b * T * Xf, (b + 1) * T * Xf);
+      const ps = p.subarray(b * P, (b + 1) * P);
+      const ys = y instanceof Float64Array ? y.subarray(b * TO, (b + 1) * TO) : scratchY;
+      const Js = J instanceof Float64Array ? J.subarray(b * TOP, (b + 1) * TOP) : scratchJ;
+      m.evaluate(xs, ps, 1, T, { y: ys, J: Js });
+      if (y && ys === scratchY) y.set(scratchY, b * TO);
+      if (J && Js === scratchJ) J.set(scratchJ, b * TOP);
+    };
     return {
       write(b0, _k, vy, vJ) {
         if (y && vy) y.set(vy, b0 * TO);
         if (J && vJ) J.set(vJ, b0 * TOP);
       },
-      local(b) {
-        const xs = x.subarray(b * T * Xf, (b + 1) * T * Xf);
-        const ps = p.subarray(b * P, (b + 1) * P);
+      local(b0, k) {
         if (!J) {
-          y!.set(m.forward(xs, ps, 1, T), b * TO);
+          const xs = x.subarray(b0 * T * Xf, (b0 + k) * T * Xf);
+          y!.set(m.forward(xs, p.subarray(b0 * P, (b0 + k) * P), k, T), b0 * TO);
           return;
         }
-        const ys = y instanceof Float64Array ? y.subarray(b * TO, (b + 1) * TO) : scratchY;
-        const Js = J instanceof Float64Array ? J.subarray(b * TOP, (b + 1) * TOP) : scratchJ;
-        m.evaluate(xs, ps, 1, T, { y: ys, J: Js });
-        if (y && ys === scratchY) y.set(scratchY, b * TO);
-        if (Js === scratchJ) J.set(scratchJ, b * TOP);
+        for (let b = b0; b < b0 + k; b++) one(b);
       },
     };
   }

@@ -58,9 +58,11 @@ export function planFor(
   // Estimated ns (measured on the wasm GEMM): packing (free for a parameter, whose packed copy is
   // cached), and per call the kernel's copies of A, B, C, its flops (slower for narrow products,
   // which run its edge kernels) and a fixed overhead.
-  const flopNs = M < 4 || N < 4 ? 0.35 : 0.09;
-  const perCall = 0.7 * (M * Kn + Kn * N + M * N) + flopNs * 2 * M * N * Kn + 300;
-  const packCost = (s: Side, parts: number) => (s.constant ? 0 : 1.5 * s.numel * parts);
+  // Fitted to the wasm GEMM on shapes from 1×64×14 to 64×601×128 (bench in the commit message
+  // of this line); the narrow products' flops are cheaper per flop than they were once estimated.
+  const flopNs = M < 4 || N < 4 ? 0.03 : 0.042;
+  const perCall = 0.22 * (M * Kn + Kn * N + M * N) + flopNs * 2 * M * N * Kn + 170;
+  const packCost = (s: Side, parts: number) => (s.constant ? 0 : 0.6 * s.numel * parts);
   const cost = (packX ? packCost(X, px) : 0) + (packY ? packCost(Y, py) : 0) + loops * gemms * perCall;
   return {
     swap: false,
