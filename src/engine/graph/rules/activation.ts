@@ -5,6 +5,7 @@
  * hardtanh (clamp.ts), softmax and log_softmax (softmax.ts) and dropout (dropout.ts).
  */
 import { erf } from '../../ops/erf';
+import { tanh } from '../../kernels/tanh';
 import { UnsupportedError } from '../args';
 import type { RuleTable } from '../rule';
 import { clampRules } from './clamp';
@@ -36,9 +37,9 @@ const geluExact: RealFn = {
 };
 
 const geluTanh: RealFn = {
-  f: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))),
+  f: (x) => 0.5 * x * (1 + tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))),
   df: (x) => {
-    const t = Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
+    const t = tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
   },
 };
@@ -53,10 +54,10 @@ function eluFn(alpha: number, scale: number, inputScale: number): RealFn {
 
 export const activationRules = {
   ...unaryPair('tanh', {
-    f: Math.tanh,
+    f: tanh,
     df: (_x, y) => 1 - y * y,
     run(n, o, io, dd, x, ix, dx) {
-      for (let j = 0; j < n; j++, io += dd, ix += dx) o[io] = Math.tanh(x[ix]);
+      for (let j = 0; j < n; j++, io += dd, ix += dx) o[io] = tanh(x[ix]);
     },
     dRun(n, o, io, dd, _x, _ix, _dx, y, iy, dy) {
       for (let j = 0; j < n; j++, io += dd, iy += dy) {
