@@ -183,7 +183,9 @@ export async function readUserFiles(paths: readonly string[], opts: ReadOptions 
 
 /** Adds the kind's extension when the user typed a name without it. */
 export function withExtension(path: string, kind: SaveKind): string {
-  return extname(path).toLowerCase() === `.${kind}` ? path : `${path}.${kind}`;
+  const ext = extname(path).toLowerCase();
+  // An HDF5 file may be named .h5 or .hdf5 (the save dialog offers both).
+  return ext === `.${kind}` || (kind === 'h5' && ext === '.hdf5') ? path : `${path}.${kind}`;
 }
 
 /**

@@ -46,6 +46,9 @@ const SAVE_FILTERS: Record<SaveKind, Electron.FileFilter[]> = {
   csv: [{ name: 'CSV', extensions: ['csv'] }],
   npy: [{ name: 'NumPy array', extensions: ['npy'] }],
   png: [{ name: 'PNG image', extensions: ['png'] }],
+  json: [{ name: 'JSON', extensions: ['json'] }],
+  h5: [{ name: 'HDF5', extensions: ['h5', 'hdf5'] }],
+  mat: [{ name: 'MATLAB v5 .mat', extensions: ['mat'] }],
 };
 
 async function showOpenDialog(): Promise<string[] | null> {

@@ -10,7 +10,7 @@ export class ValidationError extends Error {
   }
 }
 
-const SAVE_KINDS: readonly SaveKind[] = ['csv', 'npy', 'png'];
+const SAVE_KINDS: readonly SaveKind[] = ['csv', 'npy', 'png', 'json', 'h5', 'mat'];
 
 /** A local absolute path as webUtils.getPathForFile or a dialog gives it. */
 export function validatePath(value: unknown, what = 'path'): string {

@@ -50,7 +50,7 @@ export interface OpenResult {
   cancelled?: boolean;
 }
 
-export type SaveKind = 'csv' | 'npy' | 'png';
+export type SaveKind = 'csv' | 'npy' | 'png' | 'json' | 'h5' | 'mat';
 
 export interface SaveRequest {
   /** A bare file name (no directory), used as the dialog's default. */
@@ -67,6 +67,10 @@ export type MenuCommand =
   | 'export-slice-npy'
   | 'export-full-npy'
   | 'export-full-csv'
+  | 'export-slice-h5'
+  | 'export-slice-mat'
+  | 'export-full-h5'
+  | 'export-full-mat'
   | 'export-heatmap-png'
   | 'export-plot-png';
 
@@ -75,6 +79,10 @@ export const MENU_COMMANDS: readonly MenuCommand[] = [
   'export-slice-npy',
   'export-full-npy',
   'export-full-csv',
+  'export-slice-h5',
+  'export-slice-mat',
+  'export-full-h5',
+  'export-full-mat',
   'export-heatmap-png',
   'export-plot-png',
 ];
@@ -116,4 +124,7 @@ export const OPEN_EXTENSIONS = [
   'npy',
   'npz',
   'csv',
+  'h5',
+  'hdf5',
+  'mat',
 ] as const;

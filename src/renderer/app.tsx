@@ -1,6 +1,7 @@
 /** The window: tool bar, side panels (model, data, messages), the heatmap, line plots and the summary. */
 import { useEffect, useState } from 'react';
 import { CheckView } from './components/check-view';
+import { DataPicker } from './components/data-picker';
 import { DataPanel } from './components/data-panel';
 import { Heatmap } from './components/heatmap';
 import { HeatmapControls } from './components/heatmap-controls';
@@ -11,6 +12,7 @@ import { SensitivityView } from './components/sensitivity-view';
 import { SummaryHeatmap } from './components/summary-heatmap';
 import { SummaryTable } from './components/summary-table';
 import { SweepView } from './components/sweep-view';
+import { VarianceView } from './components/variance-view';
 import { Toolbar } from './components/toolbar';
 import { ViewTabs } from './components/view-tabs';
 import { WhatIfPanel } from './components/what-if-panel';
@@ -99,7 +101,8 @@ export function App() {
           <WhatIfPanel />
           <MessageList />
           <p className="hint drop-hint">
-            Drop model (.pt, .safetensors, config.json) and data (.npy, .npz, .csv) files anywhere.
+            Drop model (.pt, .safetensors, config.json) and data (.npy, .npz, .csv, .h5, .mat, .pt tensors)
+            files anywhere.
           </p>
         </aside>
         <main className="main">
@@ -124,10 +127,12 @@ export function App() {
           )}
           {tab === 'sweep' && <SweepView />}
           {tab === 'sensitivity' && <SensitivityView />}
+          {tab === 'variance' && <VarianceView />}
           {tab === 'check' && <CheckView />}
         </main>
       </div>
       <DropNotes />
+      <DataPicker />
       {dragging && (
         <div className="drop-overlay" data-testid="drop-overlay">
           <div>Drop model and data files to load them</div>

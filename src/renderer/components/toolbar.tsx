@@ -2,6 +2,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { formatMs } from '../lib/format';
 import { cancelJob, exportData, exportJ, exportPng, openDialog, openRecent } from '../store/actions';
+import { ArrayExportMenu } from './array-export-menu';
 import { useStore } from '../store';
 import type { DataExportWhat } from '../worker/protocol';
 
@@ -101,6 +102,7 @@ function ExportMenu() {
       >
         plot PNG
       </button>
+      <ArrayExportMenu disabled={!hasResult} />
       <DataExportMenu disabled={!hasResult} />
     </div>
   );
@@ -119,6 +121,12 @@ const DATA_EXPORTS: { what: DataExportWhat; label: string; title: string }[] = [
   },
   { what: 'y-all-npy', label: 'y all .npy', title: 'y of the whole batch [B,T,O] as .npy' },
   { what: 'y-all-csv', label: 'y all long CSV', title: 'y of the whole batch as long CSV (b,t,o,value)' },
+  {
+    what: 'y-all-h5',
+    label: 'y all .h5',
+    title: 'y of the whole batch [B,T,O] as HDF5 (axis names attached)',
+  },
+  { what: 'y-all-mat', label: 'y all .mat', title: 'y of the whole batch [B,T,O] as MATLAB v5 .mat' },
   { what: 'x-sample-csv', label: 'x CSV', title: 'x of the current sample [T,Xf] as CSV' },
   { what: 'x-sample-npy', label: 'x .npy', title: 'x of the current sample [T,Xf] as .npy' },
   { what: 'p-csv', label: 'p CSV', title: 'p of the whole batch [B,P] as CSV' },

@@ -6,6 +6,7 @@ const TABS: { key: Tab; label: string }[] = [
   { key: 'jacobian', label: 'Jacobian' },
   { key: 'sweep', label: 'Sweep' },
   { key: 'sensitivity', label: 'Global sensitivity' },
+  { key: 'variance', label: 'Variance-based' },
   { key: 'check', label: 'Check derivatives' },
 ];
 

@@ -2,8 +2,15 @@
 import type { SaveKind, SaveResult } from '../../preload/contract';
 import type { Host, HostOpenResult } from './host';
 
-const MIME: Record<SaveKind, string> = { csv: 'text/csv', npy: 'application/octet-stream', png: 'image/png' };
-const ACCEPT = '.pt,.pth,.bin,.ckpt,.safetensors,.json,.npy,.npz,.csv';
+const MIME: Record<SaveKind, string> = {
+  csv: 'text/csv',
+  npy: 'application/octet-stream',
+  png: 'image/png',
+  json: 'application/json',
+  h5: 'application/x-hdf5',
+  mat: 'application/octet-stream',
+};
+const ACCEPT = '.pt,.pth,.bin,.ckpt,.safetensors,.json,.npy,.npz,.csv,.h5,.hdf5,.mat';
 
 async function readAll(files: File[]): Promise<HostOpenResult> {
   const out: HostOpenResult = { files: [], failures: [] };

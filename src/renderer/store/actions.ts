@@ -18,7 +18,11 @@ import {
   settleExport,
 } from './engine-link';
 import { afterResult, exploreMessage } from './explore-actions';
+import { sobolMessage } from './sobol';
 import { addMessages, newMessageGroup, setResult, useStore } from './index';
+import { rememberedChoices, showPicker } from './data-picker';
+import { saveKindOf } from '../lib/save-kind';
+import type { VarChoice } from '../worker/protocol';
 
 interface JobContext {
   group: number;
@@ -27,7 +31,7 @@ interface JobContext {
 const jobs = new Map<number, JobContext>();
 
 function onWorker(m: FromWorker): void {
-  if (settleExport(m) || exploreMessage(m)) return;
+  if (sobolMessage(m) || settleExport(m) || exploreMessage(m)) return;
   switch (m.type) {
     case 'ready':
       useStore.setState({ backend: m.backend });
@@ -36,6 +40,7 @@ function onWorker(m: FromWorker): void {
       const ctx = jobs.get(m.id);
       if (ctx) addMessages(m.messages, ctx.group, ctx.anchor);
       if (m.backendError) useStore.setState({ backendError: m.backendError });
+      if (m.pick) showPicker(m.pick);
       if (m.computing) {
         useStore.setState((s) => (s.job?.id === m.id ? { job: { ...s.job, phase: 'computing' } } : s));
       } else {
@@ -149,10 +154,30 @@ export function loadFiles(
     },
   });
   const payload = files.map((f) => ({ name: f.name, bytes: detachable(f.bytes) }));
+  const choices = rememberedChoices(files.map((f) => f.name));
   send(
-    { type: 'load', id, files: payload },
+    { type: 'load', id, files: payload, choices },
     payload.map((f) => f.bytes),
   );
+}
+
+/** The variable picker's answer (null: leave the file out): the worker loads the waiting drop with it. */
+export function answerPick(pickId: number, file: string, choice: VarChoice | null): void {
+  if (!isConnected()) return;
+  const id = newRequestId();
+  jobs.set(id, { group: newMessageGroup() });
+  useStore.setState({
+    job: {
+      id,
+      label: file,
+      phase: 'reading',
+      startedAt: performance.now(),
+      done: 0,
+      total: 1,
+      cancelling: false,
+    },
+  });
+  send({ type: 'pick', id, pickId, file, choice });
 }
 
 async function openResult(
@@ -266,7 +291,7 @@ export async function exportJ(what: ExportWhat): Promise<void> {
     if (display?.kind === 'compare' && compareShown)
       slice.compare = { b1: compareShown.b1, b2: compareShown.b2 };
     const out = await requestExport({ type: 'export', what, slice });
-    await save(out.name, what.endsWith('csv') ? 'csv' : 'npy', out.bytes);
+    await save(out.name, saveKindOf(out.name), out.bytes);
   } catch (e) {
     addMessages([{ file: '', level: 'error', text: `export: ${errorText(e)}` }], newMessageGroup());
   }
@@ -280,7 +305,7 @@ export async function exportData(what: DataExportWhat): Promise<void> {
     const whatIf =
       display?.kind === 'whatif' && whatIfShown ? { b: whatIfShown.b, p: whatIfShown.p } : undefined;
     const out = await requestExport({ type: 'export-data', what, b: view.fixed.b, whatIf });
-    await save(out.name, what.endsWith('csv') ? 'csv' : 'npy', out.bytes);
+    await save(out.name, saveKindOf(out.name), out.bytes);
   } catch (e) {
     addMessages([{ file: '', level: 'error', text: `export: ${errorText(e)}` }], newMessageGroup());
   }
@@ -309,6 +334,14 @@ export async function runMenuCommand(c: MenuCommand): Promise<void> {
       return exportJ('full-npy');
     case 'export-full-csv':
       return exportJ('full-csv');
+    case 'export-slice-h5':
+      return exportJ('slice-h5');
+    case 'export-slice-mat':
+      return exportJ('slice-mat');
+    case 'export-full-h5':
+      return exportJ('full-h5');
+    case 'export-full-mat':
+      return exportJ('full-mat');
     case 'export-heatmap-png':
       return exportPng('heatmap', 'heatmap.png');
     case 'export-plot-png':

@@ -39,7 +39,8 @@ export function send(message: ToWorker, transfer: Transferable[] = []): boolean 
 type ExportRequest =
   | Omit<Extract<ToWorker, { type: 'export' }>, 'id'>
   | Omit<Extract<ToWorker, { type: 'export-data' }>, 'id'>
-  | Omit<Extract<ToWorker, { type: 'export-explore' }>, 'id'>;
+  | Omit<Extract<ToWorker, { type: 'export-explore' }>, 'id'>
+  | Omit<Extract<ToWorker, { type: 'export-sobol' }>, 'id'>;
 
 const exportsPending = new Map<
   number,

@@ -5,7 +5,7 @@ import type { SummarySortKey } from '../lib/summary';
 import type { GsaMeasure } from '../worker/protocol';
 
 /** The main area's views: the Jacobian (heatmap, lines, summary) and the explore tools. */
-export type Tab = 'jacobian' | 'sweep' | 'sensitivity' | 'check';
+export type Tab = 'jacobian' | 'sweep' | 'sensitivity' | 'variance' | 'check';
 
 export type ScaleMode = 'slice' | 'all' | 'fixed';
 

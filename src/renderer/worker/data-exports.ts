@@ -6,7 +6,9 @@
 import { clampIndex, defaultNames } from '../lib/axes';
 import type { JSource } from '../lib/display';
 import { tableCsv, yLongCsv } from '../lib/export-format';
+import { arrayWriter } from './exports';
 import type { NpyWriter } from './exports';
+import { yAxes } from './array-files';
 import type { ToWorker } from './protocol';
 import type { ComputedResult } from './session';
 
@@ -38,7 +40,9 @@ export function dataExportBytes(
       return { name: `${base}.npy`, bytes: npy.writeNpy({ shape: yShape.slice(1), data }, dtype) };
     }
     case 'y-all-npy':
-    case 'y-all-csv': {
+    case 'y-all-csv':
+    case 'y-all-h5':
+    case 'y-all-mat': {
       let y = result.y;
       if (shown) {
         const wb = clampIndex(shown.whatIfB, B);
@@ -49,6 +53,12 @@ export function dataExportBytes(
       const base = shown ? `y_whatif-b${clampIndex(shown.whatIfB, B)}` : 'y';
       if (msg.what === 'y-all-csv')
         return { name: `${base}_long.csv`, bytes: yLongCsv(y, B, T, O, timeAxis) };
+      if (msg.what === 'y-all-h5' || msg.what === 'y-all-mat') {
+        const format = msg.what === 'y-all-h5' ? 'h5' : 'mat';
+        const axes = yAxes(yShape, timeAxis);
+        const bytes = arrayWriter(npy)(format, [{ name: 'y', shape: yShape.slice(), data: y, axes }]);
+        return { name: `${base}.${format}`, bytes };
+      }
       return { name: `${base}.npy`, bytes: npy.writeNpy({ shape: yShape.slice(), data: y }, dtype) };
     }
     case 'x-sample-csv':

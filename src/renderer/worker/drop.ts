@@ -4,12 +4,16 @@
  */
 import type { EngineAdapter, ParsedModel } from './engine-contract';
 import type { Staged } from './fit';
+import { pickFor } from './pick-check';
+import type { PickRequest, VarChoice } from './pick-protocol';
 import type { FileMessage } from './protocol';
 
 export type FileKind = 'model' | 'config' | 'data' | 'unknown';
 
 const MODEL_EXT = new Set(['pt', 'pth', 'bin', 'ckpt', 'safetensors']);
-const DATA_EXT = new Set(['npy', 'npz', 'csv']);
+const DATA_EXT = new Set(['npy', 'npz', 'csv', 'h5', 'hdf5', 'he5', 'mat']);
+/** Extensions torch.save uses for models and tensors alike: the content decides. */
+const TORCH_EXT = /\.(pt|pth)$/i;
 
 export function fileKind(name: string): FileKind {
   const ext = name.toLowerCase().split('.').pop() ?? '';
@@ -28,19 +32,50 @@ export interface ReadDrop {
   explicit?: { file: string; config: Record<string, unknown> };
   /** A model or config.json failed to read. */
   modelFailed: boolean;
+  /** A data file whose x and p the user is to choose: nothing of the drop was read. */
+  pick?: Omit<PickRequest, 'pickId'>;
 }
 
-/** `hint`: the current model's Xf and P, for data read when the drop holds no model. */
-export function readDrop(
+/**
+ * `hint`: the current model's Xf and P, for data read when the drop holds no model. `choices`: x and p chosen
+ * per data file name (the picker's answers, remembered). A data file with several candidates and no fitting
+ * choice stops the drop before anything is read: `pick` says what to ask.
+ */
+export async function readDrop(
   engine: EngineAdapter,
   files: { name: string; bytes: Uint8Array }[],
   hint: { Xf?: number; P?: number },
-): ReadDrop {
+  choices: Record<string, VarChoice> = {},
+): Promise<ReadDrop> {
   const out: ReadDrop = { messages: [], fresh: {}, models: [], modelFailed: false };
+  // A .pt/.pth holds a model or tensors: its content says which, and the app says what it recognised.
+  const kinds = new Map<string, FileKind>();
+  for (const f of files) {
+    let kind = fileKind(f.name);
+    if (kind === 'model' && TORCH_EXT.test(f.name) && engine.torchKind(f.bytes, f.name)?.kind === 'data')
+      kind = 'data';
+    kinds.set(f.name, kind);
+  }
+  const kindOf = (name: string) => kinds.get(name) ?? fileKind(name);
+  const listed = new Map<string, Awaited<ReturnType<typeof pickFor>>>();
+  for (const f of files) {
+    if (kindOf(f.name) !== 'data') continue;
+    try {
+      const r = await pickFor(engine, f, choices[f.name]);
+      if (r.ask) {
+        out.pick = r.ask;
+        return out;
+      }
+      listed.set(f.name, r);
+    } catch (e) {
+      if (engine.isCancelled(e)) throw e;
+      // Listing failed: reading it below says why.
+    }
+  }
   const rank = { model: 0, config: 1, data: 2, unknown: 3 };
-  const ordered = [...files].sort((a, b) => rank[fileKind(a.name)] - rank[fileKind(b.name)]);
+  const ordered = [...files].sort((a, b) => rank[kindOf(a.name)] - rank[kindOf(b.name)]);
   for (const f of ordered) {
-    const kind = fileKind(f.name);
+    const kind = kindOf(f.name);
     try {
       if (kind === 'model') {
         out.models.push(engine.readModel(f.bytes, f.name));
@@ -48,7 +83,8 @@ export function readDrop(
         out.explicit = { file: f.name, config: engine.readConfig(f.bytes, f.name) };
       } else if (kind === 'data') {
         // A new model is still to be recognised: nothing is known of its Xf and P yet.
-        const parts = engine.readData(f.bytes, f.name, out.models.length > 0 ? {} : hint);
+        const chosen = listed.get(f.name)?.use;
+        const parts = await engine.readData(f.bytes, f.name, out.models.length > 0 ? {} : hint, chosen);
         if (!parts.x && !parts.p) throw new Error(`${f.name}: holds neither x [B,T,Xf] nor p [B,P]`);
         const common = { file: f.name, notes: parts.notes };
         if (parts.x)
@@ -56,7 +92,7 @@ export function readDrop(
         if (parts.p) out.fresh.p = { ...common, tensor: parts.p, names: parts.pNames };
       } else {
         throw new Error(
-          `${f.name}: not a file jacscope reads (models: .pt .safetensors; data: .npy .npz .csv; config: .json)`,
+          `${f.name}: not a file jacscope reads (models: .pt .safetensors; data: .npy .npz .csv .h5 .mat, .pt tensors; config: .json)`,
         );
       }
     } catch (e) {

@@ -16,7 +16,6 @@ import {
   globalSensitivity,
   linspace,
   parseConfigJson,
-  readDataFile,
   readModelFile,
   recognizeFno,
   selectBackend,
@@ -29,6 +28,7 @@ import type { BatchBackend, EngineAdapter, ParsedModel, Recognized, Tensor } fro
 import type { BackendWant, HyperKey } from './protocol';
 import type { AnalysisFns } from './explore';
 import { readGraphModel, readXArray } from './graph-adapter';
+import { dataListing, readChosen, readDataAsync, torchKind } from './data-files';
 
 // The protocol's keys are the engine's config keys (a type the UI thread can import without the engine).
 const KEYS: readonly HyperKey[] = CONFIG_KEYS;
@@ -152,19 +152,16 @@ export function createEngineAdapter(opts: { gpu?: GPU | null; threads?: ThreadOp
     build: (_model, rec) => cpuModel(rec.raw as RecognizedModel),
     readConfig: (bytes, file) =>
       parseConfigJson(new TextDecoder().decode(bytes), file) as Record<string, unknown>,
-    readData: (bytes, file, hint) => {
+    // HDF5 and MATLAB v7.3 need the HDF5 library (WebAssembly, loaded asynchronously on first use).
+    readData: async (bytes, file, hint, chosen) => {
+      if (chosen) return readChosen(bytes, file, hint, chosen.choice, chosen.variables);
       const named = /\.npy$/i.test(file) && csvRoleFromName(file) === 'x' ? readXArray(bytes, file) : null;
       if (named) return named;
       const isCsv = file.toLowerCase().endsWith('.csv');
-      const d = readDataFile(bytes, file, hint, isCsv ? csvRoleFromName(file) : undefined);
-      return {
-        x: d.x as Tensor | undefined,
-        p: d.p as Tensor | undefined,
-        xNames: d.xNames,
-        pNames: d.pNames,
-        notes: d.notes.map((n) => `${file}: ${n}`),
-      };
+      return readDataAsync(bytes, file, hint, isCsv ? csvRoleFromName(file) : undefined);
     },
+    dataListing,
+    torchKind,
     // The app computes every sample (the CLI skips non-finite ones), so say what that means here.
     checkData: (x, p, expect) =>
       checkDataset(x as HostTensor, p as HostTensor, expect).notes.map((n) =>

@@ -4,6 +4,8 @@
  */
 import type { JArray } from '../lib/j-array';
 import type { BackendWant, GraphArg, HyperKey, HyperOrigin, TensorCount } from './protocol';
+import type { DataListing } from './data-files';
+import type { PickVariable, VarChoice } from './pick-protocol';
 
 export interface Tensor {
   dtype: string;
@@ -140,8 +142,20 @@ export interface EngineAdapter {
   readModel(bytes: Uint8Array, file: string): ParsedModel;
   recognize(model: ParsedModel, explicit: Record<string, unknown> | undefined): Recognized;
   build(model: ParsedModel, rec: Recognized): EngineModel;
-  /** A data file; `hint` (the current model's Xf and P) settles whether a CSV holds x or p. */
-  readData(bytes: Uint8Array, file: string, hint: { Xf?: number; P?: number }): DataParts;
+  /**
+   * A data file; `hint` (the current model's Xf and P) settles whether a CSV holds x or p. `choice`: the
+   * variables the user chose as x and p (the picker), checked against `dataListing` first.
+   */
+  readData(
+    bytes: Uint8Array,
+    file: string,
+    hint: { Xf?: number; P?: number },
+    choice?: { choice: VarChoice; variables: PickVariable[] },
+  ): DataParts | Promise<DataParts>;
+  /** A container file's candidate arrays for the picker (null: .npy, .csv, or not data). */
+  dataListing(bytes: Uint8Array, file: string): Promise<DataListing | null>;
+  /** For .pt/.pth files: whether the file holds a model or data (tensors), and what was recognised. */
+  torchKind(bytes: Uint8Array, file: string): { kind: 'model' | 'data'; what: string } | null;
   /** Non-fatal findings about data that fits (e.g. samples holding NaN or Inf). */
   checkData(x: Tensor, p: Tensor, expect: { Xf: number; P: number }): string[];
   /** A config.json: validated hyperparameters. */

@@ -8,6 +8,10 @@ import { exploreExportBytes } from './explore-exports';
 import { dataExportBytes } from './data-exports';
 import { exportBytes } from './exports';
 import { Session } from './session';
+import { PendingPick, loadWithPicks } from './pick-pending';
+import { arrayFormatOf, prepareArrayFormat, writeArrays } from './array-files';
+import { hdf5Loaded } from '../../engine/io/hdf5';
+import { SobolHandler } from './sobol-handler';
 import { webPoolWorker, webThreads } from './web-pool';
 import type { LoadOutcome } from './session';
 import type { FileMessage, FromWorker, ToWorker } from './protocol';
@@ -22,6 +26,8 @@ const scope = self as unknown as WorkerScope;
 const engine = createEngineAdapter({ threads: { spawn: webPoolWorker, count: webThreads() } });
 const session = new Session(engine);
 const explorer = new Explorer(session, analysisFns);
+/** A drop waiting for the variable picker's answer. */
+const pendingPick = new PendingPick();
 let running: AbortController | null = null;
 /** Running sweeps by request id (a new sweep cancels the one before). */
 const analyses = new Map<number, AbortController>();
@@ -30,6 +36,9 @@ let queue: Promise<void> = Promise.resolve();
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
+
+/** The variance-based tab's runs, cancels and exports. */
+const sobol = new SobolHandler(session, post, engine);
 
 function progressReporter(id: number): (done: number, total: number) => void {
   let last = 0;
@@ -71,6 +80,15 @@ function report(id: number, outcome: LoadOutcome): void {
       [J.buffer, y.buffer, p.buffer, summary.l2.buffer, summary.maxAbs.buffer, summary.argT.buffer],
     );
   } else if (outcome.kind === 'cancelled') post({ type: 'cancelled', id, messages: outcome.messages });
+  else if (outcome.kind === 'pick')
+    post({
+      type: 'loaded',
+      id,
+      messages: outcome.messages,
+      computing: false,
+      staged: outcome.staged,
+      pick: { ...outcome.pick, pickId: id },
+    });
   else
     post({
       type: 'loaded',
@@ -83,7 +101,7 @@ function report(id: number, outcome: LoadOutcome): void {
 }
 
 async function run(
-  msg: Extract<ToWorker, { type: 'demo' | 'load' | 'set-backend' | 'set-wrt' }>,
+  msg: Extract<ToWorker, { type: 'demo' | 'load' | 'pick' | 'set-backend' | 'set-wrt' }>,
 ): Promise<void> {
   const controller = new AbortController();
   running = controller;
@@ -101,10 +119,7 @@ async function run(
           ? await session.setBackend(msg.want, hooks)
           : msg.type === 'set-wrt'
             ? await session.setWrt(msg.wrt, hooks)
-            : await session.load(
-                msg.files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })),
-                hooks,
-              );
+            : await loadWithPicks(session, pendingPick, msg, hooks);
     report(msg.id, outcome);
   } catch (e) {
     post({
@@ -115,6 +130,28 @@ async function run(
   } finally {
     if (running === controller) running = null;
   }
+}
+
+/** .npy, and .h5/.mat (array-files.ts) for the exports of J, its slices and y. */
+const writers = { writeNpy, writeArrays };
+
+/**
+ * Builds an export and posts its bytes (or why it failed). An .h5 export waits for the HDF5 library the first
+ * time; every other export is built at once from the current result.
+ */
+function answerExport(id: number, what: string, build: () => { name: string; bytes: Uint8Array }): void {
+  const go = () => {
+    try {
+      const out = build();
+      post({ type: 'exported', id, name: out.name, bytes: out.bytes }, [out.bytes.buffer as ArrayBuffer]);
+    } catch (e) {
+      post({ type: 'export-failed', id, message: engine.describeError(e) });
+    }
+  };
+  if (arrayFormatOf(what) !== 'h5' || hdf5Loaded()) return go();
+  prepareArrayFormat(what).then(go, (e: unknown) =>
+    post({ type: 'export-failed', id, message: `the HDF5 library did not load: ${engine.describeError(e)}` }),
+  );
 }
 
 function failed(id: number, e: unknown): void {
@@ -272,17 +309,12 @@ function analysis(msg: ToWorker): boolean {
       analyses.get(msg.id)?.abort();
       return true;
     case 'export-data':
-      try {
+      answerExport(msg.id, msg.what, () => {
         const w = msg.whatIf ? explorer.shownSource(undefined, { whatIf: msg.whatIf }) : undefined;
         const shown = w && msg.whatIf ? { source: w.source, whatIfB: msg.whatIf.b } : undefined;
         const x = session.activeInputs()?.x ?? null;
-        const out = dataExportBytes(session.result, x, msg, { writeNpy }, shown);
-        post({ type: 'exported', id: msg.id, name: out.name, bytes: out.bytes }, [
-          out.bytes.buffer as ArrayBuffer,
-        ]);
-      } catch (e) {
-        post({ type: 'export-failed', id: msg.id, message: engine.describeError(e) });
-      }
+        return dataExportBytes(session.result, x, msg, writers, shown);
+      });
       return true;
     case 'export-explore':
       try {
@@ -301,27 +333,23 @@ function analysis(msg: ToWorker): boolean {
 
 scope.onmessage = (ev) => {
   const msg = ev.data;
-  if (analysis(msg)) return;
+  if (sobol.handle(msg) || analysis(msg)) return;
   switch (msg.type) {
     case 'cancel':
       running?.abort();
       return;
     case 'demo':
     case 'load':
+    case 'pick':
     case 'set-backend':
     case 'set-wrt':
       queue = queue.then(() => run(msg));
       return;
     case 'export': {
-      try {
+      answerExport(msg.id, msg.what, () => {
         const shown = msg.slice ? explorer.shownSource(undefined, msg.slice) : undefined;
-        const out = exportBytes(session.result, msg, { writeNpy }, shown);
-        post({ type: 'exported', id: msg.id, name: out.name, bytes: out.bytes }, [
-          out.bytes.buffer as ArrayBuffer,
-        ]);
-      } catch (e) {
-        post({ type: 'export-failed', id: msg.id, message: engine.describeError(e) });
-      }
+        return exportBytes(session.result, msg, writers, shown);
+      });
       return;
     }
   }

@@ -6,12 +6,23 @@ import { dataSource, sourceSlice } from '../lib/display';
 import type { JSource } from '../lib/display';
 import type { ComputedResult } from './session';
 import type { ToWorker } from './protocol';
+import { yAxes } from './array-files';
+import type { ArrayFormat, ArrayOut } from './array-files';
+import { AXIS_SHORT } from '../lib/axes';
 
 export interface NpyWriter {
   writeNpy(
     t: { shape: number[]; data: Float64Array | Float32Array },
     dtype: 'float32' | 'float64',
   ): Uint8Array;
+  /** HDF5 and MATLAB v5 files (array-files.ts); the exports in those formats need it. */
+  writeArrays?: (format: ArrayFormat, arrays: ArrayOut[]) => Uint8Array;
+}
+
+/** The writer of .h5/.mat exports, or an error saying it is missing. */
+export function arrayWriter(npy: NpyWriter): NonNullable<NpyWriter['writeArrays']> {
+  if (!npy.writeArrays) throw new Error('HDF5 and MATLAB exports are not available here');
+  return npy.writeArrays;
 }
 
 /**
@@ -46,6 +57,16 @@ export function exportBytes(
     }
     case 'full-csv':
       return { name: 'J_long.csv', bytes: longCsv(result.J, full, result.meta.timeAxis) };
+    case 'full-h5':
+    case 'full-mat': {
+      const format = msg.what === 'full-h5' ? 'h5' : 'mat';
+      const shape = [...result.meta.yShape, P];
+      const axes = [...yAxes(result.meta.yShape, result.meta.timeAxis), 'P'];
+      const bytes = arrayWriter(npy)(format, [{ name: 'J', shape, data: result.J, axes }]);
+      return { name: `J.${format}`, bytes };
+    }
+    case 'slice-h5':
+    case 'slice-mat':
     case 'slice-csv':
     case 'slice-npy': {
       const spec = msg.slice;
@@ -57,10 +78,15 @@ export function exportBytes(
         k: clampIndex(spec.fixed.k, P),
       };
       const slice = sourceSlice(source, spec.xAxis, spec.yAxis, fixed);
-      const ext = msg.what === 'slice-csv' ? 'csv' : 'npy';
+      const ext = msg.what.slice('slice-'.length);
       const name = sliceFileName(spec.xAxis, spec.yAxis, fixed, dims, names, ext, shown?.prefix);
       if (msg.what === 'slice-csv') return { name, bytes: sliceCsv(slice, names) };
-      return { name, bytes: npy.writeNpy(sliceMatrix(slice), dtype) };
+      if (msg.what === 'slice-npy') return { name, bytes: npy.writeNpy(sliceMatrix(slice), dtype) };
+      // Rows: the slice's horizontal axis, columns its vertical one (as in the CSV and the .npy).
+      const axes = [AXIS_SHORT[spec.xAxis], AXIS_SHORT[spec.yAxis]];
+      const m = sliceMatrix(slice);
+      const format = msg.what === 'slice-h5' ? 'h5' : 'mat';
+      return { name, bytes: arrayWriter(npy)(format, [{ name: 'J_slice', ...m, axes }]) };
     }
   }
 }

@@ -2,6 +2,8 @@
 import type { Axis, AxisIndex } from '../lib/axes';
 import type { JArray } from '../lib/j-array';
 import type { PRange } from '../lib/p-range';
+import type { PickRequest, VarChoice } from './pick-protocol';
+import type { SobolFromWorker, SobolToWorker } from './sobol-protocol';
 
 export type HyperKey =
   'inp_dim_func' | 'inp_dim_scalar' | 'out_dim_func' | 'modes' | 'width' | 'hidden' | 'layers' | 'activation';
@@ -131,7 +133,16 @@ export interface FileMessage {
   text: string;
 }
 
-export type ExportWhat = 'slice-csv' | 'slice-npy' | 'full-npy' | 'full-csv';
+export type ExportWhat =
+  | 'slice-csv'
+  | 'slice-npy'
+  | 'full-npy'
+  | 'full-csv'
+  /** HDF5 (one dataset, axis names as attributes) and MATLAB v5 .mat. */
+  | 'slice-h5'
+  | 'slice-mat'
+  | 'full-h5'
+  | 'full-mat';
 
 /**
  * Exports of the data and the forward output: y of one sample [T,O] or of the batch [B,T,O] (long CSV), x of
@@ -145,7 +156,9 @@ export type DataExportWhat =
   | 'x-sample-csv'
   | 'x-sample-npy'
   | 'p-csv'
-  | 'p-npy';
+  | 'p-npy'
+  | 'y-all-h5'
+  | 'y-all-mat';
 
 /** A what-if: sample b with its p replaced by these values. */
 export interface WhatIfSpec {
@@ -197,9 +210,14 @@ export interface InputFile {
   bytes: ArrayBuffer;
 }
 
+export type { PickRequest, PickVariable, VarChoice } from './pick-protocol';
+
 export type ToWorker =
   | { type: 'demo'; id: number }
-  | { type: 'load'; id: number; files: InputFile[] }
+  /** `choices`: the x and p remembered per data file name (the picker's earlier answers). */
+  | { type: 'load'; id: number; files: InputFile[]; choices?: Record<string, VarChoice> }
+  /** The picker's answer for the load `pickId` asked about (null: leave that file out). */
+  | { type: 'pick'; id: number; pickId: number; file: string; choice: VarChoice | null }
   | { type: 'cancel' }
   /** Use this backend for the batch from now on and recompute the current result with it. */
   | { type: 'set-backend'; id: number; want: BackendWant }
@@ -245,7 +263,8 @@ export type ToWorker =
   | { type: 'sensitivity'; id: number; seq: number }
   /** Finite differences on sample b, at the what-if values when given. */
   | { type: 'check'; id: number; seq: number; b: number; p?: number[] }
-  | { type: 'cancel-analysis'; id: number };
+  | { type: 'cancel-analysis'; id: number }
+  | SobolToWorker;
 
 export type FromWorker =
   | { type: 'ready'; backend: string }
@@ -259,6 +278,8 @@ export type FromWorker =
       staged: string[];
       /** The chosen backend could not be used (e.g. WebGPU forced where there is none): why. */
       backendError?: string;
+      /** A data file holds several candidates: x and p are to be chosen (nothing of the drop applied yet). */
+      pick?: PickRequest;
     }
   | { type: 'progress'; id: number; done: number; total: number }
   | {
@@ -325,7 +346,8 @@ export type FromWorker =
       ms: number;
     }
   | ({ type: 'check-result'; id: number; seq: number; b: number } & CheckResult)
-  | { type: 'analysis-failed'; id: number; message: string; cancelled: boolean };
+  | { type: 'analysis-failed'; id: number; message: string; cancelled: boolean }
+  | SobolFromWorker;
 
 /** What "Check derivatives" found for one sample (worker → store → check view). */
 export interface CheckResult {

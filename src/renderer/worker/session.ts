@@ -16,6 +16,7 @@ import type { Evaluation } from './graph-run';
 import { buildResult } from './result-info';
 import type { ComputedResult } from './result-info';
 import type { BackendWant, FileMessage } from './protocol';
+import type { PickRequest, VarChoice } from './pick-protocol';
 
 export type { ComputedResult } from './result-info';
 export { fileKind } from './drop';
@@ -43,7 +44,9 @@ export interface ActiveInputs {
 export type LoadOutcome =
   | { kind: 'computed'; result: ComputedResult; messages: FileMessage[] }
   | { kind: 'cancelled'; messages: FileMessage[] }
-  | { kind: 'unchanged'; messages: FileMessage[]; staged: string[]; backendError?: string };
+  | { kind: 'unchanged'; messages: FileMessage[]; staged: string[]; backendError?: string }
+  /** A data file of the drop holds several candidates: x and p are to be chosen; nothing was applied. */
+  | { kind: 'pick'; pick: Omit<PickRequest, 'pickId'>; messages: FileMessage[]; staged: string[] };
 
 export interface ComputeHooks {
   signal?: AbortSignal;
@@ -176,9 +179,23 @@ export class Session {
     return model;
   }
 
-  /** Reads dropped/opened files and, when they complete a fitting combination, computes it. */
-  async load(files: { name: string; bytes: Uint8Array }[], hooks: ComputeHooks = {}): Promise<LoadOutcome> {
-    const read = readDrop(this.engine, files, dataHint(this.staged.model ?? this.active?.model));
+  /**
+   * Reads dropped/opened files and, when they complete a fitting combination, computes it. `choices`: x and p
+   * chosen per data file name; a file with several candidates and no fitting choice asks for one instead.
+   */
+  async load(
+    files: { name: string; bytes: Uint8Array }[],
+    hooks: ComputeHooks = {},
+    choices: Record<string, VarChoice> = {},
+  ): Promise<LoadOutcome> {
+    const read = await readDrop(
+      this.engine,
+      files,
+      dataHint(this.staged.model ?? this.active?.model),
+      choices,
+    );
+    if (read.pick)
+      return { kind: 'pick', pick: read.pick, messages: read.messages, staged: this.stagedFiles() };
     const { messages, fresh, models: modelFiles } = read;
     let { explicit, modelFailed } = read;
 
