@@ -211,3 +211,58 @@ describe("Sobol' indices in the worker", () => {
     expect(() => sobolExportBytes(null, 'sobol-csv')).toThrow(/run them first/);
   });
 });
+
+describe("Sobol' indices of an fno1d-scalar model in the worker", () => {
+  it("run on the session's batch backend and equal the engine's own run on the float64 model", async () => {
+    const dir = resolve(__dirname, '../fixtures/fno/deep-fno1d');
+    const f = (name: string) => ({ name, bytes: new Uint8Array(readFileSync(resolve(dir, name))) });
+    const s = new Session(createEngineAdapter());
+    const o = await s.load([f('model.pt'), f('x4.npy'), f('p4.npy')]);
+    if (o.kind !== 'computed') throw new Error(`not computed: ${JSON.stringify(o.messages)}`);
+    const backend = await s.batchBackend();
+    expect(backend?.kind).toBe('cpu');
+    const a = s.activeInputs()!;
+    const dists = sobolDists(s, { type: 'sobol-dists', id: 1, seq: a.seq }).distributions!;
+    const N = 8;
+    const c = await runSobol(
+      s,
+      { type: 'sobol', id: 2, seq: a.seq, b: 1, N, seed: 5, distributions: dists },
+      new AbortController().signal,
+    );
+    // The same design evaluated one sample at a time on the session's float64 model, through the
+    // engine's estimators directly.
+    const { sobolPartial, finalizeSobol } = await import('../../src/engine/analysis/sobol');
+    const xRow = a.x.subarray(a.xPer, 2 * a.xPer);
+    const rep = (n: number) => {
+      const out = new Float64Array(n * a.xPer);
+      for (let i = 0; i < n; i++) out.set(xRow, i * a.xPer);
+      return out;
+    };
+    const ref = finalizeSobol(
+      await sobolPartial(
+        { N, distributions: dists, seed: 5, sampling: 'sobol' },
+        {
+          evaluate: async (p, n) => {
+            const y = new Float64Array(n * a.T * a.O);
+            for (let i = 0; i < n; i++)
+              y.set(a.net.forward(xRow, p.subarray(i * a.P, (i + 1) * a.P), 1, a.T), i * a.T * a.O);
+            return y;
+          },
+          jacobian: async (p, n) => a.net.jacobianAsync(rep(n), p, n, a.T, {}),
+          outShape: [a.T, a.O],
+          chunkRows: 4,
+        },
+      ),
+    );
+    expect(c.shown.evaluations).toBe(N * (a.P + 2));
+    for (const [got, want] of [
+      [c.shown.S1, ref.S1],
+      [c.shown.ST, ref.ST],
+    ] as const) {
+      expect(got.length).toBe(want.length);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      expect(worst).toBeLessThan(1e-9);
+    }
+  }, 120_000);
+});

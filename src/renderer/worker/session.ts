@@ -8,7 +8,7 @@
  * before stays until a new combination computes.
  */
 import { readDrop } from './drop';
-import type { EngineAdapter, EngineModel, ParsedModel } from './engine-contract';
+import type { BatchBackend, EngineAdapter, EngineModel, ParsedModel } from './engine-contract';
 import { combine, complete, dataHint, fitProblem, missingText, rolesOf, usedParts } from './fit';
 import type { Combination, FnoLoaded, GraphLoaded, LoadedModel, Staged } from './fit';
 import { evaluateGraph, nonFiniteNotes } from './graph-run';
@@ -387,6 +387,16 @@ export class Session {
   }
 
   /** The inputs of the last result, or null before the first. */
+  /**
+   * The chosen batch backend of the active model (CPU helper threads or WebGPU) for analyses that
+   * run many evaluations, or null where there is none (graph models run on the session's CPU model).
+   */
+  async batchBackend(): Promise<BatchBackend | null> {
+    const m = this.active?.model;
+    if (!m || m.kind !== 'fno') return null;
+    return (await this.backendFor(m)).backend;
+  }
+
   activeInputs(): ActiveInputs | null {
     const c = this.active;
     const r = this.result;

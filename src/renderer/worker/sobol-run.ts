@@ -2,8 +2,9 @@
  * The variance-based tab on the worker side: Sobol' indices of the loaded model, every input but p fixed at
  * one sample, p drawn from the given distributions, by the engine's Saltelli run (first-order and total
  * indices with 95% intervals, the DGSM bound from exact Jacobians at the same points). Model evaluations
- * go through the session's CPU float64 model in small steps, so the run reports progress, stays in bounded
- * memory (the engine keeps sums, never outputs) and stops soon after a cancel.
+ * go through the session's chosen batch backend for fno1d-scalar (CPU helper threads or WebGPU), and through
+ * its CPU float64 model in small steps for a graph model; either way the run reports progress, stays in
+ * bounded memory (the engine keeps sums, never outputs) and stops soon after a cancel.
  */
 import {
   type SobolResult,
@@ -187,14 +188,31 @@ export async function runSobol(
     done += units;
     onProgress?.(Math.min(done, total), total);
   };
+  // fno1d-scalar runs on the session's chosen batch backend (CPU helper threads, or WebGPU in
+  // float32); a graph model on the session's CPU model, one thread.
+  const backend = await session.batchBackend();
+  if (session.activeInputs()?.seq !== msg.seq) throw new StaleError();
+  const onBackend = async (p: Float64Array, n: number) => {
+    let seen = 0;
+    const y = await backend!.forward(repeat(xRow, n), p, n, T, {
+      signal,
+      onProgress: (d) => {
+        tick(d - seen);
+        seen = d;
+      },
+    });
+    tick(n - seen);
+    return y;
+  };
   const t0 = performance.now();
   const partial = await sobolPartial(
     { N, distributions, seed: msg.seed, sampling: 'sobol' },
     {
-      evaluate: (p, n) => forwardInSteps(a.net, xRow, T, p, n, P, signal, tick),
+      evaluate: backend ? onBackend : (p, n) => forwardInSteps(a.net, xRow, T, p, n, P, signal, tick),
       jacobian: async (p, n) => {
         let seen = 0;
-        const J = await a.net.jacobianAsync(repeat(xRow, n), p, n, T, {
+        const jacobian = backend ? backend.jacobian.bind(backend) : a.net.jacobianAsync.bind(a.net);
+        const J = await jacobian(repeat(xRow, n), p, n, T, {
           signal,
           onProgress: (d) => {
             tick((d - seen) * JACOBIAN_WEIGHT);
