@@ -145,7 +145,9 @@ describe('jacscope sensitivity streams a dataset', () => {
     close(S.elasticity, ref.elasticity, 'elasticity');
     const max = new Float64Array(O);
     for (let i = 0; i < y.length; i++) max[i % O] = Math.max(max[i % O], Math.abs(y[i]));
-    expect(S.yAbsMax).toEqual(Array.from(max));
+    // max |y| comes from the forward pass (runs of several samples), the reference from the
+    // Jacobian's one-sample runs: equal to rounding.
+    close(S.yAbsMax, max, 'yAbsMax');
     // The chunk size and the threads change nothing.
     const other = join(dir, 'a-chunks.json');
     ok(
