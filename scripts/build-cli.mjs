@@ -4,10 +4,10 @@
 //
 //   node scripts/build-cli.mjs
 //
-// Each build goes to its own folder dist/cli/b-<id>/ (main.cjs, cpu-pool-thread.cjs), and
-// dist/cli/build.json names the current one with the size and modification time of every file that
-// went into it. The manifest is replaced by a rename, so concurrent builds and runs never see half
-// of one; a process still running an older build keeps its folder (old ones go after an hour).
+// Each build goes to its own folder dist/cli/b-<id>/ (main.cjs, cpu-pool-thread.cjs, h5wasm.cjs),
+// and dist/cli/build.json names the current one with the size and modification time of every file
+// that went into it. The manifest is replaced by a rename, so concurrent builds and runs never see
+// half of one; a process still running an older build keeps its folder (old ones go after an hour).
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,57 @@ export const MANIFEST = join(CLI_DIR, 'build.json');
 /** Files that shape the bundle besides its inputs. */
 const EXTRA_INPUTS = ['scripts/build-cli.mjs', 'tsconfig.json'];
 const KEEP_OLD_MS = 60 * 60 * 1000;
+
+/**
+ * h5wasm (the HDF5 library, 5.5 MB of JavaScript with its WebAssembly inline) goes into its own
+ * h5wasm.cjs beside main.cjs, required only when an HDF5 or MATLAB v7.3 file is read: inside
+ * main.cjs it made every start read and hash 6 MB (most of `jacscope info`'s time). The engine's
+ * `import('h5wasm')` becomes a require() of that file (a vm.Script cannot import() in Node 20).
+ */
+const h5wasmApart = {
+  name: 'h5wasm-apart',
+  setup(b) {
+    b.onResolve({ filter: /^h5wasm$/ }, (a) =>
+      a.kind === 'entry-point' ? undefined : { path: 'h5wasm', namespace: 'h5wasm-apart' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'h5wasm-apart' }, () => ({
+      contents: "module.exports = require('./h5wasm.cjs');",
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^\.\/h5wasm\.cjs$/ }, (a) => ({ path: a.path, external: true }));
+  },
+};
+
+/**
+ * fflate (inflate for zip entries, MATLAB files, streamed .npz) builds its Huffman tables when it
+ * loads: milliseconds at every start, though torch.save stores its entries uncompressed. The bundle
+ * gets a stand-in with the same exports, which loads fflate's browser build (the same synchronous
+ * code as its Node build, without worker_threads) at the first call or `new`. Plain-data exports
+ * (FlateErrorCode) are copied; instanceof against fflate's classes would not hold (nothing uses it).
+ */
+async function fflateLazy() {
+  const lib = await import('fflate/browser');
+  const lines = ['let lib;', "const load = () => (lib ??= require('fflate/browser'));"];
+  for (const [name, value] of Object.entries(lib)) {
+    if (typeof value === 'function')
+      lines.push(
+        `export function ${name}(...a) { return new.target ? new (load().${name})(...a) : load().${name}(...a); }`,
+      );
+    else lines.push(`export const ${name} = ${JSON.stringify(value)};`);
+  }
+  const contents = lines.join('\n');
+  return {
+    name: 'fflate-lazy',
+    setup(b) {
+      b.onResolve({ filter: /^fflate$/ }, () => ({ path: 'fflate', namespace: 'fflate-lazy' }));
+      b.onLoad({ filter: /.*/, namespace: 'fflate-lazy' }, () => ({
+        contents,
+        loader: 'js',
+        resolveDir: ROOT,
+      }));
+    },
+  };
+}
 
 /** Every file under `dir` with its [mtimeMs, size], keyed by its path relative to ROOT with '/'. */
 function statTree(dir, out = new Map()) {
@@ -63,7 +114,11 @@ export async function buildCli() {
   const dir = join(CLI_DIR, `b-${id}`);
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: { main: 'src/cli/main.ts', 'cpu-pool-thread': 'src/cli/cpu-pool-thread.ts' },
+    entryPoints: {
+      main: 'src/cli/main.ts',
+      'cpu-pool-thread': 'src/cli/cpu-pool-thread.ts',
+      h5wasm: 'h5wasm',
+    },
     outdir: dir,
     outExtension: { '.js': '.cjs' },
     bundle: true,
@@ -74,8 +129,10 @@ export async function buildCli() {
     // Dawn's native module and the bundler itself load from node_modules when needed.
     external: ['webgpu', 'esbuild'],
     // fflate's Node build loads worker_threads when it loads (for its async API, unused here); its
-    // browser build is the same synchronous code without that, which saves Node's start-up work.
-    alias: { fflate: 'fflate/browser' },
+    // browser build is the same synchronous code without that (fflateLazy loads it at first use).
+    plugins: [h5wasmApart, await fflateLazy()],
+    // Plain ASCII (non-ASCII characters escaped), which bin/jacscope.mjs reads as latin1.
+    charset: 'ascii',
     define: { __JACSCOPE_BUNDLE__: 'true' },
     // Half the bytes to read and compile at every start; JACSCOPE_DEBUG stacks map back to src/.
     minify: true,

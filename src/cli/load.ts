@@ -1,8 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { LoadError, ShapeError } from '../engine/errors';
 import { readModelFile } from '../engine/io/model-file';
-import { readZip } from '../engine/io/zip';
+import { readZip, useNativeCrc32 } from '../engine/io/zip';
 import { checkDataset, readDataFileAsync, type Dataset } from '../engine/io/dataset';
 import { parseVarSpec } from '../engine/io/variables';
 import { modesProblem, parseConfigJson, type FnoConfig } from '../engine/models/config';
@@ -11,6 +12,9 @@ import type { TorchScriptModel } from '../engine/models/open-model';
 import type { HostTensor } from '../engine/tensor';
 import { UsageError } from './args';
 import { readBytes } from './files';
+
+// Zip entries (checkpoints, .npz) are checked with zlib's native CRC-32 (Node 20.15+).
+if (typeof zlib.crc32 === 'function') useNativeCrc32(zlib.crc32);
 
 export interface LoadedModel extends RecognizedModel {
   file: string;

@@ -58,9 +58,9 @@ describe('a CLI that is never stale', () => {
     expect(existsSync(join(copy, 'dist/cli', manifest.dir, 'cpu-pool-thread.cjs'))).toBe(true);
   });
 
-  it("keeps V8's code cache beside the bundle, and replaces one V8 refuses", () => {
+  it("keeps V8's code cache beside the bundle (one per command), and replaces one V8 refuses", () => {
     const { dir } = JSON.parse(readFileSync(join(copy, 'dist/cli/build.json'), 'utf8'));
-    const cache = join(copy, 'dist/cli', dir, 'main.cjs.v8cache');
+    const cache = join(copy, 'dist/cli', dir, 'main.cjs.help.v8cache');
     expect(existsSync(cache)).toBe(true);
     writeFileSync(cache, 'not a code cache');
     expect(run(bin, 'help')).toMatchObject({ code: 0, stderr: '' });
@@ -133,7 +133,7 @@ describe('a clean stderr', () => {
 });
 
 describe('a fast start', () => {
-  it('info loads neither Dawn nor the helper threads nor child processes', () => {
+  it('info loads neither Dawn nor the helper threads nor child processes nor the HDF5 library', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jacscope-modules-'));
     try {
       const spy = join(dir, 'spy.cjs');
@@ -149,7 +149,7 @@ describe('a fast start', () => {
       const loaded = JSON.parse(readFileSync(out, 'utf8')) as { builtins: string[]; files: string[] };
       for (const heavy of ['NativeModule worker_threads', 'NativeModule child_process'])
         expect(loaded.builtins).not.toContain(heavy);
-      expect(loaded.files.filter((f) => /dawn|webgpu|esbuild|tsx/.test(f))).toEqual([]);
+      expect(loaded.files.filter((f) => /dawn|webgpu|esbuild|tsx|h5wasm/.test(f))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
