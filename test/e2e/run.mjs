@@ -29,6 +29,7 @@ run(process.execPath, [
   'test/e2e/explore.e2e.mjs',
   'test/e2e/graph.e2e.mjs',
   'test/e2e/data-formats.e2e.mjs',
+  'test/e2e/scale.e2e.mjs',
   'test/e2e/sobol.e2e.mjs',
   'test/e2e/webgpu.e2e.mjs',
   'test/e2e/electron.e2e.mjs',

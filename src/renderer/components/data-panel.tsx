@@ -1,5 +1,6 @@
 /** What data is loaded: files, shapes, dtypes and feature names. */
 import { shapeText } from '../lib/format';
+import { formatBytes } from '../lib/memory-budget';
 import { useStore } from '../store';
 
 function Names({ label, names }: { label: string; names: string[] }) {
@@ -20,7 +21,10 @@ export function DataPanel() {
   // The precision the arithmetic ran in: float64 on the CPU, float32 on WebGPU (y and J alike).
   const precision = useStore((s) => (s.result?.J instanceof Float32Array ? 'float32' : 'float64'));
   const staged = useStore((s) => s.staged);
+  const sampleB = useStore((s) => s.result?.sampleB ?? null);
   if (!data || !meta) return null;
+  const mem = data.memory;
+  const all = `J for all ${data.B.toLocaleString('en-US')} samples`;
   return (
     <section className="panel" data-testid="data-panel">
       <h2>Data</h2>
@@ -48,6 +52,23 @@ export function DataPanel() {
           <span data-testid="j-shape">{shapeText([...meta.yShape, meta.P])}</span> {precision}
         </span>
       </div>
+      {mem && mem.mode === 'sample' ? (
+        <div className="memory sample-mode" data-testid="j-memory" data-mode="sample">
+          <p>
+            {all} would need <strong>{formatBytes(mem.jBytes)}</strong>, over the memory budget of{' '}
+            {formatBytes(mem.budgetBytes)}.
+          </p>
+          <p>
+            J is computed per sample when shown (<span data-testid="sample-shown">sample {sampleB ?? 0}</span>{' '}
+            now); the global sensitivity comes from one streamed pass over every sample. Exports of the whole
+            J are refused.
+          </p>
+        </div>
+      ) : mem ? (
+        <p className="memory muted" data-testid="j-memory" data-mode="whole">
+          {all}: {formatBytes(mem.jBytes)}, kept whole (memory budget {formatBytes(mem.budgetBytes)}).
+        </p>
+      ) : null}
       {data.xShape && <Names label="x features" names={data.xNames} />}
       <Names label="p features" names={data.pNames} />
       <Names label="outputs" names={meta.yNames} />

@@ -8,6 +8,8 @@ import { setCompare } from '../store/explore-actions';
 
 function AxisPicker({ which, dims }: { which: 'x' | 'y'; dims: Dims }) {
   const value = useStore((s) => (which === 'x' ? s.view.xAxis : s.view.yAxis));
+  // Sample mode holds one sample's J: b is not offered as an axis.
+  const sampled = useStore((s) => s.result?.sampleB != null);
   return (
     <label className="field">
       <span>{which === 'x' ? 'horizontal' : 'vertical'}</span>
@@ -16,11 +18,13 @@ function AxisPicker({ which, dims }: { which: 'x' | 'y'; dims: Dims }) {
         value={value}
         onChange={(e) => viewActions.setAxis(which, e.target.value as Axis)}
       >
-        {availableAxes(dims).map((a) => (
-          <option key={a} value={a}>
-            {AXIS_LABEL[a]}
-          </option>
-        ))}
+        {availableAxes(dims)
+          .filter((a) => !(sampled && a === 'b'))
+          .map((a) => (
+            <option key={a} value={a}>
+              {AXIS_LABEL[a]}
+            </option>
+          ))}
       </select>
     </label>
   );

@@ -25,7 +25,7 @@ function sliceTitle(
   const comparing = display.kind === 'compare';
   const parts = (['b', 't', 'o', 'k'] as const).flatMap((a) => {
     if (a === xAxis || a === yAxis) return [a];
-    if (a === 'b') return comparing ? [] : [dims.B === 1 ? 'b=0' : `b=${fixed.b}`];
+    if (a === 'b') return comparing ? [] : [dims.B === 1 ? 'b=0' : `b=${display.sampleB ?? fixed.b}`];
     // y without a time axis: no t to name.
     if (a === 't' && dims.T === 1) return [];
     return a === 'o' || a === 'k'

@@ -76,7 +76,7 @@ export function LinePlot() {
           noLegend: true,
         });
     });
-    const sampleNote = dims.B > 1 ? ` (b=${b})` : '';
+    const sampleNote = dims.B > 1 ? ` (b=${display.sampleB ?? b})` : '';
     const jTitle =
       kind === 'compare'
         ? `${display.label} over time`

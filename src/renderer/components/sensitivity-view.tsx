@@ -8,7 +8,7 @@ import { rankParams } from '../lib/explore-format';
 import { compact, exact, formatMs } from '../lib/format';
 import { useStore, viewActions } from '../store';
 import type { GsaState } from '../store';
-import { ensureSensitivity, exportExplore } from '../store/explore-actions';
+import { cancelSensitivity, ensureSensitivity, exportExplore } from '../store/explore-actions';
 import type { GsaMeasure } from '../worker/protocol';
 import { GridView } from './grid-view';
 import type { GridSpec } from './grid-view';
@@ -137,7 +137,12 @@ export function SensitivityView() {
   const exp = (what: Parameters<typeof exportExplore>[0]) => () =>
     void exportExplore(what, view.o, 0, view.measure);
   return (
-    <section className="card sensitivity-view" data-testid="gsa-view" data-ready={r ? 'yes' : 'no'}>
+    <section
+      className="card sensitivity-view"
+      data-testid="gsa-view"
+      data-ready={r ? 'yes' : 'no'}
+      data-streamed={r?.streamed ? 'yes' : 'no'}
+    >
       <h2>Global sensitivity over the batch</h2>
       <div className="controls">
         <label className="field">
@@ -186,14 +191,31 @@ export function SensitivityView() {
         </div>
       </div>
       <p className="note">
-        {info.explain} From the exact J of all {meta.B} sample{meta.B > 1 ? 's' : ''} as loaded (what-if
-        values are not included).
+        {info.explain} From the exact J of all {meta.B.toLocaleString('en-US')} sample{meta.B > 1 ? 's' : ''}{' '}
+        as loaded (what-if values are not included)
+        {r?.streamed
+          ? ', streamed: J was computed a chunk of samples at a time and summed, never kept whole.'
+          : '.'}
         {r && ` Computed in ${formatMs(r.ms)}.`}
         {view.measure === 'elasticity' &&
           r &&
           ` Steps where |y_o| < ${r.yFloor * 100}% of its largest |y| are left out; grey: y_o is near 0 throughout.`}
       </p>
-      {gsa.status === 'running' && <p className="placeholder">Computing…</p>}
+      {gsa.status === 'running' && (
+        <p className="placeholder" data-testid="gsa-progress">
+          {gsa.total
+            ? `Streaming over the samples: ${gsa.done! < meta.B ? 'forward pass' : 'Jacobians'} ${Math.min(
+                100,
+                Math.round((100 * gsa.done!) / gsa.total),
+              )}% `
+            : 'Computing… '}
+          {gsa.total ? (
+            <button type="button" data-testid="gsa-cancel" onClick={cancelSensitivity}>
+              Cancel
+            </button>
+          ) : null}
+        </p>
+      )}
       {gsa.status === 'failed' && <p className="msg error">{gsa.message}</p>}
       {r && !m && (
         <p className="msg warning" data-testid="gsa-no-index">

@@ -56,9 +56,9 @@ export function SummaryTable() {
   const display = useAfterPaint(useStore((s) => s.display));
   const dims = display?.dims ?? null;
   const summary = display?.summary ?? null;
-  // Comparing: one summary, of the difference.
+  // Comparing: one summary, of the difference; sample mode: the shown sample's.
   const fixedB = useStore((s) => s.view.fixed.b);
-  const b = display?.kind === 'compare' ? 0 : fixedB;
+  const b = display?.oneRow ? 0 : fixedB;
   const sort = useStore((s) => s.view.summarySort);
   const focusO = useStore((s) => s.view.fixed.o);
   const focusK = useStore((s) => s.view.fixed.k);

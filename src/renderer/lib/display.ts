@@ -34,6 +34,14 @@ export function dataSource(J: JArray, y: Float64Array, dims: Dims): JSource {
   };
 }
 
+/**
+ * Sample mode: one sample's J [T,O,P] and y [T,O] standing for the batch (dims keep the real B). Every sample
+ * index reads that block, so the views must show the sample it holds (never b as an axis).
+ */
+export function oneSampleSource(J: JArray, y: Float64Array, dims: Dims): JSource {
+  return { dims, jBlock: () => ({ data: J, off: 0 }), yBlock: () => ({ data: y, off: 0 }) };
+}
+
 /** `base` with sample b replaced by J1 [T,O,P] and y1 [T,O] (a what-if). */
 export function overlaySource(base: JSource, b: number, J1: Float64Array, y1: Float64Array): JSource {
   return {

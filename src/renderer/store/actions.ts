@@ -19,6 +19,8 @@ import {
 } from './engine-link';
 import { afterResult, exploreMessage } from './explore-actions';
 import { sobolMessage } from './sobol';
+import { sampleMessage, watchSamples } from './sample-mode';
+import { MB } from '../lib/memory-budget';
 import { addMessages, newMessageGroup, setResult, useStore } from './index';
 import { rememberedChoices, showPicker } from './data-picker';
 import { saveKindOf } from '../lib/save-kind';
@@ -31,7 +33,7 @@ interface JobContext {
 const jobs = new Map<number, JobContext>();
 
 function onWorker(m: FromWorker): void {
-  if (sobolMessage(m) || settleExport(m) || exploreMessage(m)) return;
+  if (sampleMessage(m) || sobolMessage(m) || settleExport(m) || exploreMessage(m)) return;
   switch (m.type) {
     case 'ready':
       useStore.setState({ backend: m.backend });
@@ -58,7 +60,15 @@ function onWorker(m: FromWorker): void {
       const ctx = jobs.get(m.id);
       jobs.delete(m.id);
       setResult(
-        { meta: m.meta, J: m.J, y: m.y, p: m.p, pRanges: m.pRanges, summary: m.summary },
+        {
+          meta: m.meta,
+          J: m.J,
+          y: m.y,
+          p: m.p,
+          pRanges: m.pRanges,
+          summary: m.summary,
+          sampleB: m.sampleB,
+        },
         m.model,
         m.data,
       );
@@ -83,8 +93,21 @@ function onCrash(text: string): void {
   useStore.setState({ job: null });
 }
 
+/**
+ * A memory budget for the whole J given in the page's address (`?jBudgetMB=64`), in bytes; null when there is
+ * none. The worker's own default comes from the device's memory.
+ */
+export function budgetFromAddress(search: string | undefined): number | null {
+  const v = new URLSearchParams(search ?? '').get('jBudgetMB');
+  const n = v === null ? NaN : Number(v);
+  return Number.isFinite(n) && n > 0 ? n * MB : null;
+}
+
 export function startApp(h: Host): () => void {
   if (!isConnected()) connect(startEngineWorker(onWorker, onCrash), h);
+  const budget = budgetFromAddress(globalThis.location?.search);
+  if (budget !== null) send({ type: 'memory-budget', bytes: budget });
+  const offSamples = watchSamples();
   const id = newRequestId();
   jobs.set(id, { group: newMessageGroup() });
   useStore.setState({
@@ -105,6 +128,7 @@ export function startApp(h: Host): () => void {
   return () => {
     offOpened();
     offMenu();
+    offSamples();
   };
 }
 

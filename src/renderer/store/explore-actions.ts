@@ -176,8 +176,13 @@ export function ensureSensitivity(): void {
   const seq = s.result.meta.seq;
   if (s.gsa.result?.seq === seq || s.gsa.status === 'running') return;
   gsaId = newRequestId();
-  useStore.setState({ gsa: { ...s.gsa, status: 'running', message: null } });
+  useStore.setState({ gsa: { ...s.gsa, status: 'running', message: null, done: 0, total: 0 } });
   send({ type: 'sensitivity', id: gsaId, seq });
+}
+
+/** Stops a streamed global sensitivity (sample mode). */
+export function cancelSensitivity(): void {
+  if (useStore.getState().gsa.status === 'running') send({ type: 'cancel-analysis', id: gsaId });
 }
 
 /** Finite differences on the current sample, at the what-if values when the sliders have moved. */
@@ -244,6 +249,10 @@ export function exploreMessage(m: FromWorker): boolean {
     }
     case 'progress': {
       const s = useStore.getState();
+      if (m.id === gsaId && s.gsa.status === 'running') {
+        useStore.setState({ gsa: { ...s.gsa, done: m.done, total: m.total } });
+        return true;
+      }
       if (s.sweep.status !== 'running' || s.sweep.id !== m.id) return false;
       useStore.setState({ sweep: { ...s.sweep, done: m.done, total: m.total } });
       return true;
@@ -270,9 +279,13 @@ export function exploreMessage(m: FromWorker): boolean {
     }
     case 'sensitivity-result': {
       if (m.id !== gsaId) return true;
-      const { seq, nu, nuT, index, elasticity, yFloor, ms } = m;
+      const { seq, nu, nuT, index, elasticity, yFloor, ms, streamed } = m;
       useStore.setState({
-        gsa: { status: 'done', message: null, result: { seq, nu, nuT, index, elasticity, yFloor, ms } },
+        gsa: {
+          status: 'done',
+          message: null,
+          result: { seq, nu, nuT, index, elasticity, yFloor, ms, streamed },
+        },
       });
       return true;
     }

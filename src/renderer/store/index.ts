@@ -4,7 +4,7 @@
  */
 import { create } from 'zustand';
 import type { Axis, Dims, FeatureNames } from '../lib/axes';
-import { dataSource, overlaySource } from '../lib/display';
+import { dataSource, oneSampleSource, overlaySource } from '../lib/display';
 import type { JSource } from '../lib/display';
 import type { JArray } from '../lib/j-array';
 import type { PRange } from '../lib/p-range';
@@ -40,7 +40,13 @@ export interface Result {
   /** p [B,P] as loaded, and the what-if sliders' ranges. */
   p: Float64Array;
   pRanges: PRange[];
+  /** [B,O,P]; in sample mode [1,O,P] of sample `sampleB`. */
   summary: SummaryPayload;
+  /**
+   * Sample mode (J for every sample over the memory budget): J [T,O,P] and y [T,O] are sample sampleB's, and
+   * the worker computes another when the sample slider moves. Null or absent: J and y hold every sample.
+   */
+  sampleB?: number | null;
 }
 
 /** The what-if sliders' values for sample b (null while they sit at the loaded p). */
@@ -80,6 +86,10 @@ export interface Display {
   dims: Dims;
   /** What J means here, for titles ("J", "J[b=2] − J[b=0]"). */
   label: string;
+  /** The summary holds one row (a comparison, or sample mode): index it with 0, not b. */
+  oneRow: boolean;
+  /** Sample mode: the sample the display holds (it may lag the slider by one computation). */
+  sampleB: number | null;
 }
 
 export type RunStatus = 'idle' | 'running' | 'done' | 'failed';
@@ -105,6 +115,9 @@ export interface SweepState {
 export interface GsaState {
   status: RunStatus;
   message: string | null;
+  /** Progress of a streamed pass (sample mode): samples counted twice (forward pre-pass, then J). */
+  done?: number;
+  total?: number;
   result: {
     seq: number;
     nu: Float64Array;
@@ -113,6 +126,8 @@ export interface GsaState {
     elasticity: Float64Array;
     yFloor: number;
     ms: number;
+    /** From one streamed pass over the samples (sample mode). */
+    streamed: boolean;
   } | null;
 }
 
@@ -235,7 +250,8 @@ function deriveDisplay(s: State): Display | null {
   const r = s.result;
   const dims = dimsOf(r?.meta);
   if (!r || !dims) return null;
-  const data = dataSource(r.J, r.y, dims);
+  const sampled = r.sampleB != null;
+  const data = sampled ? oneSampleSource(r.J, r.y, dims) : dataSource(r.J, r.y, dims);
   const c = s.compareShown;
   if (
     s.view.compare.on &&
@@ -252,20 +268,33 @@ function deriveDisplay(s: State): Display | null {
       summary: c.summary,
       dims: one,
       label: `J[b=${c.b1}] − J[b=${c.b2}]`,
+      oneRow: true,
+      sampleB: null,
     };
   }
   const w = s.whatIfShown;
-  if (!s.view.compare.on && s.whatIf && w && w.b === s.whatIf.b) {
+  if (!s.view.compare.on && s.whatIf && w && w.b === s.whatIf.b && (!sampled || w.b === r.sampleB)) {
     return {
       kind: 'whatif',
       src: overlaySource(data, w.b, w.J, w.y),
       original: data,
-      summary: patchSummary(r.summary, dims, w.b, w.summary),
+      summary: sampled ? w.summary : patchSummary(r.summary, dims, w.b, w.summary),
       dims,
       label: 'J (what-if)',
+      oneRow: sampled,
+      sampleB: r.sampleB ?? null,
     };
   }
-  return { kind: 'data', src: data, original: null, summary: r.summary, dims, label: 'J' };
+  return {
+    kind: 'data',
+    src: data,
+    original: null,
+    summary: r.summary,
+    dims,
+    label: 'J',
+    oneRow: sampled,
+    sampleB: r.sampleB ?? null,
+  };
 }
 
 /** The inputs a display is derived from; the same inputs give the same display object. */
@@ -312,6 +341,8 @@ export function setResult(result: Result, model: ModelInfo, data: DataInfo): voi
     const dims = dimsOf(result.meta)!;
     const prevDims = dimsOf(s.result?.meta);
     let view = fitView(s.view, dims);
+    // Sample mode holds one sample's J: b is a slider, never an axis.
+    if (result.sampleB != null) view = withoutSampleAxis(view, dims);
     const newModel = s.model?.file !== model.file || s.model?.format !== model.format;
     if (!sameDims(prevDims, dims) || newModel || view.pairs.length === 0) {
       // New shapes: show the most influential parameters first.
@@ -336,6 +367,11 @@ export function setResult(result: Result, model: ModelInfo, data: DataInfo): voi
       check: { status: 'idle', message: null, result: null },
     };
   });
+}
+
+/** Sample mode: the worker's answer for sample b becomes what the views show. */
+export function setSample(b: number, J: Float64Array, y: Float64Array, summary: SummaryPayload): void {
+  patchState((s) => (s.result ? { result: { ...s.result, J, y, summary, sampleB: b } } : {}));
 }
 
 export function addMessages(
@@ -374,7 +410,10 @@ function updateView(f: (v: ViewState, dims: Dims) => ViewState | null): void {
 }
 
 export const viewActions = {
-  setAxis: (which: 'x' | 'y', axis: Axis) => updateView((v) => withAxes(v, which, axis)),
+  setAxis: (which: 'x' | 'y', axis: Axis) =>
+    updateView((v) =>
+      axis === 'b' && useStore.getState().result?.sampleB != null ? v : withAxes(v, which, axis),
+    ),
   setFixed: (axis: Axis, index: number) => updateView((v, d) => withFixed(v, d, axis, index)),
   key: (key: string, shift: boolean): boolean => {
     let handled = false;

@@ -11,6 +11,7 @@ import type { NpyWriter } from './exports';
 import { yAxes } from './array-files';
 import type { ToWorker } from './protocol';
 import type { ComputedResult } from './session';
+import { resultSource } from './sample-source';
 
 export function dataExportBytes(
   result: ComputedResult | null,
@@ -32,7 +33,11 @@ export function dataExportBytes(
     case 'y-sample-csv':
     case 'y-sample-npy': {
       const whatIf = shown !== undefined && shown.whatIfB === b;
-      const block = whatIf ? shown.source.yBlock(b) : { data: result.y, off: b * T * O };
+      const block = whatIf
+        ? shown.source.yBlock(b)
+        : result.sample
+          ? resultSource(result).yBlock(b)
+          : { data: result.y, off: b * T * O };
       const base = `y${whatIf ? '_whatif' : ''}_b${b}`;
       if (msg.what === 'y-sample-csv')
         return { name: `${base}.csv`, bytes: tableCsv(rowLabel, yNames, T, block.data, block.off) };
@@ -43,11 +48,12 @@ export function dataExportBytes(
     case 'y-all-csv':
     case 'y-all-h5':
     case 'y-all-mat': {
-      let y = result.y;
+      // Sample mode: y of every sample from forward passes now, when it fits the memory budget.
+      let y = result.sample ? result.sample.forwardAll(result.data.memory.budgetBytes) : result.y;
       if (shown) {
         const wb = clampIndex(shown.whatIfB, B);
         const block = shown.source.yBlock(wb);
-        y = result.y.slice();
+        y = result.sample ? y : result.y.slice();
         y.set(block.data.subarray(block.off, block.off + T * O), wb * T * O);
       }
       const base = shown ? `y_whatif-b${clampIndex(shown.whatIfB, B)}` : 'y';

@@ -15,6 +15,7 @@ import { SobolHandler } from './sobol-handler';
 import { webPoolWorker, webThreads } from './web-pool';
 import type { LoadOutcome } from './session';
 import type { FileMessage, FromWorker, ToWorker } from './protocol';
+import { deviceBudget, isOutOfMemory, outOfMemoryText } from '../lib/memory-budget';
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -24,7 +25,9 @@ const scope = self as unknown as WorkerScope;
 
 // Helper threads for CPU batches: the cores the browser reports (Web Workers started on demand).
 const engine = createEngineAdapter({ threads: { spawn: webPoolWorker, count: webThreads() } });
-const session = new Session(engine);
+// The memory budget for the whole J: from the device's memory where the browser says (the UI may set another).
+const deviceMemory = (self as unknown as { navigator?: { deviceMemory?: number } }).navigator?.deviceMemory;
+const session = new Session(engine, { jBudgetBytes: deviceBudget(deviceMemory) });
 const explorer = new Explorer(session, analysisFns);
 /** A drop waiting for the variable picker's answer. */
 const pendingPick = new PendingPick();
@@ -75,6 +78,7 @@ function report(id: number, outcome: LoadOutcome): void {
         p,
         pRanges: r.pRanges,
         summary,
+        sampleB: r.sampleB,
         messages: outcome.messages,
       },
       [J.buffer, y.buffer, p.buffer, summary.l2.buffer, summary.maxAbs.buffer, summary.argT.buffer],
@@ -154,14 +158,18 @@ function answerExport(id: number, what: string, build: () => { name: string; byt
   );
 }
 
-function failed(id: number, e: unknown): void {
+function failed(id: number, e: unknown, what = 'this'): void {
   // A question about data that has since been replaced is moot, not an error to show.
   const cancelled = engine.isCancelled(e) || e instanceof StaleError;
   post({
     type: 'analysis-failed',
     id,
     cancelled,
-    message: cancelled ? 'cancelled' : engine.describeError(e),
+    message: cancelled
+      ? 'cancelled'
+      : isOutOfMemory(e)
+        ? `${outOfMemoryText(what)}; the loaded data stays`
+        : engine.describeError(e),
   });
 }
 
@@ -203,10 +211,14 @@ drainChannel.port1.onmessage = () => {
   }
 };
 
+/** The running sweeps' ids (a new sweep cancels them; a streamed sensitivity runs on). */
+const sweeps = new Set<number>();
+
 async function runSweep(m: Extract<ToWorker, { type: 'sweep' }>): Promise<void> {
-  for (const c of analyses.values()) c.abort();
+  for (const id of sweeps) analyses.get(id)?.abort();
   const controller = new AbortController();
   analyses.set(m.id, controller);
+  sweeps.add(m.id);
   try {
     const r = await explorer.sweep(m, { signal: controller.signal, onProgress: progressReporter(m.id) });
     post(
@@ -227,6 +239,47 @@ async function runSweep(m: Extract<ToWorker, { type: 'sweep' }>): Promise<void> 
     if (controller.signal.aborted)
       post({ type: 'analysis-failed', id: m.id, cancelled: true, message: 'cancelled' });
     else failed(m.id, e);
+  } finally {
+    analyses.delete(m.id);
+    sweeps.delete(m.id);
+  }
+}
+
+/** Global sensitivity: from the whole J at once, or streamed over the samples (progress, cancel) in sample mode. */
+async function runSensitivity(m: Extract<ToWorker, { type: 'sensitivity' }>): Promise<void> {
+  const controller = new AbortController();
+  analyses.set(m.id, controller);
+  try {
+    const t0 = performance.now();
+    const g = await explorer.sensitivityOf(m.seq, {
+      signal: controller.signal,
+      onProgress: progressReporter(m.id),
+    });
+    // Copies: the worker keeps its own for exports.
+    const nu = g.nu.slice();
+    const nuT = g.nuT.slice();
+    const index = g.index ? g.index.slice() : null;
+    const elasticity = g.elasticity.slice();
+    const transfer = [nu.buffer, nuT.buffer, elasticity.buffer, ...(index ? [index.buffer] : [])];
+    post(
+      {
+        type: 'sensitivity-result',
+        id: m.id,
+        seq: m.seq,
+        nu,
+        nuT,
+        index,
+        elasticity,
+        yFloor: g.yFloor,
+        ms: performance.now() - t0,
+        streamed: g.streamed,
+      },
+      transfer,
+    );
+  } catch (e) {
+    if (controller.signal.aborted)
+      post({ type: 'analysis-failed', id: m.id, cancelled: true, message: 'cancelled' });
+    else failed(m.id, e, 'the global sensitivity');
   } finally {
     analyses.delete(m.id);
   }
@@ -269,33 +322,23 @@ function analysis(msg: ToWorker): boolean {
         failed(msg.id, e);
       }
       return true;
-    case 'sensitivity':
+    case 'sample':
       try {
-        const t0 = performance.now();
-        const g = explorer.sensitivity(msg.seq);
-        // Copies: the worker keeps its own for exports.
-        const nu = g.nu.slice();
-        const nuT = g.nuT.slice();
-        const index = g.index ? g.index.slice() : null;
-        const elasticity = g.elasticity.slice();
-        const transfer = [nu.buffer, nuT.buffer, elasticity.buffer, ...(index ? [index.buffer] : [])];
+        const r = explorer.sampleView(msg.seq, msg.b);
+        const summary = summaryPayload(r.summary);
         post(
-          {
-            type: 'sensitivity-result',
-            id: msg.id,
-            seq: msg.seq,
-            nu,
-            nuT,
-            index,
-            elasticity,
-            yFloor: g.yFloor,
-            ms: performance.now() - t0,
-          },
-          transfer,
+          { type: 'sample-result', id: msg.id, seq: msg.seq, b: msg.b, y: r.y, J: r.J, summary, ms: r.ms },
+          [r.J.buffer, r.y.buffer, summary.l2.buffer, summary.maxAbs.buffer, summary.argT.buffer],
         );
       } catch (e) {
-        failed(msg.id, e);
+        failed(msg.id, e, `J of sample ${msg.b}`);
       }
+      return true;
+    case 'memory-budget':
+      session.setJBudget(msg.bytes);
+      return true;
+    case 'sensitivity':
+      void runSensitivity(msg);
       return true;
     case 'check':
       try {

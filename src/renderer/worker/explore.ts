@@ -11,6 +11,9 @@ import { computeSummary } from '../lib/summary';
 import type { Summary } from '../lib/summary';
 import type { CheckResult, CompareSpec, SweepSlice, ToWorker, WhatIfSpec } from './protocol';
 import type { ActiveInputs, Session } from './session';
+import { resultSource } from './sample-source';
+import { streamSensitivity } from './stream-sensitivity';
+import type { StreamHooks } from './stream-sensitivity';
 
 type Dims4 = { B: number; T: number; O: number; P: number };
 type Forward = (x: Float64Array, p: Float64Array, B: number, T: number) => Float64Array;
@@ -143,7 +146,8 @@ export class Explorer {
     this.sample(a, b1);
     this.sample(a, b2);
     const r = this.session.result!;
-    const d = diffBlocks(dataSource(r.J, r.y, r.meta), b1, b2);
+    // In sample mode both samples are computed now (a few ms each).
+    const d = diffBlocks(resultSource(r), b1, b2);
     this.compareCache = { seq, b1, b2, ...d };
     return { ...d, summary: computeSummary(d.J, { B: 1, T: a.T, O: a.O, P: a.P }) };
   }
@@ -165,7 +169,7 @@ export class Explorer {
     }
     const w = this.whatIfBlock(s, spec.whatIf!);
     return {
-      source: overlaySource(dataSource(r.J, r.y, dims), spec.whatIf!.b, w.J, w.y),
+      source: overlaySource(resultSource(r), spec.whatIf!.b, w.J, w.y),
       prefix: 'J_whatif',
     };
   }
@@ -217,11 +221,46 @@ export class Explorer {
     return { o, j, y, J };
   }
 
+  /** y [T,O] and J [T,O,P] of sample b and their summary ([1,O,P]): sample mode's views of one sample. */
+  sampleView(seq: number, b: number): { y: Float64Array; J: Float64Array; summary: Summary; ms: number } {
+    const a = this.inputs(seq);
+    this.sample(a, b);
+    const r = this.session.result!;
+    const t0 = performance.now();
+    const src = resultSource(r);
+    const jb = src.jBlock(b);
+    const yb = src.yBlock(b);
+    const n = a.T * a.O;
+    const J = Float64Array.from(jb.data.subarray(jb.off, jb.off + n * a.P));
+    const y = Float64Array.from(yb.data.subarray(yb.off, yb.off + n));
+    const ms = performance.now() - t0;
+    return { y, J, summary: computeSummary(J, { B: 1, T: a.T, O: a.O, P: a.P }), ms };
+  }
+
+  /**
+   * Derivative-based global sensitivity over every sample (cached per result): from the whole J, or in sample
+   * mode from one streamed pass over the samples (progress, cancel).
+   */
+  async sensitivityOf(
+    seq: number,
+    hooks: StreamHooks = {},
+  ): Promise<ReturnType<AnalysisFns['globalSensitivity']> & { streamed: boolean }> {
+    this.inputs(seq);
+    const r = this.session.result!;
+    if (!r.sample) return { ...this.sensitivity(seq), streamed: false };
+    if (this.gsaCache?.seq === seq) return { ...this.gsaCache.value, streamed: true };
+    const value = await streamSensitivity(r.sample, hooks);
+    if (this.session.activeInputs()?.seq !== seq) throw new StaleError();
+    this.gsaCache = { seq, value };
+    return { ...value, streamed: true };
+  }
+
   /** Derivative-based global sensitivity over every sample of the result (cached per result). */
   sensitivity(seq: number): ReturnType<AnalysisFns['globalSensitivity']> {
     this.inputs(seq);
     if (this.gsaCache?.seq === seq) return this.gsaCache.value;
     const r = this.session.result!;
+    if (r.sample) throw new Error('in sample mode the global sensitivity is streamed: ask sensitivityOf');
     const value = this.fns.globalSensitivity(r.J, r.p, r.y, r.meta);
     this.gsaCache = { seq, value };
     return value;
@@ -243,9 +282,12 @@ export class Explorer {
     const whatIf = !!p && p.some((v, i) => v !== s.p[i]);
     const pv = whatIf ? this.values(a, p!, 'p') : s.p.slice();
     const TOP = a.T * a.O * a.P;
+    const res = this.session.result!;
     const J = whatIf
       ? this.whatIfBlock(seq, { b, p: p! }).J
-      : this.session.result!.J.subarray(b * TOP, (b + 1) * TOP);
+      : res.sample
+        ? res.sample.block(b).J
+        : res.J.subarray(b * TOP, (b + 1) * TOP);
     // ReLU (and abs, clamp, … in graph models) has kinks: the engine's check then takes one small step
     // instead of extrapolating.
     const kinked = a.kinked;

@@ -9,6 +9,7 @@ import type { ToWorker } from './protocol';
 import { yAxes } from './array-files';
 import type { ArrayFormat, ArrayOut } from './array-files';
 import { AXIS_SHORT } from '../lib/axes';
+import { resultSource, wholeJRefusal } from './sample-source';
 
 export interface NpyWriter {
   writeNpy(
@@ -38,7 +39,10 @@ export function exportBytes(
   if (!result) throw new Error('nothing computed yet');
   const { T, O, P } = result.meta;
   const full: Dims = { B: result.meta.B, T, O, P };
-  const source = shown?.source ?? dataSource(result.J, result.y, full);
+  const source =
+    shown?.source ?? (result.sample ? resultSource(result) : dataSource(result.J, result.y, full));
+  // Sample mode: J is not kept whole, so an export of all of it is refused up front, with its size.
+  if (result.sample && msg.what.startsWith('full-')) throw new Error(wholeJRefusal(result));
   // Comparing shows one sample's worth (B = 1); a what-if keeps the batch.
   const B = source.dims.B;
   const dims: Dims = { B, T, O, P };
@@ -71,6 +75,10 @@ export function exportBytes(
     case 'slice-npy': {
       const spec = msg.slice;
       if (!spec) throw new Error('no slice given');
+      if (result.sample && B > 1 && (spec.xAxis === 'b' || spec.yAxis === 'b'))
+        throw new Error(
+          wholeJRefusal(result, 'a slice along b (every sample) cannot be made; show t, o or k'),
+        );
       const fixed = {
         b: clampIndex(spec.fixed.b, B),
         t: clampIndex(spec.fixed.t, T),

@@ -1,6 +1,7 @@
 /** Messages between the UI thread and the engine worker. Plain, structured-cloneable data. */
 import type { Axis, AxisIndex } from '../lib/axes';
 import type { JArray } from '../lib/j-array';
+import type { JMemory } from '../lib/memory-budget';
 import type { PRange } from '../lib/p-range';
 import type { PickRequest, VarChoice } from './pick-protocol';
 import type { SobolFromWorker, SobolToWorker } from './sobol-protocol';
@@ -84,6 +85,8 @@ export interface DataInfo {
   xNames: string[];
   pNames: string[];
   notes: string[];
+  /** How J is held: whole, or per sample (over the memory budget). */
+  memory: JMemory;
 }
 
 /** Where the batch forward/Jacobian runs: the user's choice (`auto`: WebGPU when a hardware adapter is there). */
@@ -260,6 +263,10 @@ export type ToWorker =
       j: number;
     }
   | { type: 'sweep-slice'; id: number; sweepId: number; o: number; j: number }
+  /** Sample mode: y and J of sample b (computed now). */
+  | { type: 'sample'; id: number; seq: number; b: number }
+  /** The memory budget for the whole J, in bytes (from the next computation on). */
+  | { type: 'memory-budget'; bytes: number }
   | { type: 'sensitivity'; id: number; seq: number }
   /** Finite differences on sample b, at the what-if values when given. */
   | { type: 'check'; id: number; seq: number; b: number; p?: number[] }
@@ -293,7 +300,10 @@ export type FromWorker =
       /** p [B,P] and the what-if sliders' ranges. */
       p: Float64Array;
       pRanges: PRange[];
+      /** [B,O,P]; in sample mode [1,O,P] of sample `sampleB`. */
       summary: SummaryPayload;
+      /** Sample mode (J over the memory budget): the sample J [T,O,P] and y [T,O] hold; null: J is whole. */
+      sampleB: number | null;
       messages: FileMessage[];
     }
   | { type: 'cancelled'; id: number; messages: FileMessage[] }
@@ -306,6 +316,17 @@ export type FromWorker =
       seq: number;
       b: number;
       /** y [T,O], J [T,O,P] of the sample, and its summary ([1,O,P]). */
+      y: Float64Array;
+      J: Float64Array;
+      summary: SummaryPayload;
+      ms: number;
+    }
+  | {
+      type: 'sample-result';
+      id: number;
+      seq: number;
+      b: number;
+      /** y [T,O], J [T,O,P] of sample b, and its summary ([1,O,P]). */
       y: Float64Array;
       J: Float64Array;
       summary: SummaryPayload;
@@ -344,6 +365,8 @@ export type FromWorker =
       elasticity: Float64Array;
       yFloor: number;
       ms: number;
+      /** From one streamed pass over the samples (sample mode), not from a whole J. */
+      streamed: boolean;
     }
   | ({ type: 'check-result'; id: number; seq: number; b: number } & CheckResult)
   | { type: 'analysis-failed'; id: number; message: string; cancelled: boolean }

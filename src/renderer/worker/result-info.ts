@@ -8,6 +8,8 @@ import type { Summary } from '../lib/summary';
 import type { Combination } from './fit';
 import { graphInfo } from './graph-run';
 import type { Evaluation } from './graph-run';
+import type { JMemory } from '../lib/memory-budget';
+import type { SampleSource } from './sample-source';
 import type { BackendWant, DataInfo, ModelInfo, ResultMeta } from './protocol';
 
 export interface ComputedResult {
@@ -19,7 +21,14 @@ export interface ComputedResult {
   /** p [B,P] as loaded, and the what-if sliders' ranges. */
   p: Float64Array;
   pRanges: PRange[];
+  /** [B,O,P]; in sample mode [1,O,P], of sample `sampleB`. */
   summary: Summary;
+  /**
+   * Sample mode (J for every sample over the memory budget): the samples' y and J on demand, and which
+   * sample J and y above hold ([T,O,P] and [T,O]). Null when J [B,T,O,P] and y [B,T,O] are whole.
+   */
+  sample: SampleSource | null;
+  sampleB: number | null;
 }
 
 function modelInfo(c: Combination, ev: Evaluation): ModelInfo {
@@ -54,7 +63,14 @@ function modelInfo(c: Combination, ev: Evaluation): ModelInfo {
 export function buildResult(
   c: Combination,
   ev: Evaluation,
-  opts: { want: BackendWant; seq: number; checkNotes: string[] },
+  opts: {
+    want: BackendWant;
+    seq: number;
+    checkNotes: string[];
+    memory: JMemory;
+    /** Sample mode: where the samples come from; ev holds sample 0. */
+    sample?: SampleSource;
+  },
 ): ComputedResult {
   const [B, P] = c.p.tensor.shape;
   const { T, O } = ev;
@@ -76,6 +92,7 @@ export function buildResult(
     xNames,
     pNames,
     notes: [...new Set([...(c.x?.notes ?? []), ...(c.p.notes ?? []), ...opts.checkNotes])],
+    memory: opts.memory,
   };
   const meta: ResultMeta = {
     B,
@@ -102,6 +119,8 @@ export function buildResult(
     y: ev.y,
     p: c.p.tensor.data,
     pRanges: pRanges(c.p.tensor.data, B, P),
-    summary: computeSummary(ev.J, dims),
+    summary: computeSummary(ev.J, opts.sample ? { ...dims, B: 1 } : dims),
+    sample: opts.sample ?? null,
+    sampleB: opts.sample ? 0 : null,
   };
 }

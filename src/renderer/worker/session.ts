@@ -14,6 +14,9 @@ import type { Combination, FnoLoaded, GraphLoaded, LoadedModel, Staged } from '.
 import { evaluateGraph, nonFiniteNotes } from './graph-run';
 import type { Evaluation } from './graph-run';
 import { buildResult } from './result-info';
+import { planMemory } from './memory-plan';
+import type { MemoryPlan } from './memory-plan';
+import { DEFAULT_J_BUDGET, formatBytes, isOutOfMemory, outOfMemoryText } from '../lib/memory-budget';
 import type { ComputedResult } from './result-info';
 import type { BackendWant, FileMessage } from './protocol';
 import type { PickRequest, VarChoice } from './pick-protocol';
@@ -69,8 +72,24 @@ export class Session {
   private want: BackendWant = 'auto';
   /** The last result (the worker exports from it). */
   result: ComputedResult | null = null;
+  /** Bytes J for every sample may take; above it J is kept per sample (sample mode). */
+  private budget: number;
 
-  constructor(private readonly engine: EngineAdapter) {}
+  constructor(
+    private readonly engine: EngineAdapter,
+    opts: { jBudgetBytes?: number } = {},
+  ) {
+    this.budget = opts.jBudgetBytes ?? DEFAULT_J_BUDGET;
+  }
+
+  /** The memory budget for the whole J (from the next computation on). */
+  get jBudgetBytes(): number {
+    return this.budget;
+  }
+
+  setJBudget(bytes: number): void {
+    if (Number.isFinite(bytes) && bytes > 0) this.budget = bytes;
+  }
 
   get backendWant(): BackendWant {
     return this.want;
@@ -311,14 +330,18 @@ export class Session {
 
   private async compute(c: Combination, messages: FileMessage[], hooks: ComputeHooks): Promise<LoadOutcome> {
     let ev: Evaluation;
+    let plan: MemoryPlan | undefined;
     try {
+      plan = await planMemory(c, this.budget, this.want);
       ev =
-        c.model.kind === 'graph'
+        plan.sample?.ev ??
+        (c.model.kind === 'graph'
           ? await evaluateGraph(c.model, c.x, c.p, this.want, hooks)
-          : await this.evaluateFno(c as Combination & { model: FnoLoaded }, hooks);
+          : await this.evaluateFno(c as Combination & { model: FnoLoaded }, hooks));
     } catch (e) {
       if (c.model !== this.active?.model) this.release(c.model);
-      return this.failed(c, messages, hooks, e);
+      const err = isOutOfMemory(e) ? new Error(this.memoryText(c, plan)) : e;
+      return this.failed(c, messages, hooks, err);
     }
     let checkNotes: string[] = [];
     try {
@@ -330,7 +353,13 @@ export class Session {
     } catch {
       // Shapes were checked before computing; this only adds notes.
     }
-    const result = buildResult(c, ev, { want: this.want, seq: ++this.seq, checkNotes });
+    const result = buildResult(c, ev, {
+      want: this.want,
+      seq: ++this.seq,
+      checkNotes,
+      memory: plan!.memory,
+      sample: plan!.sample?.source,
+    });
     if (this.active && this.active.model !== c.model) this.release(this.active.model);
     // A staged model that this result replaces holds no backend worth keeping either.
     if (this.staged.model && this.staged.model !== c.model) this.release(this.staged.model);
@@ -340,6 +369,15 @@ export class Session {
     this.staged = {};
     this.result = result;
     return { kind: 'computed', result, messages };
+  }
+
+  /** What did not fit when the engine ran out of memory computing c. */
+  private memoryText(c: Combination, plan: MemoryPlan | undefined): string {
+    const [B] = c.p.tensor.shape;
+    const n = B.toLocaleString('en-US');
+    const bytes = plan?.memory.jBytes;
+    const budget = plan ? ` (the memory budget for J is ${formatBytes(plan.memory.budgetBytes)})` : '';
+    return `${outOfMemoryText(`J of ${n} samples`, bytes)}${budget}`;
   }
 
   /** The outcome of a computation that did not finish: set-up failed, cancelled, or the model failed. */
@@ -380,7 +418,11 @@ export class Session {
       kind: 'unchanged',
       messages: [
         ...messages,
-        { file: what, level: 'error', text: `computing J failed: ${this.engine.describeError(e)}` },
+        {
+          file: what,
+          level: 'error',
+          text: `computing J failed: ${this.engine.describeError(e)}${this.result ? '; the loaded data and its result stay' : ''}`,
+        },
       ],
       staged: this.stagedFiles(),
     };

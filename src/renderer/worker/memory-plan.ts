@@ -1,0 +1,96 @@
+/**
+ * Whether J for every sample fits the memory budget, and, when it does not, sample mode's first evaluation:
+ * the model on the CPU in float64 behind a SampleSource (one sample's y and J at a time), sample 0 computed.
+ * The size of one sample's y is known from the model's configuration (fno1d-scalar) or from running sample 0
+ * (a graph model, whose output shape only its code knows).
+ */
+import { jBytes, isOutOfMemory, outOfMemoryText } from '../lib/memory-budget';
+import type { JMemory } from '../lib/memory-budget';
+import type { EngineModel } from './engine-contract';
+import { rolesOf } from './fit';
+import type { Combination } from './fit';
+import { GRAPH_CPU_NOTE, viewDims } from './graph-run';
+import type { Evaluation } from './graph-run';
+import type { BackendWant } from './protocol';
+import { SampleSource } from './sample-source';
+
+export const SAMPLE_MODE_BACKEND = 'CPU (float64), one sample at a time';
+
+export interface MemoryPlan {
+  memory: JMemory;
+  /** Sample mode: the source and sample 0's evaluation. */
+  sample?: { source: SampleSource; ev: Evaluation };
+}
+
+/** The model, x and per-sample shapes of a combination, as the explore tools see them. */
+function netOf(c: Combination): { net: EngineModel; x: Float64Array } {
+  if (c.model.kind === 'graph') {
+    const roles = rolesOf(c.model, c.x?.tensor);
+    const x = roles.xArg && c.x ? c.x.tensor.data : new Float64Array(0);
+    return { net: c.model.graph.engineModel(roles), x };
+  }
+  return { net: c.model.net, x: c.x!.tensor.data };
+}
+
+export async function planMemory(
+  c: Combination,
+  budgetBytes: number,
+  want: BackendWant,
+): Promise<MemoryPlan> {
+  const [B, P] = c.p.tensor.shape;
+  let T: number;
+  let O: number;
+  let yInner: number[];
+  let timeAxis: boolean;
+  if (c.model.kind === 'graph') {
+    const roles = rolesOf(c.model, c.x?.tensor);
+    const xAll = roles.xArg && c.x ? c.x.tensor.data : null;
+    const xPer = xAll && B > 0 ? xAll.length / B : 0;
+    const one = { dtype: c.p.tensor.dtype, shape: [1, P], data: c.p.tensor.data.subarray(0, P) };
+    const r = await c.model.graph.evaluate(roles, xAll ? xAll.subarray(0, xPer) : null, one, {});
+    ({ T, O, timeAxis } = viewDims(r.yShape));
+    yInner = r.yShape.slice(1);
+  } else {
+    T = c.x!.tensor.shape[1];
+    O = Number(c.model.rec.config.out_dim_func);
+    yInner = [T, O];
+    timeAxis = true;
+  }
+  const bytes = jBytes(B, T, O, P);
+  if (bytes <= budgetBytes) return { memory: { mode: 'whole', jBytes: bytes, budgetBytes } };
+
+  const t0 = performance.now();
+  const { net, x } = netOf(c);
+  const source = new SampleSource(net, x, c.p.tensor.data, { B, T, O, P });
+  let first;
+  try {
+    first = source.block(0);
+  } catch (e) {
+    if (isOutOfMemory(e)) throw new Error(outOfMemoryText('J of one sample', T * O * P * 8));
+    throw e;
+  }
+  const note =
+    c.model.kind === 'graph'
+      ? want === 'cpu'
+        ? undefined
+        : GRAPH_CPU_NOTE
+      : want === 'cpu'
+        ? undefined
+        : 'J over the memory budget is computed one sample at a time on the CPU in float64';
+  return {
+    memory: { mode: 'sample', jBytes: bytes, budgetBytes },
+    sample: {
+      source,
+      ev: {
+        y: first.y,
+        J: first.J,
+        T,
+        O,
+        yShape: [B, ...yInner],
+        timeAxis,
+        backend: { description: SAMPLE_MODE_BACKEND, kind: 'cpu', note },
+        ms: performance.now() - t0,
+      },
+    },
+  };
+}

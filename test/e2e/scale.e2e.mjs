@@ -1,0 +1,153 @@
+// End-to-end test of the app at dataset scale (sample mode): a dataset of 20,000 samples for a small TorchScript
+// model (test/fixtures/graph/mlp-layernorm-noT), generated here into a temporary folder and never committed, is
+// opened in the web build with a memory budget for J smaller than J (`?jBudgetMB=1`; J is 1.9 MB). The data
+// panel names the budget and sample mode; sample 17,000's J is computed when the slider moves there and its
+// slice export matches the engine run in Node on the same data; the whole-J export is refused with the size;
+// the global sensitivity is streamed over every sample and its ν matches a direct float64 loop over every J
+// computed in Node.
+// Run: node test/e2e/run.mjs (or build, then node --test test/e2e/scale.e2e.mjs)
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { serveStatic } from './server.mjs';
+import {
+  dropFiles,
+  launchBrowser,
+  npyBytes,
+  openApp,
+  outDir,
+  parseCsv,
+  parseNpy,
+  relativeError,
+  repoRoot,
+  saveDownload,
+  waitForResult,
+  webDist,
+  withApp,
+} from './helpers.mjs';
+
+const B = 20_000;
+const SAMPLE = 17_000;
+const modelPath = resolve(repoRoot, 'test/fixtures/graph/mlp-layernorm-noT/model.pt');
+let server;
+let browser;
+let dir;
+
+before(async () => {
+  server = await serveStatic(webDist);
+  browser = await launchBrowser();
+  dir = await mkdtemp(join(tmpdir(), 'jacscope-scale-'));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Deterministic values in [-1, 1) (a 32-bit LCG), so a failure can be reproduced. */
+function values(n, seed) {
+  const out = new Float64Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** The engine in Node on the same files (test/e2e/scale-reference.ts through tsx): J of one sample and ν. */
+function reference(xPath, pPath) {
+  return new Promise((resolvePromise, reject) => {
+    const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
+    const child = spawn(
+      tsx,
+      [resolve(repoRoot, 'test/e2e/scale-reference.ts'), modelPath, xPath, pPath, String(SAMPLE)],
+      {
+        cwd: repoRoot,
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolvePromise(JSON.parse(out)) : reject(new Error(`reference failed (${code}): ${err}`)),
+    );
+  });
+}
+
+test(
+  '20,000 samples over the memory budget: sample views and streamed batch aggregates',
+  { timeout: 180_000 },
+  async () => {
+    const t0 = Date.now();
+    const x = { shape: [B, 10, 3], data: values(B * 30, 1) };
+    const p = { shape: [B, 4], data: values(B * 4, 2).map((v) => 2 * v) };
+    const xPath = join(dir, 'x.npy');
+    const pPath = join(dir, 'p.npy');
+    await writeFile(xPath, npyBytes(x.shape, x.data));
+    await writeFile(pPath, npyBytes(p.shape, p.data));
+    // The reference runs in a Node process beside the browser.
+    const ref = reference(xPath, pPath);
+
+    await withApp(openApp(browser, `${server.url}?jBudgetMB=1`), async ({ page }) => {
+      const files = [
+        { name: 'model.pt', bytes: await readFile(modelPath) },
+        { name: 'x.npy', bytes: await readFile(xPath) },
+        { name: 'p.npy', bytes: await readFile(pPath) },
+      ];
+      await dropFiles(page, files);
+      await waitForResult(page, 2, 60_000);
+
+      // The data panel names the size of the whole J, the budget and what sample mode means.
+      const memory = page.getByTestId('j-memory');
+      assert.equal(await memory.getAttribute('data-mode'), 'sample');
+      const text = await memory.innerText();
+      assert.match(text, /J for all 20,000 samples would need 1\.9 MB, over the memory budget of 1 MB/);
+      assert.match(text, /computed per sample when shown/);
+      assert.match(await page.getByTestId('j-shape').innerText(), /\[20000, 3, 4\]/);
+      await page.getByTestId('data-panel').screenshot({ path: resolve(outDir, 'e2e-scale-data-panel.png') });
+
+      // Sample 17,000: its J is computed when the slider gets there.
+      await page.getByTestId('number-b').fill(String(SAMPLE));
+      await page.waitForFunction(
+        (b) => document.querySelector('[data-testid="sample-shown"]')?.textContent === `sample ${b}`,
+        SAMPLE,
+      );
+      const slice = parseNpy(
+        await readFile((await saveDownload(page, () => page.getByTestId('export-slice-npy').click())).path),
+      );
+      const r = await ref;
+      assert.deepEqual(r.yShape, [B, 3]);
+      const [O, P] = [3, 4];
+      // The o × k slice, as rows of the horizontal axis (k) or of o: J[o,k] either way.
+      const J = new Float64Array(O * P);
+      assert.equal(slice.data.length, O * P);
+      const byK = slice.shape[0] === P;
+      for (let o = 0; o < O; o++)
+        for (let k = 0; k < P; k++) J[o * P + k] = slice.data[byK ? k * O + o : o * P + k];
+      assert.ok(relativeError(J, r.Jb) <= 1e-10, `J[${SAMPLE}]: ${relativeError(J, r.Jb)}`);
+
+      // The whole J is refused up front, with its size.
+      await page.getByTestId('export-full-npy').click();
+      await page.getByText(/export: J for all 20,000 samples would need 1\.9 MB/).waitFor();
+
+      // The global sensitivity streams over every sample.
+      await page.getByTestId('tab-sensitivity').click();
+      await page.waitForSelector('[data-testid="gsa-view"][data-ready="yes"][data-streamed="yes"]', {
+        timeout: 120_000,
+      });
+      const nuCsv = await saveDownload(page, () => page.getByTestId('gsa-export-csv').click());
+      const { rows } = parseCsv(await readFile(nuCsv.path, 'utf8'));
+      const nu = rows.flatMap((row) => row.slice(2).map(Number));
+      assert.ok(relativeError(nu, r.nu) <= 1e-10, `ν: ${relativeError(nu, r.nu)}`);
+      await page.screenshot({ path: resolve(outDir, 'e2e-scale-sensitivity.png'), fullPage: true });
+    });
+    console.log(`scale e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  },
+);
