@@ -108,7 +108,10 @@ export class Materializer {
       );
     }
     this.budget.bytes(numel * 8 * (isComplex(dtype) ? 2 : 1));
-    return gather(bytes, dtype, elem, this.little, shape, stride, offset, numel);
+    // Everything that can fail has been checked: the values are decoded when first read, so that
+    // `jacscope info` and recognition, which need only shapes, never convert the weights.
+    const little = this.little;
+    return lazyTensor(dtype, shape, () => gather(bytes, dtype, elem, little, shape, stride, offset, numel));
   }
 
   private storageBytes(s: StorageRef, fail: (why: string) => never): Uint8Array {
@@ -133,6 +136,35 @@ export class Materializer {
     this.storageElements += s.numel;
     return data;
   }
+}
+
+/**
+ * A HostTensor whose data (and imag, for complex dtypes) come from `decode` at the first read. The
+ * accessors are own enumerable properties, so a spread or a structured clone (a post to a worker)
+ * reads the values like any other field.
+ */
+function lazyTensor(dtype: DType, shape: number[], decode: () => HostTensor): HostTensor {
+  let done: { data: Float64Array; imag?: Float64Array } | null = null;
+  const get = () => (done ??= decode());
+  const t = {
+    dtype,
+    shape,
+    get data(): Float64Array {
+      return get().data;
+    },
+    set data(v: Float64Array) {
+      get().data = v;
+    },
+  } as HostTensor;
+  if (isComplex(dtype))
+    Object.defineProperty(t, 'imag', {
+      enumerable: true,
+      get: () => get().imag,
+      set: (v: Float64Array) => {
+        get().imag = v;
+      },
+    });
+  return t;
 }
 
 function emptyTensor(dtype: DType, shape: number[]): HostTensor {
@@ -200,7 +232,12 @@ function gather(
   const complex = isComplex(dtype);
   // The common case — a contiguous little-endian float32 or complex64 tensor on a little-endian
   // machine — widens through a Float32Array view in one pass instead of a DataView read each.
-  if (le && LITTLE_ENDIAN_HOST && (dtype === 'float32' || dtype === 'complex64') && isContiguous(shape, stride)) {
+  if (
+    le &&
+    LITTLE_ENDIAN_HOST &&
+    (dtype === 'float32' || dtype === 'complex64') &&
+    isContiguous(shape, stride)
+  ) {
     const start = bytes.byteOffset + offset * elem;
     const n = complex ? 2 * numel : numel;
     const f32 =
