@@ -12,7 +12,7 @@ import type { FnoConfig } from './config';
 import { modesProblem } from './config';
 import { checkTensors } from './fno1d-layout';
 import { fno1dProgram } from './fno1d-program';
-import { GraphModel, type InputArray } from './graph-model';
+import { GraphModel, JACOBIAN_RUN, type InputArray } from './graph-model';
 
 export interface JacobianOptions {
   onProgress?: (samplesDone: number, samplesTotal: number) => void;
@@ -56,10 +56,11 @@ export class Fno1dScalar {
       throw new ShapeError(`jacobian: the output has ${opts.out.length} values; it needs ${n}`);
     const run = this.graph.prepare(this.inputs(x, p, B, T), { out: { J: opts.out } });
     let last = performance.now();
-    for (let b = 0; b < B; b++) {
+    for (let b = 0; b < B; b += JACOBIAN_RUN) {
       if (opts.signal?.aborted) throw new CancelledError();
-      this.graph.sample(run, b);
-      opts.onProgress?.(b + 1, B);
+      const k = Math.min(JACOBIAN_RUN, B - b);
+      this.graph.samples(run, b, k);
+      opts.onProgress?.(b + k, B);
       if (performance.now() - last > 30) {
         await new Promise((r) => setTimeout(r, 0));
         last = performance.now();
@@ -81,16 +82,18 @@ export class Fno1dScalar {
     if (out && (out.y.length !== B * T * O || out.J.length !== B * T * O * P))
       throw new ShapeError('evaluate: output buffers of the wrong size');
     const run = this.graph.prepare(this.inputs(x, p, B, T), { out });
-    for (let b = 0; b < B; b++) this.graph.sample(run, b);
+    this.graph.samples(run, 0, B);
     return { y: run.y ?? new Float64Array(0), J: (run.J as Float64Array) ?? new Float64Array(0) };
   }
 
   private inputs(x: Float64Array, p: Float64Array, B: number, T: number): Map<string, InputArray> {
     const { inp_dim_func: Xf, inp_dim_scalar: P } = this.config;
-    if (!Number.isInteger(T) || T < 2) throw new ShapeError(`x must have at least 2 time steps, got T = ${T}`);
+    if (!Number.isInteger(T) || T < 2)
+      throw new ShapeError(`x must have at least 2 time steps, got T = ${T}`);
     if (x.length !== B * T * Xf)
       throw new ShapeError(`x has ${x.length} values; the model expects [B,T,Xf] = [${B},${T},${Xf}]`);
-    if (p.length !== B * P) throw new ShapeError(`p has ${p.length} values; the model expects [B,P] = [${B},${P}]`);
+    if (p.length !== B * P)
+      throw new ShapeError(`p has ${p.length} values; the model expects [B,P] = [${B},${P}]`);
     const modes = modesProblem(this.config.modes, T, 'the model');
     if (modes) throw new ShapeError(modes);
     return new Map([

@@ -83,9 +83,19 @@ export type HostFactory<H extends ProgramHost> = (table: RuleTable, ctx: Ctx, ta
  */
 export const FORWARD_CHUNK = 8;
 
+/**
+ * Samples per run of a Jacobian pass, for models whose samples do not interact (checked once per
+ * model and input shapes by a probe, see `independent`): all samples' p get the identity as their
+ * tangent at once. About 30% less time per seed sample than one at a time; the tangents of a run
+ * hold n·P rows, so the run stays small. Runs are aligned like the forward pass's.
+ */
+export const JACOBIAN_RUN = 4;
+
 export class GraphModel<H extends ProgramHost = ProgramHost> {
   /** Storage reused from one sample's run to the next (see graph/tensor.ts Arena). */
   private readonly arena = new Arena();
+  /** Whether samples are independent, by input shapes (see `independent`). */
+  private readonly independence = new Map<string, boolean>();
 
   constructor(
     readonly program: GraphProgram<H>,
@@ -155,13 +165,14 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
     return { y: y ?? new Float64Array(0), yShape, J: null, jShape: null };
   }
 
-  /** y and J for every sample, one sample at a time. */
+  /** y and J for every sample, in runs of JACOBIAN_RUN samples (one at a time if they interact). */
   evaluate(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions = {}): GraphResult {
     const run = this.prepare(inputs, opts);
-    for (let b = 0; b < run.B; b++) {
+    for (let b = 0; b < run.B; b += JACOBIAN_RUN) {
       if (opts.signal?.aborted) throw new CancelledError();
-      this.sample(run, b);
-      opts.onProgress?.(b + 1, run.B);
+      const n = Math.min(JACOBIAN_RUN, run.B - b);
+      this.samples(run, b, n);
+      opts.onProgress?.(b + n, run.B);
     }
     return run.result();
   }
@@ -173,10 +184,11 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
   ): Promise<GraphResult> {
     const run = this.prepare(inputs, opts);
     let last = performance.now();
-    for (let b = 0; b < run.B; b++) {
+    for (let b = 0; b < run.B; b += JACOBIAN_RUN) {
       if (opts.signal?.aborted) throw new CancelledError();
-      this.sample(run, b);
-      opts.onProgress?.(b + 1, run.B);
+      const n = Math.min(JACOBIAN_RUN, run.B - b);
+      this.samples(run, b, n);
+      opts.onProgress?.(b + n, run.B);
       if (performance.now() - last > 30) {
         await new Promise((r) => setTimeout(r, 0));
         last = performance.now();
@@ -188,7 +200,9 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
 
   /**
    * A Jacobian run over `inputs`: `sample(run, b)` computes sample b's y and J into the run's
-   * arrays (`out` when given: J of exactly B·(per-sample y)·P values, float64 or float32).
+   * arrays (`out` when given: J of exactly B·(per-sample y)·P values, float64 or float32), and
+   * `samples(run, b0, n)` samples [b0, b0+n) (callers that split a batch split it at multiples of
+   * JACOBIAN_RUN, so that results do not depend on the split).
    */
   prepare(
     inputs: ReadonlyMap<string, InputArray>,
@@ -249,6 +263,92 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
     });
   }
 
+  /**
+   * Samples [b0, b0+n) of a Jacobian run, in runs of up to JACOBIAN_RUN samples where the model's
+   * samples are independent (every sample's p seeded with the identity at once, so direction k of
+   * sample b's output is Σ_b' ∂y_b/∂p_b',k, its own column when no other sample reaches it), else
+   * one at a time.
+   */
+  samples(run: JacobianRun, b0: number, n: number): void {
+    const size = n > 1 && this.independent(run, b0) ? JACOBIAN_RUN : 1;
+    for (let b = b0; b < b0 + n; b += size) {
+      const k = Math.min(size, b0 + n - b);
+      if (k === 1) this.sample(run, b);
+      else this.block(run, b, k);
+    }
+  }
+
+  /** Samples [b0, b0+n) in one program run (independent samples only). */
+  private block(run: JacobianRun, b0: number, n: number): void {
+    const { P } = run;
+    this.arena.reset();
+    withArena(this.arena, () => {
+      const out = this.outputOf(
+        this.program.run(run.host as H, this.argsFor(run.inputs, b0, n, run.wrt, P)),
+        run.outputIndex,
+      );
+      if (out.shape[0] !== n)
+        throw new ShapeError(`the output's first axis has ${out.shape[0]} entries for ${n} samples`);
+      const per = out.numel / n;
+      if (!run.yShape) run.yShape = [run.B, ...out.shape.slice(1)];
+      else if (sizeOf(run.yShape) !== run.B * per)
+        throw new ShapeError(
+          `samples ${b0}…${b0 + n - 1} give an output of shape ${shapeString(out.shape)}, unlike the others`,
+        );
+      run.y ??= new Float64Array(run.B * per);
+      run.J ??= new Float64Array(run.B * per * P);
+      if (run.y.length !== run.B * per || run.J.length !== run.B * per * P)
+        throw new ShapeError(`the output arrays do not fit y ${shapeString(run.yShape)} and its J`);
+      run.y.set(contiguous(out).re.subarray(0, n * per), b0 * per);
+      const Jn = run.J.subarray(b0 * per * P, (b0 + n) * per * P);
+      const t = tangentOf(out);
+      if (!t) Jn.fill(0);
+      else scatterJ(dense(t), Jn);
+    });
+  }
+
+  /**
+   * Whether the model's samples are independent for these inputs' shapes: a probe run of two
+   * samples, the first seeded in direction 0 and the second in direction 1 (direction 0 too when
+   * P = 1, then only the first), must leave the other sample's tangent exactly zero. A model that
+   * reduces, mixes or sorts over the batch axis fails it and runs one sample at a time. Decided
+   * once per model, p and output choice and per-sample shapes.
+   */
+  private independent(run: JacobianRun, b0: number): boolean {
+    const key = JSON.stringify([
+      run.wrt,
+      run.outputIndex ?? null,
+      [...run.inputs].map(([name, a]) => [name, a.shape.slice(1)]),
+    ]);
+    let ok = this.independence.get(key);
+    if (ok === undefined) {
+      ok = run.B - b0 < 2 ? false : this.probe(run, b0);
+      if (run.B - b0 >= 2) this.independence.set(key, ok);
+    }
+    return ok;
+  }
+
+  private probe(run: JacobianRun, b0: number): boolean {
+    const { P } = run;
+    const d1 = P > 1 ? 1 : 0;
+    this.arena.reset();
+    return withArena(this.arena, () => {
+      const seeds = new Float64Array(P * 2 * P);
+      seeds[0] = 1; // direction 0, sample 0, p_0
+      if (P > 1) seeds[(d1 * 2 + 1) * P + d1] = 1; // direction 1, sample 1, p_1
+      const args = this.argsFor(run.inputs, b0, 2, run.wrt, P, seeds);
+      const out = this.outputOf(this.program.run(run.host as H, args), run.outputIndex);
+      const t = tangentOf(out);
+      if (out.shape[0] !== 2) return false;
+      if (!t) return true;
+      const d = contiguous(dense(t));
+      const per = out.numel / 2;
+      const at = (k: number, b: number) => d.re.subarray((k * 2 + b) * per, (k * 2 + b + 1) * per);
+      const zero = (v: Float64Array) => v.every((x) => x === 0);
+      return zero(at(0, 1)) && (P === 1 || zero(at(d1, 0)));
+    });
+  }
+
   /** The program's arguments for samples [b0, b0+n): fresh tensors; p seeded with the identity. */
   private argsFor(
     inputs: ReadonlyMap<string, InputArray>,
@@ -256,6 +356,7 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
     n: number,
     wrt?: string,
     P = 0,
+    seeds?: Float64Array,
   ): unknown[] {
     return this.program.signature.map((arg) => {
       const a = inputs.get(arg.name);
@@ -263,9 +364,12 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
       const per = sizeOf(a.shape.slice(1));
       const t = fromArrays([n, ...a.shape.slice(1)], a.data.slice(b0 * per, (b0 + n) * per));
       if (arg.name === wrt) {
-        // ∂p/∂p_k: direction k is the unit vector e_k, [P, 1, P].
-        const eye = new Float64Array(P * n * P);
-        for (let k = 0; k < P; k++) eye[k * P + k] = 1;
+        // ∂p/∂p_k: direction k is the unit vector e_k in every sample, [P, n, P].
+        let eye = seeds;
+        if (!eye) {
+          eye = new Float64Array(P * n * P);
+          for (let k = 0; k < P; k++) for (let b = 0; b < n; b++) eye[(k * n + b) * P + k] = 1;
+        }
         t.tan = tan(fromArrays([P, n, P], eye));
       }
       return t;

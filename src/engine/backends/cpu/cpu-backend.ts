@@ -1,6 +1,6 @@
 import type { FnoConfig } from '../../models/config';
 import { Fno1dScalar } from '../../models/fno1d-scalar';
-import { FORWARD_CHUNK } from '../../models/graph-model';
+import { FORWARD_CHUNK, JACOBIAN_RUN } from '../../models/graph-model';
 import type { HostTensor } from '../../tensor';
 import {
   checkRunInputs,
@@ -103,13 +103,15 @@ export class CpuBackend implements ComputeBackend {
     const y = new Float64Array(B * T * O);
     const J = new Float64Array(B * T * O * P);
     let last = performance.now();
-    for (let b = 0; b < B; b++) {
+    // In the model's own runs of JACOBIAN_RUN samples, aligned as the threaded backend aligns them.
+    for (let b = 0; b < B; b += JACOBIAN_RUN) {
       throwIfAborted(opts.signal);
-      this.model.evaluate(x.subarray(b * T * Xf, (b + 1) * T * Xf), p.subarray(b * P, (b + 1) * P), 1, T, {
-        y: y.subarray(b * T * O, (b + 1) * T * O),
-        J: J.subarray(b * T * O * P, (b + 1) * T * O * P),
+      const k = Math.min(JACOBIAN_RUN, B - b);
+      this.model.evaluate(x.subarray(b * T * Xf, (b + k) * T * Xf), p.subarray(b * P, (b + k) * P), k, T, {
+        y: y.subarray(b * T * O, (b + k) * T * O),
+        J: J.subarray(b * T * O * P, (b + k) * T * O * P),
       });
-      opts.onProgress?.(b + 1, B);
+      opts.onProgress?.(b + k, B);
       if (performance.now() - last > 30) {
         await yieldToEventLoop();
         last = performance.now();

@@ -9,7 +9,7 @@ import {
   type OutputArray,
   type RunOptions,
 } from '../backend';
-import { FORWARD_CHUNK } from '../../models/graph-model';
+import { FORWARD_CHUNK, JACOBIAN_RUN } from '../../models/graph-model';
 import { CpuBackend, type CpuBackendOptions } from './cpu-backend';
 import type { PoolMode, PoolReply, PoolWorker } from './pool-protocol';
 
@@ -40,7 +40,7 @@ export interface ParallelCpuOptions extends CpuBackendOptions {
  */
 interface Sink {
   write(b0: number, k: number, y?: Float64Array, J?: Float64Array): void;
-  /** Samples [b0, b0+k) on the calling thread (k > 1 only for a forward pass). */
+  /** Samples [b0, b0+k) on the calling thread (one run of the model). */
   local(b0: number, k: number): void;
 }
 
@@ -151,12 +151,11 @@ export class ParallelCpuBackend implements ComputeBackend {
     // first ones of a process run before the JIT has warmed up), or on the last one if fewer.
     let mayStart = this.helpers === undefined && B > 1 && this.threads > 1;
     const DECIDE_AT = Math.min(3, B);
-    // Small chunks keep the threads' finishing times close; at most 8 samples bound the memory in flight.
-    // A forward pass goes in the model's own runs of FORWARD_CHUNK samples, aligned as it aligns
-    // them, so that its results are the one-thread ones bit for bit.
-    const unit = mode === 'forward' ? FORWARD_CHUNK : 1;
-    const chunk =
-      mode === 'forward' ? FORWARD_CHUNK : Math.max(1, Math.min(8, Math.floor(B / (4 * this.threads))));
+    // Chunks are the model's own runs (FORWARD_CHUNK samples of a forward pass, JACOBIAN_RUN of a
+    // Jacobian), aligned as it aligns them, so that results are the one-thread ones bit for bit;
+    // small chunks also keep the threads' finishing times close and bound the memory in flight.
+    const unit = mode === 'forward' ? FORWARD_CHUNK : JACOBIAN_RUN;
+    const chunk = unit;
     let next = 0;
     let done = 0;
     let inFlight = 0;
@@ -260,17 +259,19 @@ export class ParallelCpuBackend implements ComputeBackend {
     const TOP = TO * P;
     const m = this.local.model;
     // float64 scratch for what has no float64 place of its own (y of a Jacobian call, float32 outputs).
-    const scratchY = new Float64Array(TO);
-    const scratchJ = new Float64Array(J && !(J instanceof Float64Array) ? TOP : 0);
-    /** Sample b's y and J, computed straight into place where the outputs are float64. */
-    const one = (b: number) => {
-      const xs = x.subarray(b * T * Xf, (b + 1) * T * Xf);
-      const ps = p.subarray(b * P, (b + 1) * P);
-      const ys = y instanceof Float64Array ? y.subarray(b * TO, (b + 1) * TO) : scratchY;
-      const Js = J instanceof Float64Array ? J.subarray(b * TOP, (b + 1) * TOP) : scratchJ;
-      m.evaluate(xs, ps, 1, T, { y: ys, J: Js });
-      if (y && ys === scratchY) y.set(scratchY, b * TO);
-      if (J && Js === scratchJ) J.set(scratchJ, b * TOP);
+    const scratchY = new Float64Array(JACOBIAN_RUN * TO);
+    const scratchJ = new Float64Array(J && !(J instanceof Float64Array) ? JACOBIAN_RUN * TOP : 0);
+    /** y and J of samples [b0, b0+k), k ≤ JACOBIAN_RUN, straight into place where the outputs are float64. */
+    const some = (b0: number, k: number) => {
+      const xs = x.subarray(b0 * T * Xf, (b0 + k) * T * Xf);
+      const ps = p.subarray(b0 * P, (b0 + k) * P);
+      const sy = scratchY.subarray(0, k * TO);
+      const sJ = scratchJ.subarray(0, k * TOP);
+      const ys = y instanceof Float64Array ? y.subarray(b0 * TO, (b0 + k) * TO) : sy;
+      const Js = J instanceof Float64Array ? J.subarray(b0 * TOP, (b0 + k) * TOP) : sJ;
+      m.evaluate(xs, ps, k, T, { y: ys, J: Js });
+      if (y && ys === sy) y.set(sy, b0 * TO);
+      if (J && Js === sJ) J.set(sJ, b0 * TOP);
     };
     return {
       write(b0, _k, vy, vJ) {
@@ -283,7 +284,7 @@ export class ParallelCpuBackend implements ComputeBackend {
           y!.set(m.forward(xs, p.subarray(b0 * P, (b0 + k) * P), k, T), b0 * TO);
           return;
         }
-        for (let b = b0; b < b0 + k; b++) one(b);
+        some(b0, k);
       },
     };
   }
