@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { LIMITS, OPEN_EXTENSIONS } from '../preload/contract';
 import type { FileFailure, OpenResult, OpenedFile, SaveKind } from '../preload/contract';
+import { opensByRanges } from './ranged';
 
 /** The fs functions used here (node:fs/promises by default; tests pass fakes to force failures). */
 export interface FsLike {
@@ -20,6 +21,13 @@ export interface FsLike {
       length?: number,
       position?: number,
     ): Promise<{ bytesWritten: number }>;
+    /** Reading ranges (files opened by ranges, ranged.ts). */
+    read?(
+      buffer: Uint8Array,
+      offset: number,
+      length: number,
+      position: number,
+    ): Promise<{ bytesRead: number }>;
     sync(): Promise<void>;
     close(): Promise<void>;
   }>;
@@ -28,6 +36,11 @@ export interface FsLike {
 }
 
 export const nodeFs: FsLike = fsp as unknown as FsLike;
+
+/** A file-system error in words a user understands. */
+export function describeFsError(e: unknown): string {
+  return describe(e);
+}
 
 function describe(e: unknown): string {
   const code = (e as { code?: string })?.code;
@@ -100,6 +113,8 @@ export interface ReadOptions {
   budget?: ByteBudget;
   /** Whether the user chose this path in this session; a path it refuses is not touched at all. */
   allowed?: (path: string) => boolean;
+  /** .npy/.npz files larger than this are opened by ranges (not read; listed in `ranged`). */
+  rangedOpenBytes?: number;
 }
 
 export const NOT_CHOSEN =
@@ -138,6 +153,10 @@ export async function readUserFiles(paths: readonly string[], opts: ReadOptions 
       size = st.size;
     } catch (e) {
       fail(path, describe(e));
+      continue;
+    }
+    if (opensByRanges(path, size, opts.rangedOpenBytes)) {
+      (out.ranged ??= []).push({ name: basename(path), path, size });
       continue;
     }
     if (size > LIMITS.maxReadBytes) {

@@ -9,6 +9,7 @@ import type { ChosenPaths } from './chosen';
 import { readUserFiles, withExtension, writeFileAtomic } from './files';
 import type { ByteBudget, FsLike } from './files';
 import type { RecentFiles } from './recent';
+import { readRange, validateRange } from './ranged';
 import type { SenderEvent } from './security';
 import {
   ValidationError,
@@ -29,6 +30,8 @@ export interface MainDeps {
   fs?: FsLike;
   /** Bytes read at once across requests (default: the process's shared budget). */
   budget?: ByteBudget;
+  /** .npy/.npz files larger than this are opened by ranges (default LIMITS.rangedOpenBytes). */
+  rangedOpenBytes?: number;
   /** Called after files were opened (main refreshes the Open Recent menu). */
   onRecentChanged?(): void;
 }
@@ -41,9 +44,11 @@ export function createHandlers(deps: MainDeps): Record<InvokeChannel, Handler> {
       fs: deps.fs,
       budget: deps.budget,
       allowed: (p) => deps.chosen.has(p),
+      rangedOpenBytes: deps.rangedOpenBytes,
     });
-    if (result.files.length) {
-      await deps.recent.add(result.files.map((f) => f.path));
+    const opened = [...result.files, ...(result.ranged ?? [])];
+    if (opened.length) {
+      await deps.recent.add(opened.map((f) => f.path));
       deps.onRecentChanged?.();
     }
     return result;
@@ -78,6 +83,16 @@ export function createHandlers(deps: MainDeps): Record<InvokeChannel, Handler> {
     [CHANNELS.listRecent]: async (...args) => {
       validateNoArgs(args);
       return deps.recent.list();
+    },
+    [CHANNELS.readRange]: async (...args) => {
+      if (args.length !== 3) throw new ValidationError('expected three arguments: path, offset and length');
+      const path = validatePath(args[0]);
+      const { offset, length } = validateRange(args[1], args[2]);
+      return readRange(path, offset, length, {
+        fs: deps.fs,
+        budget: deps.budget,
+        allowed: (p) => deps.chosen.has(p),
+      });
     },
     [CHANNELS.save]: async (...args): Promise<SaveResult> => {
       if (args.length !== 1) throw new ValidationError('expected one argument: the save request');

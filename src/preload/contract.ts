@@ -20,6 +20,8 @@ export const CHANNELS = {
   listRecent: 'jacscope:list-recent',
   /** renderer → main (invoke): show a save dialog and write the bytes atomically. */
   save: 'jacscope:save',
+  /** renderer → main (invoke): bytes [offset, offset+length) of a file the user chose (one opened by ranges). */
+  readRange: 'jacscope:read-range',
   /** main → renderer (send): files opened from the menu (File › Open, Open Recent). */
   filesOpened: 'jacscope:files-opened',
   /** main → renderer (send): a menu command the renderer carries out (exports). */
@@ -27,7 +29,7 @@ export const CHANNELS = {
 } as const;
 
 export type InvokeChannel = (typeof CHANNELS)[
-  'openDialog' | 'dropped' | 'openPaths' | 'openRecent' | 'listRecent' | 'save'];
+  'openDialog' | 'dropped' | 'openPaths' | 'openRecent' | 'listRecent' | 'save' | 'readRange'];
 
 /** A file main read for the renderer. */
 export interface OpenedFile {
@@ -43,8 +45,20 @@ export interface FileFailure {
   reason: string;
 }
 
+/**
+ * A data file too large to read whole (a .npy or .npz over LIMITS.rangedOpenBytes): main read none of it; the
+ * renderer reads its header and then the rows it needs with readRange.
+ */
+export interface RangedFile {
+  name: string;
+  path: string;
+  size: number;
+}
+
 export interface OpenResult {
   files: OpenedFile[];
+  /** Files opened by ranges (absent: none). */
+  ranged?: RangedFile[];
   failures: FileFailure[];
   /** The user closed the dialog without choosing. */
   cancelled?: boolean;
@@ -96,6 +110,8 @@ export interface JacscopeApi {
   openRecent(path: string): Promise<OpenResult>;
   listRecent(): Promise<string[]>;
   save(request: SaveRequest): Promise<SaveResult>;
+  /** Bytes of a file opened by ranges (a path main gave in `ranged`); rejects with the reason. */
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
   /** Returns a function that unsubscribes. */
   onFilesOpened(listener: (result: OpenResult) => void): () => void;
   onMenuCommand(listener: (command: MenuCommand) => void): () => void;
@@ -111,7 +127,14 @@ export const LIMITS = {
   maxPathLength: 4096,
   maxNameLength: 255,
   maxRecent: 10,
+  /** .npy/.npz files larger than this are opened by ranges (rows read as needed), never read whole. */
+  rangedOpenBytes: 256 * 1024 ** 2,
+  /** The most bytes one readRange returns. */
+  maxRangeBytes: 64 * 1024 ** 2,
 } as const;
+
+/** Extensions opened by ranges when large (the renderer reads their rows as needed). */
+export const RANGED_EXTENSIONS = ['npy', 'npz'] as const;
 
 /** Extensions jacscope opens (models, configs, data). */
 export const OPEN_EXTENSIONS = [

@@ -44,6 +44,13 @@ const api: JacscopeApi = {
       kind: request.kind,
       bytes: request.bytes,
     }) as Promise<SaveResult>,
+  readRange: (path, offset, length) =>
+    ipcRenderer.invoke(
+      CHANNELS.readRange,
+      String(path),
+      Number(offset),
+      Number(length),
+    ) as Promise<Uint8Array>,
   onFilesOpened: (listener) => {
     const l = (result: OpenResult) => listener(result);
     openedListeners.push(l);

@@ -60,12 +60,12 @@ function values(n, seed) {
 }
 
 /** The engine in Node on the same files (test/e2e/scale-reference.ts through tsx): J of one sample and ν. */
-function reference(xPath, pPath) {
+function reference(xPath, pPath, sample = SAMPLE) {
   return new Promise((resolvePromise, reject) => {
     const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
     const child = spawn(
       tsx,
-      [resolve(repoRoot, 'test/e2e/scale-reference.ts'), modelPath, xPath, pPath, String(SAMPLE)],
+      [resolve(repoRoot, 'test/e2e/scale-reference.ts'), modelPath, xPath, pPath, String(sample)],
       {
         cwd: repoRoot,
       },
@@ -149,5 +149,65 @@ test(
       await page.screenshot({ path: resolve(outDir, 'e2e-scale-sensitivity.png'), fullPage: true });
     });
     console.log(`scale e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  },
+);
+
+test(
+  'x opened lazily: rows read from disk as needed, views match the Node reference',
+  { timeout: 90_000 },
+  async () => {
+    const t0 = Date.now();
+    const n = 3000;
+    const b = 2345;
+    const x = { shape: [n, 10, 3], data: values(n * 30, 3) };
+    const p = { shape: [n, 4], data: values(n * 4, 4).map((v) => 2 * v) };
+    const xPath = join(dir, 'x-lazy.npy');
+    const pPath = join(dir, 'p-lazy.npy');
+    await writeFile(xPath, npyBytes(x.shape, x.data));
+    await writeFile(pPath, npyBytes(p.shape, p.data));
+    const ref = reference(xPath, pPath, b);
+
+    // ?lazyMB=0: every .npy is opened by ranges (a File the worker reads a slice at a time), never read whole.
+    await withApp(openApp(browser, `${server.url}?lazyMB=0`), async ({ page }) => {
+      const files = [
+        { name: 'model.pt', bytes: await readFile(modelPath) },
+        { name: 'x-lazy.npy', bytes: await readFile(xPath) },
+        { name: 'p-lazy.npy', bytes: await readFile(pPath) },
+      ];
+      await dropFiles(page, files);
+      await waitForResult(page, 2, 60_000);
+      const panel = await page.getByTestId('data-panel').innerText();
+      assert.match(panel, /x-lazy\.npy: [\d.]+ kB, opened lazily: rows of x are read from disk as needed/);
+      assert.equal(await page.getByTestId('j-memory').getAttribute('data-mode'), 'sample');
+      await page
+        .getByTestId('data-panel')
+        .screenshot({ path: resolve(outDir, 'e2e-scale-lazy-data-panel.png') });
+
+      await page.getByTestId('number-b').fill(String(b));
+      await page.waitForFunction(
+        (want) => document.querySelector('[data-testid="sample-shown"]')?.textContent === `sample ${want}`,
+        b,
+      );
+      const slice = parseNpy(
+        await readFile((await saveDownload(page, () => page.getByTestId('export-slice-npy').click())).path),
+      );
+      const r = await ref;
+      const [O, P] = [3, 4];
+      const J = new Float64Array(O * P);
+      const byK = slice.shape[0] === P;
+      for (let o = 0; o < O; o++)
+        for (let k = 0; k < P; k++) J[o * P + k] = slice.data[byK ? k * O + o : o * P + k];
+      assert.ok(relativeError(J, r.Jb) <= 1e-10, `J[${b}]: ${relativeError(J, r.Jb)}`);
+
+      await page.getByTestId('tab-sensitivity').click();
+      await page.waitForSelector('[data-testid="gsa-view"][data-ready="yes"][data-streamed="yes"]', {
+        timeout: 60_000,
+      });
+      const nuCsv = await saveDownload(page, () => page.getByTestId('gsa-export-csv').click());
+      const { rows } = parseCsv(await readFile(nuCsv.path, 'utf8'));
+      const nu = rows.flatMap((row) => row.slice(2).map(Number));
+      assert.ok(relativeError(nu, r.nu) <= 1e-10, `ν: ${relativeError(nu, r.nu)}`);
+    });
+    console.log(`scale e2e (lazy): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   },
 );

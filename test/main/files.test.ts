@@ -86,10 +86,13 @@ describe('readUserFiles', () => {
         return new Uint8Array();
       },
     };
-    const r = await readUserFiles(['/data/huge.npy'], { fs: fake });
+    const r = await readUserFiles(['/data/huge.pt', '/data/huge.npy'], { fs: fake });
     expect(r.failures).toEqual([
-      { name: 'huge.npy', path: '/data/huge.npy', reason: expect.stringMatching(/GiB/) },
+      { name: 'huge.pt', path: '/data/huge.pt', reason: expect.stringMatching(/GiB/) },
     ]);
+    // A .npy that large is opened by ranges: listed, not read.
+    expect(r.ranged).toEqual([{ name: 'huge.npy', path: '/data/huge.npy', size: LIMITS.maxReadBytes + 1 }]);
+    expect(r.files).toEqual([]);
     expect(read).toBe(false);
   });
 

@@ -164,6 +164,7 @@ describe('registration', () => {
         CHANNELS.openRecent,
         CHANNELS.listRecent,
         CHANNELS.save,
+        CHANNELS.readRange,
       ].sort(),
     );
     const trusted: SenderEvent = { sender: { id: 1 }, senderFrame: null };

@@ -43,6 +43,7 @@ describe('preload', () => {
         'openDialog',
         'openDropped',
         'openRecent',
+        'readRange',
         'save',
         'version',
       ].sort(),

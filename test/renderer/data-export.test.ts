@@ -1,3 +1,4 @@
+import { memoryRows } from '../../src/renderer/worker/x-rows';
 import { describe, expect, it } from 'vitest';
 import { parseCsv, parseNumber, readCsv } from '../../src/engine/io/csv';
 import { readNpy, writeNpy } from '../../src/engine/io/npy';
@@ -36,7 +37,7 @@ describe('data exports (y, x, p) round-trip through the readers exactly', () => 
   } as unknown as ComputedResult;
   const npy = { writeNpy };
   const exp = (what: DataExportWhat, b = 0, shown?: Parameters<typeof dataExportBytes>[4]) =>
-    dataExportBytes(result, x, { type: 'export-data', id: 1, what, b }, npy, shown);
+    dataExportBytes(result, memoryRows(x, B), { type: 'export-data', id: 1, what, b }, npy, shown);
   const num = (c: string) => parseNumber(c)!;
 
   it('y of one sample as CSV: t (step) then the output names; values exact', () => {

@@ -165,8 +165,8 @@ describe('the worker explorer on the fixtures', () => {
     p1[3] += 0.75;
     const moved = explorer.whatIf(seq, 0, p1);
     const a = session.activeInputs()!;
-    expect(moved.J).toEqual(a.net.jacobian(a.x, Float64Array.from(p1), 1, a.T));
-    expect(moved.y).toEqual(a.net.forward(a.x, Float64Array.from(p1), 1, a.T));
+    expect(moved.J).toEqual(a.net.jacobian(a.xRows.get(0, a.B), Float64Array.from(p1), 1, a.T));
+    expect(moved.y).toEqual(a.net.forward(a.xRows.get(0, a.B), Float64Array.from(p1), 1, a.T));
     expect(relErr(moved.J, same.J)).toBeGreaterThan(1e-4);
     expect(moved.J).toBe(r0.J); // the same buffer, reused
     expect(moved.summary.l2.length).toBe(15 * 14);
@@ -228,8 +228,8 @@ describe('the worker explorer on the fixtures', () => {
     for (let i = 0; i < 5; i++) {
       const p = Float64Array.from(base);
       p[5] = r.values[i];
-      const yi = a.net.forward(a.x, p, 1, T);
-      const Ji = a.net.jacobian(a.x, p, 1, T);
+      const yi = a.net.forward(a.xRows.get(0, a.B), p, 1, T);
+      const Ji = a.net.jacobian(a.xRows.get(0, a.B), p, 1, T);
       for (let t = 0; t < T; t += 50) {
         // The sweep's points run as one batch, the reference one at a time: equal to rounding.
         expect(Math.abs(r.slice.y[i * T + t] - yi[t * 15 + 3])).toBeLessThanOrEqual(

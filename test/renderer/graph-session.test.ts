@@ -85,7 +85,7 @@ describe('graph models in the session', () => {
     const long = exportBytes(s.result, { type: 'export', id: 2, what: 'full-csv' }, { writeNpy });
     expect(new TextDecoder().decode(long.bytes).split('\n')[0]).toBe('b,o,k,value');
     const msg = { type: 'export-data' as const, id: 3, what: 'y-all-npy' as const, b: 0 };
-    const y = readNpy(dataExportBytes(s.result, s.activeInputs()!.x, msg, { writeNpy }).bytes, 'y.npy');
+    const y = readNpy(dataExportBytes(s.result, s.activeInputs()!.xRows, msg, { writeNpy }).bytes, 'y.npy');
     expect(y.shape).toEqual([3, 3]);
     expect(relErr(y.data, ref('mlp-layernorm-noT', 'y_f64.npy').data)).toBeLessThan(1e-10);
   });

@@ -232,7 +232,7 @@ describe("Sobol' indices of an fno1d-scalar model in the worker", () => {
     // The same design evaluated one sample at a time on the session's float64 model, through the
     // engine's estimators directly.
     const { sobolPartial, finalizeSobol } = await import('../../src/engine/analysis/sobol');
-    const xRow = a.x.subarray(a.xPer, 2 * a.xPer);
+    const xRow = a.xRows.get(1, 2);
     const rep = (n: number) => {
       const out = new Float64Array(n * a.xPer);
       for (let i = 0; i < n; i++) out.set(xRow, i * a.xPer);

@@ -6,6 +6,7 @@ import { exact, exactF32 } from '../lib/format';
 import { sourceSlice } from '../lib/display';
 import { registerCanvas } from '../store/canvases';
 import { useStore } from '../store';
+import { allOfJ } from '../lib/all-of-j';
 import type { Display } from '../store';
 import { cellAt, drawHeatmap } from './heatmap-draw';
 import type { HeatmapLayout } from './heatmap-draw';
@@ -57,6 +58,7 @@ export function Heatmap() {
   const yAxis = useStore((s) => s.view.yAxis);
   const fixed = useStore((s) => s.view.fixed);
   const scale = useStore((s) => s.view.scale);
+  const gsaResult = useStore((s) => s.gsa.result);
   const dims = display?.dims ?? null;
   const [wrapRef, width] = useWidth<HTMLDivElement>();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -71,17 +73,16 @@ export function Heatmap() {
     () => (display ? sourceSlice(display.src, xAxis, yAxis, fixed) : null),
     [display, xAxis, yAxis, fixed],
   );
+  const all = allOfJ(display?.summary.globalMaxAbs ?? 0, result, gsaResult);
   const limit =
-    scale.mode === 'fixed'
-      ? scale.limit
-      : scale.mode === 'all'
-        ? (display?.summary.globalMaxAbs ?? 0)
-        : (slice?.maxAbs ?? 0);
+    scale.mode === 'fixed' ? scale.limit : scale.mode === 'all' ? all.limit : (slice?.maxAbs ?? 0);
   const scaleNote =
     scale.mode === 'fixed'
       ? 'fixed range'
       : scale.mode === 'all'
-        ? 'symmetric, all of J'
+        ? all.everySample
+          ? 'symmetric, all of J'
+          : 'symmetric, this sample (all of J once the global sensitivity has run)'
         : 'symmetric, this slice';
 
   useLayoutEffect(() => {

@@ -4,7 +4,14 @@ import type { Host, HostOpenResult } from './host';
 
 function toHost(r: OpenResult): HostOpenResult {
   return {
-    files: r.files.map((f) => ({ name: f.name, bytes: f.bytes })),
+    files: [
+      ...r.files.map((f) => ({ name: f.name, bytes: f.bytes })),
+      ...(r.ranged ?? []).map((f) => ({
+        name: f.name,
+        bytes: new Uint8Array(0),
+        remote: { path: f.path, size: f.size },
+      })),
+    ],
     failures: r.failures.map((f) => ({ name: f.name, reason: f.reason })),
     cancelled: r.cancelled,
   };
@@ -19,6 +26,7 @@ export function createElectronHost(api: JacscopeApi): Host {
       list: () => api.listRecent(),
       open: async (path) => toHost(await api.openRecent(path)),
     },
+    readRange: (path, offset, length) => api.readRange(path, offset, length),
     save: (suggestedName, kind, bytes) => api.save({ suggestedName, kind, bytes }),
     onFilesOpened: (listener) => api.onFilesOpened((r) => listener(toHost(r))),
     onMenuCommand: (listener) => api.onMenuCommand(listener),

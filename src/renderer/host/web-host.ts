@@ -12,10 +12,23 @@ const MIME: Record<SaveKind, string> = {
 };
 const ACCEPT = '.pt,.pth,.bin,.ckpt,.safetensors,.json,.npy,.npz,.csv,.h5,.hdf5,.mat';
 
-async function readAll(files: File[]): Promise<HostOpenResult> {
+/** .npy/.npz files larger than this are read by ranges in the worker (`?lazyMB=N` in the address sets another). */
+export const LAZY_OPEN_BYTES = 256 * 2 ** 20;
+
+export function lazyBytesFromAddress(search: string | undefined): number {
+  const v = new URLSearchParams(search ?? '').get('lazyMB');
+  const n = v === null ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n * 2 ** 20 : LAZY_OPEN_BYTES;
+}
+
+async function readAll(files: File[], lazyBytes: number): Promise<HostOpenResult> {
   const out: HostOpenResult = { files: [], failures: [] };
   await Promise.all(
     files.map(async (f) => {
+      if (f.size > lazyBytes && /\.(npy|npz)$/i.test(f.name)) {
+        out.files.push({ name: f.name, bytes: new Uint8Array(0), blob: f });
+        return;
+      }
       try {
         out.files.push({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
       } catch (e) {
@@ -46,14 +59,14 @@ function pickFiles(): Promise<File[] | null> {
   });
 }
 
-export function createWebHost(): Host {
+export function createWebHost(lazyBytes = LAZY_OPEN_BYTES): Host {
   return {
     kind: 'web',
-    readDropped: readAll,
+    readDropped: (files) => readAll(files, lazyBytes),
     async openDialog() {
       const files = await pickFiles();
       if (!files || files.length === 0) return { files: [], failures: [], cancelled: true };
-      return readAll(files);
+      return readAll(files, lazyBytes);
     },
     recent: null,
     async save(suggestedName: string, kind: SaveKind, bytes: Uint8Array): Promise<SaveResult> {

@@ -55,11 +55,15 @@ export interface JMemory {
   /** What J for every sample takes in float64. */
   jBytes: number;
   budgetBytes: number;
+  /** x is read from disk as needed (a file opened lazily): J is kept per sample whatever its size. */
+  lazyX?: boolean;
 }
 
 /** The data panel's sentence about J and the budget. */
 export function jMemoryText(m: JMemory, B: number): string {
   const all = `J for all ${B.toLocaleString('en-US')} samples`;
+  if (m.lazyX && m.jBytes <= m.budgetBytes)
+    return `${all} would take ${formatBytes(m.jBytes)}, within the ${formatBytes(m.budgetBytes)} budget, but x is read from disk as needed: kept per sample (computed when shown), batch views from streamed aggregates`;
   if (m.mode === 'whole')
     return `${all} takes ${formatBytes(m.jBytes)}, within the ${formatBytes(m.budgetBytes)} budget: kept whole`;
   return `${all} would need ${formatBytes(m.jBytes)}, over the ${formatBytes(m.budgetBytes)} budget: kept per sample (computed when shown), batch views from streamed aggregates`;

@@ -20,6 +20,7 @@ import {
 import { afterResult, exploreMessage } from './explore-actions';
 import { sobolMessage } from './sobol';
 import { sampleMessage, watchSamples } from './sample-mode';
+import { relayRange } from './range-relay';
 import { MB } from '../lib/memory-budget';
 import { addMessages, newMessageGroup, setResult, useStore } from './index';
 import { rememberedChoices, showPicker } from './data-picker';
@@ -33,7 +34,7 @@ interface JobContext {
 const jobs = new Map<number, JobContext>();
 
 function onWorker(m: FromWorker): void {
-  if (sampleMessage(m) || sobolMessage(m) || settleExport(m) || exploreMessage(m)) return;
+  if (relayRange(m) || sampleMessage(m) || sobolMessage(m) || settleExport(m) || exploreMessage(m)) return;
   switch (m.type) {
     case 'ready':
       useStore.setState({ backend: m.backend });
@@ -177,11 +178,18 @@ export function loadFiles(
       cancelling: false,
     },
   });
-  const payload = files.map((f) => ({ name: f.name, bytes: detachable(f.bytes) }));
+  // Files opened by ranges go as a Blob (the worker reads it) or a path (main reads it, see range-relay.ts).
+  const payload = files.map((f) =>
+    f.blob
+      ? { name: f.name, blob: f.blob }
+      : f.remote
+        ? { name: f.name, remote: f.remote }
+        : { name: f.name, bytes: detachable(f.bytes) },
+  );
   const choices = rememberedChoices(files.map((f) => f.name));
   send(
     { type: 'load', id, files: payload, choices },
-    payload.map((f) => f.bytes),
+    payload.flatMap((f) => (f.bytes ? [f.bytes] : [])),
   );
 }
 

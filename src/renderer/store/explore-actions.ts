@@ -279,12 +279,12 @@ export function exploreMessage(m: FromWorker): boolean {
     }
     case 'sensitivity-result': {
       if (m.id !== gsaId) return true;
-      const { seq, nu, nuT, index, elasticity, yFloor, ms, streamed } = m;
+      const { seq, nu, nuT, index, elasticity, yFloor, ms, streamed, jAbsMax } = m;
       useStore.setState({
         gsa: {
           status: 'done',
           message: null,
-          result: { seq, nu, nuT, index, elasticity, yFloor, ms, streamed },
+          result: { seq, nu, nuT, index, elasticity, yFloor, ms, streamed, jAbsMax },
         },
       });
       return true;

@@ -128,6 +128,8 @@ export interface GsaState {
     ms: number;
     /** From one streamed pass over the samples (sample mode). */
     streamed: boolean;
+    /** max |J| over every sample (the streamed pass finds it). */
+    jAbsMax?: number;
   } | null;
 }
 

@@ -4,6 +4,7 @@
  * the file name.
  */
 import { clampIndex, defaultNames } from '../lib/axes';
+import type { XRows } from './x-rows';
 import type { JSource } from '../lib/display';
 import { tableCsv, yLongCsv } from '../lib/export-format';
 import { arrayWriter } from './exports';
@@ -15,8 +16,8 @@ import { resultSource } from './sample-source';
 
 export function dataExportBytes(
   result: ComputedResult | null,
-  /** x [B, …] of the result (the session's active inputs). */
-  x: Float64Array | null,
+  /** x [B, …] of the result by sample (the session's active inputs; read from disk when opened lazily). */
+  x: XRows | null,
   msg: Extract<ToWorker, { type: 'export-data' }>,
   npy: NpyWriter,
   /** The data with the what-if sample in place, when a what-if is active. */
@@ -72,10 +73,11 @@ export function dataExportBytes(
       const xShape = result.data.xShape;
       if (!xShape) throw new Error("this model's forward takes p alone: there is no x to export");
       if (!x) throw new Error('the inputs of this result are not at hand');
-      const per = B > 0 ? x.length / B : 0;
-      const off = b * per;
+      const per = x.per;
+      const row = x.get(b, b + 1);
+      const off = 0;
       if (msg.what === 'x-sample-npy') {
-        const data = x.slice(off, off + per);
+        const data = row.slice(off, off + per);
         return { name: `x_b${b}.npy`, bytes: npy.writeNpy({ shape: xShape.slice(1), data }, dtype) };
       }
       // x [B,T,Xf]: a row per time step, a column per feature; other ranks: the first axis after the batch
@@ -84,7 +86,7 @@ export function dataExportBytes(
       const cols = rows > 0 ? per / rows : 0;
       const names = cols === result.data.xNames.length ? result.data.xNames : defaultNames('x', cols);
       const label = xShape.length > 2 ? 't (step)' : 'row';
-      return { name: `x_b${b}.csv`, bytes: tableCsv(label, names, rows, x, off) };
+      return { name: `x_b${b}.csv`, bytes: tableCsv(label, names, rows, row, off) };
     }
     case 'p-csv':
       return { name: 'p.csv', bytes: tableCsv('batch', result.meta.pNames, B, result.p) };

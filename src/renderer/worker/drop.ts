@@ -7,6 +7,8 @@ import type { Staged } from './fit';
 import { pickFor } from './pick-check';
 import type { PickRequest, VarChoice } from './pick-protocol';
 import type { FileMessage } from './protocol';
+import type { RangeReader } from './byte-reader';
+import { openLazy } from './lazy-open';
 
 export type FileKind = 'model' | 'config' | 'data' | 'unknown';
 
@@ -36,6 +38,12 @@ export interface ReadDrop {
   pick?: Omit<PickRequest, 'pickId'>;
 }
 
+function addData(out: ReadDrop, file: string, parts: Awaited<ReturnType<EngineAdapter['readData']>>): void {
+  const common = { file, notes: parts.notes };
+  if (parts.x) out.fresh.x = { ...common, tensor: parts.x, asFiled: parts.xAsFiled, names: parts.xNames };
+  if (parts.p) out.fresh.p = { ...common, tensor: parts.p, names: parts.pNames };
+}
+
 /**
  * `hint`: the current model's Xf and P, for data read when the drop holds no model. `choices`: x and p chosen
  * per data file name (the picker's answers, remembered). A data file with several candidates and no fitting
@@ -43,11 +51,27 @@ export interface ReadDrop {
  */
 export async function readDrop(
   engine: EngineAdapter,
-  files: { name: string; bytes: Uint8Array }[],
+  dropped: { name: string; bytes: Uint8Array; lazy?: RangeReader }[],
   hint: { Xf?: number; P?: number },
   choices: Record<string, VarChoice> = {},
 ): Promise<ReadDrop> {
   const out: ReadDrop = { messages: [], fresh: {}, models: [], modelFailed: false };
+  // Files over the lazy threshold: x by rows from disk where the format allows, else read whole now.
+  const files: { name: string; bytes: Uint8Array }[] = [];
+  for (const f of dropped) {
+    if (!f.lazy) {
+      files.push(f);
+      continue;
+    }
+    try {
+      const opened = fileKind(f.name) === 'data' ? await openLazy(f.lazy, hint, choices[f.name]) : null;
+      if (opened && 'parts' in opened) addData(out, f.name, opened.parts);
+      else files.push({ name: f.name, bytes: opened ? opened.bytes : await f.lazy.read(0, f.lazy.size) });
+    } catch (e) {
+      if (engine.isCancelled(e)) throw e;
+      out.messages.push({ file: f.name, level: 'error', text: engine.describeError(e) });
+    }
+  }
   // A .pt/.pth holds a model or tensors: its content says which, and the app says what it recognised.
   const kinds = new Map<string, FileKind>();
   for (const f of files) {
@@ -86,10 +110,7 @@ export async function readDrop(
         const chosen = listed.get(f.name)?.use;
         const parts = await engine.readData(f.bytes, f.name, out.models.length > 0 ? {} : hint, chosen);
         if (!parts.x && !parts.p) throw new Error(`${f.name}: holds neither x [B,T,Xf] nor p [B,P]`);
-        const common = { file: f.name, notes: parts.notes };
-        if (parts.x)
-          out.fresh.x = { ...common, tensor: parts.x, asFiled: parts.xAsFiled, names: parts.xNames };
-        if (parts.p) out.fresh.p = { ...common, tensor: parts.p, names: parts.pNames };
+        addData(out, f.name, parts);
       } else {
         throw new Error(
           `${f.name}: not a file jacscope reads (models: .pt .safetensors; data: .npy .npz .csv .h5 .mat, .pt tensors; config: .json)`,

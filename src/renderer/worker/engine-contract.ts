@@ -6,11 +6,15 @@ import type { JArray } from '../lib/j-array';
 import type { BackendWant, GraphArg, HyperKey, HyperOrigin, TensorCount } from './protocol';
 import type { DataListing } from './data-files';
 import type { PickVariable, VarChoice } from './pick-protocol';
+import type { XRows } from './x-rows';
 
 export interface Tensor {
   dtype: string;
   shape: number[];
+  /** The values (row-major); empty when `rows` reads them from disk as needed. */
   data: Float64Array;
+  /** x opened lazily: its rows by sample, read from disk when needed (worker/lazy-rows.ts). */
+  rows?: XRows;
 }
 
 export interface ParsedModel {

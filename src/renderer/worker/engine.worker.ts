@@ -12,6 +12,8 @@ import { PendingPick, loadWithPicks } from './pick-pending';
 import { arrayFormatOf, prepareArrayFormat, writeArrays } from './array-files';
 import { hdf5Loaded } from '../../engine/io/hdf5';
 import { SobolHandler } from './sobol-handler';
+import { RangeRequests } from './input-files';
+import { withRows } from './row-requests';
 import { webPoolWorker, webThreads } from './web-pool';
 import type { LoadOutcome } from './session';
 import type { FileMessage, FromWorker, ToWorker } from './protocol';
@@ -39,6 +41,9 @@ let queue: Promise<void> = Promise.resolve();
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
+
+/** Files read by ranges: Blobs, or ranges main reads (through the UI thread). */
+const ranges = new RangeRequests(post);
 
 /** The variance-based tab's runs, cancels and exports. */
 const sobol = new SobolHandler(session, post, engine);
@@ -123,7 +128,7 @@ async function run(
           ? await session.setBackend(msg.want, hooks)
           : msg.type === 'set-wrt'
             ? await session.setWrt(msg.wrt, hooks)
-            : await loadWithPicks(session, pendingPick, msg, hooks);
+            : await loadWithPicks(session, pendingPick, msg, hooks, (f) => ranges.readerOf(f));
     report(msg.id, outcome);
   } catch (e) {
     post({
@@ -273,6 +278,7 @@ async function runSensitivity(m: Extract<ToWorker, { type: 'sensitivity' }>): Pr
         yFloor: g.yFloor,
         ms: performance.now() - t0,
         streamed: g.streamed,
+        jAbsMax: 'jAbsMax' in g && typeof g.jAbsMax === 'number' ? g.jAbsMax : undefined,
       },
       transfer,
     );
@@ -355,7 +361,7 @@ function analysis(msg: ToWorker): boolean {
       answerExport(msg.id, msg.what, () => {
         const w = msg.whatIf ? explorer.shownSource(undefined, { whatIf: msg.whatIf }) : undefined;
         const shown = w && msg.whatIf ? { source: w.source, whatIfB: msg.whatIf.b } : undefined;
-        const x = session.activeInputs()?.x ?? null;
+        const x = session.activeInputs()?.xRows ?? null;
         return dataExportBytes(session.result, x, msg, writers, shown);
       });
       return true;
@@ -376,6 +382,20 @@ function analysis(msg: ToWorker): boolean {
 
 scope.onmessage = (ev) => {
   const msg = ev.data;
+  if (ranges.handle(msg)) return;
+  // x read lazily: the rows of the samples a request computes with are read from disk first.
+  withRows(
+    session.activeInputs()?.xRows,
+    msg,
+    () => dispatch(msg),
+    (id, e) =>
+      msg.type === 'export-data'
+        ? post({ type: 'export-failed', id, message: engine.describeError(e) })
+        : failed(id, e),
+  );
+};
+
+function dispatch(msg: ToWorker): void {
   if (sobol.handle(msg) || analysis(msg)) return;
   switch (msg.type) {
     case 'cancel':
@@ -396,6 +416,6 @@ scope.onmessage = (ev) => {
       return;
     }
   }
-};
+}
 
 post({ type: 'ready', backend: engine.backend });

@@ -98,7 +98,7 @@ export class Explorer {
   private sample(a: ActiveInputs, b: number): { x: Float64Array; p: Float64Array } {
     if (!Number.isInteger(b) || b < 0 || b >= a.B) throw new Error(`sample ${b} is not in 0…${a.B - 1}`);
     return {
-      x: a.x.subarray(b * a.xPer, (b + 1) * a.xPer),
+      x: a.xPer > 0 ? a.xRows.get(b, b + 1) : new Float64Array(0),
       p: a.p.subarray(b * a.P, (b + 1) * a.P),
     };
   }

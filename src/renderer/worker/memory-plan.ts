@@ -13,6 +13,8 @@ import { GRAPH_CPU_NOTE, viewDims } from './graph-run';
 import type { Evaluation } from './graph-run';
 import type { BackendWant } from './protocol';
 import { SampleSource } from './sample-source';
+import { memoryRows } from './x-rows';
+import type { XRows } from './x-rows';
 
 export const SAMPLE_MODE_BACKEND = 'CPU (float64), one sample at a time';
 
@@ -22,14 +24,19 @@ export interface MemoryPlan {
   sample?: { source: SampleSource; ev: Evaluation };
 }
 
-/** The model, x and per-sample shapes of a combination, as the explore tools see them. */
-function netOf(c: Combination): { net: EngineModel; x: Float64Array } {
-  if (c.model.kind === 'graph') {
-    const roles = rolesOf(c.model, c.x?.tensor);
-    const x = roles.xArg && c.x ? c.x.tensor.data : new Float64Array(0);
-    return { net: c.model.graph.engineModel(roles), x };
-  }
-  return { net: c.model.net, x: c.x!.tensor.data };
+/** x of a combination by sample: read from disk as needed (opened lazily) or held; none when forward takes p alone. */
+export function xRowsOf(c: Combination): XRows {
+  const [B] = c.p.tensor.shape;
+  const t = c.x?.tensor;
+  if (c.model.kind === 'graph' && !rolesOf(c.model, t).xArg) return memoryRows(new Float64Array(0), B);
+  return t?.rows ?? memoryRows(t?.data ?? new Float64Array(0), B);
+}
+
+/** The model and x of a combination, as the explore tools see them. */
+function netOf(c: Combination): { net: EngineModel; x: XRows } {
+  const x = xRowsOf(c);
+  if (c.model.kind === 'graph') return { net: c.model.graph.engineModel(rolesOf(c.model, c.x?.tensor)), x };
+  return { net: c.model.net, x };
 }
 
 export async function planMemory(
@@ -44,10 +51,11 @@ export async function planMemory(
   let timeAxis: boolean;
   if (c.model.kind === 'graph') {
     const roles = rolesOf(c.model, c.x?.tensor);
-    const xAll = roles.xArg && c.x ? c.x.tensor.data : null;
-    const xPer = xAll && B > 0 ? xAll.length / B : 0;
+    const rows = xRowsOf(c);
+    await rows.ensure(0, Math.min(1, B));
+    const x0 = roles.xArg && rows.per > 0 ? rows.get(0, Math.min(1, B)) : null;
     const one = { dtype: c.p.tensor.dtype, shape: [1, P], data: c.p.tensor.data.subarray(0, P) };
-    const r = await c.model.graph.evaluate(roles, xAll ? xAll.subarray(0, xPer) : null, one, {});
+    const r = await c.model.graph.evaluate(roles, x0, one, {});
     ({ T, O, timeAxis } = viewDims(r.yShape));
     yInner = r.yShape.slice(1);
   } else {
@@ -57,13 +65,16 @@ export async function planMemory(
     timeAxis = true;
   }
   const bytes = jBytes(B, T, O, P);
-  if (bytes <= budgetBytes) return { memory: { mode: 'whole', jBytes: bytes, budgetBytes } };
+  // x read from disk as needed is never whole in memory: J then is per sample too, whatever its size.
+  const lazyX = !!c.x?.tensor.rows;
+  if (bytes <= budgetBytes && !lazyX) return { memory: { mode: 'whole', jBytes: bytes, budgetBytes } };
 
   const t0 = performance.now();
   const { net, x } = netOf(c);
   const source = new SampleSource(net, x, c.p.tensor.data, { B, T, O, P });
   let first;
   try {
+    await source.ensure(0, 1);
     first = source.block(0);
   } catch (e) {
     if (isOutOfMemory(e)) throw new Error(outOfMemoryText('J of one sample', T * O * P * 8));
@@ -76,9 +87,13 @@ export async function planMemory(
         : GRAPH_CPU_NOTE
       : want === 'cpu'
         ? undefined
-        : 'J over the memory budget is computed one sample at a time on the CPU in float64';
+        : lazyX
+          ? 'x is read from disk as needed: J is computed one sample at a time on the CPU in float64'
+          : 'J over the memory budget is computed one sample at a time on the CPU in float64';
   return {
-    memory: { mode: 'sample', jBytes: bytes, budgetBytes },
+    memory: lazyX
+      ? { mode: 'sample', jBytes: bytes, budgetBytes, lazyX }
+      : { mode: 'sample', jBytes: bytes, budgetBytes },
     sample: {
       source,
       ev: {

@@ -4,9 +4,10 @@
  */
 import type { VarChoice } from './pick-protocol';
 import type { ToWorker } from './protocol';
+import type { RangeReader } from './byte-reader';
 import type { LoadOutcome, Session } from './session';
 
-type Files = { name: string; bytes: Uint8Array }[];
+type Files = { name: string; bytes: Uint8Array; lazy?: RangeReader }[];
 
 export class PendingPick {
   private held: { pickId: number; file: string; files: Files; choices: Record<string, VarChoice> } | null =
@@ -44,12 +45,17 @@ export async function loadWithPicks(
   pending: PendingPick,
   msg: Extract<ToWorker, { type: 'load' | 'pick' }>,
   hooks: Parameters<Session['load']>[1],
+  /** How a file not sent whole is read (a Blob, or ranges main reads); absent: every file comes whole. */
+  readerOf?: (f: Extract<ToWorker, { type: 'load' }>['files'][number]) => RangeReader | undefined,
 ): Promise<LoadOutcome> {
   let files: Files;
   let choices: Record<string, VarChoice>;
   let left: string | undefined;
   if (msg.type === 'load') {
-    files = msg.files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) }));
+    files = msg.files.map((f) => {
+      const lazy = readerOf?.(f);
+      return { name: f.name, bytes: new Uint8Array(f.bytes ?? new ArrayBuffer(0)), lazy };
+    });
     choices = msg.choices ?? {};
   } else {
     const a = pending.answer(msg.pickId, msg.file, msg.choice);

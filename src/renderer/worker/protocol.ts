@@ -208,9 +208,15 @@ export interface SweepSlice {
   J: Float64Array;
 }
 
+/**
+ * A file for the worker: its bytes, or (over the lazy threshold) a Blob it reads by ranges (web build, drops) or a
+ * path main reads by ranges through the UI thread (desktop app, `read-range`).
+ */
 export interface InputFile {
   name: string;
-  bytes: ArrayBuffer;
+  bytes?: ArrayBuffer;
+  blob?: Blob;
+  remote?: { path: string; size: number };
 }
 
 export type { PickRequest, PickVariable, VarChoice } from './pick-protocol';
@@ -222,6 +228,8 @@ export type ToWorker =
   /** The picker's answer for the load `pickId` asked about (null: leave that file out). */
   | { type: 'pick'; id: number; pickId: number; file: string; choice: VarChoice | null }
   | { type: 'cancel' }
+  /** The UI thread's answer to `read-range`: the bytes, or why main could not read them. */
+  | { type: 'range-data'; rid: number; bytes?: ArrayBuffer; error?: string }
   /** Use this backend for the batch from now on and recompute the current result with it. */
   | { type: 'set-backend'; id: number; want: BackendWant }
   /** Differentiate the graph model with respect to this tensor argument and recompute. */
@@ -275,6 +283,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; backend: string }
+  /** Bytes of a file main reads by ranges (desktop app): the UI thread asks main, answers with `range-data`. */
+  | { type: 'read-range'; rid: number; path: string; offset: number; length: number }
   | {
       type: 'loaded';
       id: number;
@@ -367,6 +377,8 @@ export type FromWorker =
       ms: number;
       /** From one streamed pass over the samples (sample mode), not from a whole J. */
       streamed: boolean;
+      /** max |J| over every sample, found by the streamed pass (sample mode: the heatmap's "all of J" scale). */
+      jAbsMax?: number;
     }
   | ({ type: 'check-result'; id: number; seq: number; b: number } & CheckResult)
   | { type: 'analysis-failed'; id: number; message: string; cancelled: boolean }

@@ -9,6 +9,7 @@ import type { Dims } from '../lib/axes';
 import { formatBytes, isOutOfMemory, outOfMemoryText } from '../lib/memory-budget';
 import type { EngineModel } from './engine-contract';
 import type { ComputedResult } from './result-info';
+import type { XRows } from './x-rows';
 
 const CACHED = 4;
 
@@ -17,14 +18,19 @@ export class SampleSource {
 
   constructor(
     readonly net: EngineModel,
-    /** x [B, …] (empty when the model takes p alone) and p [B,P]. */
-    readonly x: Float64Array,
+    /** x [B, …] by sample (held, or read from disk as needed; no values when the model takes p alone) and p [B,P]. */
+    readonly x: XRows,
     readonly p: Float64Array,
     readonly dims: Dims,
   ) {}
 
   get xPer(): number {
-    return this.dims.B > 0 ? this.x.length / this.dims.B : 0;
+    return this.x.per;
+  }
+
+  /** Reads x of samples [b0, b1) from disk when it is read lazily (before `inputs` or `block` need it). */
+  ensure(b0: number, b1: number): Promise<void> {
+    return this.x.ensure(b0, b1);
   }
 
   private check(b: number): void {
@@ -35,8 +41,8 @@ export class SampleSource {
   /** x and p of samples [b0, b1). */
   inputs(b0: number, b1: number): { x: Float64Array; p: Float64Array } {
     const { P } = this.dims;
-    const xp = this.xPer;
-    return { x: this.x.subarray(b0 * xp, b1 * xp), p: this.p.subarray(b0 * P, b1 * P) };
+    const x = this.x.per > 0 ? this.x.get(b0, b1) : new Float64Array(0);
+    return { x, p: this.p.subarray(b0 * P, b1 * P) };
   }
 
   /** y [T,O] and J [T,O,P] of sample b (cached; do not modify them). */

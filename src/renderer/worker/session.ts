@@ -8,13 +8,15 @@
  * before stays until a new combination computes.
  */
 import { readDrop } from './drop';
+import type { RangeReader } from './byte-reader';
 import type { BatchBackend, EngineAdapter, EngineModel, ParsedModel } from './engine-contract';
 import { combine, complete, dataHint, fitProblem, missingText, rolesOf, usedParts } from './fit';
 import type { Combination, FnoLoaded, GraphLoaded, LoadedModel, Staged } from './fit';
 import { evaluateGraph, nonFiniteNotes } from './graph-run';
 import type { Evaluation } from './graph-run';
 import { buildResult } from './result-info';
-import { planMemory } from './memory-plan';
+import { planMemory, xRowsOf } from './memory-plan';
+import type { XRows } from './x-rows';
 import type { MemoryPlan } from './memory-plan';
 import { DEFAULT_J_BUDGET, formatBytes, isOutOfMemory, outOfMemoryText } from '../lib/memory-budget';
 import type { ComputedResult } from './result-info';
@@ -29,8 +31,8 @@ export type { FileKind } from './drop';
 export interface ActiveInputs {
   /** The CPU float64 model, one call per batch of samples of this combination's shapes. */
   net: EngineModel;
-  /** x [B, …] (empty when the model takes p alone) and p [B,P]. */
-  x: Float64Array;
+  /** x [B, …] by sample (held, or read from disk as needed; no values when the model takes p alone) and p [B,P]. */
+  xRows: XRows;
   p: Float64Array;
   B: number;
   T: number;
@@ -203,7 +205,7 @@ export class Session {
    * chosen per data file name; a file with several candidates and no fitting choice asks for one instead.
    */
   async load(
-    files: { name: string; bytes: Uint8Array }[],
+    files: { name: string; bytes: Uint8Array; lazy?: RangeReader }[],
     hooks: ComputeHooks = {},
     choices: Record<string, VarChoice> = {},
   ): Promise<LoadOutcome> {
@@ -346,8 +348,9 @@ export class Session {
     let checkNotes: string[] = [];
     try {
       const [B, P] = c.p.tensor.shape;
-      checkNotes =
-        c.model.kind === 'fno'
+      checkNotes = c.x?.tensor.rows
+        ? nonFiniteNotes(undefined, c.p, B)
+        : c.model.kind === 'fno'
           ? this.engine.checkData(c.x!.tensor, c.p.tensor, { Xf: c.x!.tensor.shape[2], P })
           : nonFiniteNotes(c.x, c.p, B);
     } catch {
@@ -444,14 +447,14 @@ export class Session {
     const r = this.result;
     if (!c || !r || !this.activeNet) return null;
     const { B, T, O, P } = r.meta;
-    const x = c.x?.tensor.data ?? new Float64Array(0);
+    const xRows = r.sample?.x ?? xRowsOf(c);
     return {
       net: this.activeNet,
-      x,
+      xRows,
       p: c.p.tensor.data,
       B,
       T,
-      xPer: B > 0 ? x.length / B : 0,
+      xPer: xRows.per,
       P,
       O,
       kinked: c.model.kind === 'graph' ? c.model.graph.kinked : c.model.rec.config.activation === 'relu',

@@ -166,7 +166,8 @@ export async function runSobol(
     throw new ShapeError(`N must be a whole number from ${SOBOL_MIN_N} to ${SOBOL_MAX_N}, got ${msg.N}`);
   const distributions = parseDistributions(msg.distributions, a.P);
   const { T, O, P } = a;
-  const xRow = a.x.subarray(msg.b * a.xPer, (msg.b + 1) * a.xPer);
+  if (a.xPer > 0) await a.xRows.ensure(msg.b, msg.b + 1);
+  const xRow = a.xPer > 0 ? a.xRows.get(msg.b, msg.b + 1) : new Float64Array(0);
   const inner = r.meta.yShape.slice(1);
   const outShape = inner.length > 0 ? inner : [1];
   const E = T * O;

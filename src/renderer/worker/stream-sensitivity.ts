@@ -34,6 +34,7 @@ export interface StreamHooks {
  * Runs `step(b0, b1)` over [0, B) in chunks sized to take about STEP_MS each, yielding between them.
  */
 async function chunked(
+  src: SampleSource,
   B: number,
   step: (b0: number, b1: number) => void,
   hooks: StreamHooks,
@@ -43,6 +44,9 @@ async function chunked(
   for (let b0 = 0; b0 < B;) {
     if (hooks.signal?.aborted) throw new CancelledError();
     const b1 = Math.min(B, b0 + n);
+    // x read lazily: this chunk's rows from disk first (not timed: the chunk size follows the computing).
+    await src.ensure(b0, b1);
+    if (hooks.signal?.aborted) throw new CancelledError();
     const t0 = performance.now();
     step(b0, b1);
     const ms = performance.now() - t0;
@@ -65,6 +69,7 @@ export async function streamSensitivity(
 
   let yAbsMax: Float64Array = new Float64Array(O);
   await chunked(
+    src,
     B,
     (b0, b1) => {
       const { x, p } = src.inputs(b0, b1);
@@ -77,6 +82,7 @@ export async function streamSensitivity(
   const acc = new StreamingSensitivity({ T, O, P }, { relFloor, yAbsMax });
   let jAbsMax = 0;
   await chunked(
+    src,
     B,
     (b0, b1) => {
       const { x, p } = src.inputs(b0, b1);
