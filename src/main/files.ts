@@ -207,16 +207,18 @@ export function withExtension(path: string, kind: SaveKind): string {
   return ext === `.${kind}` || (kind === 'h5' && ext === '.hdf5') ? path : `${path}.${kind}`;
 }
 
+/** A fresh hidden temporary file name in the target's folder (so the final rename stays on one file system). */
+export function tempPathBeside(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /**
  * Writes bytes to `target` atomically: a temporary file beside it (created exclusively), flushed to disk, then
  * renamed over the target. Readers see the old file or the new one, never half of one. On failure the
  * temporary file is removed and the target is untouched.
  */
 export async function writeFileAtomic(target: string, bytes: Uint8Array, fs: FsLike = nodeFs): Promise<void> {
-  const tmp = join(
-    dirname(target),
-    `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-  );
+  const tmp = tempPathBeside(target);
   const handle = await fs.open(tmp, 'wx', 0o644);
   let renamed = false;
   try {

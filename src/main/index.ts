@@ -22,6 +22,7 @@ import { readUserFiles } from './files';
 import { createHandlers, registerHandlers } from './ipc';
 import { menuTemplate } from './menu';
 import { RecentFiles } from './recent';
+import { StreamedSaves } from './save-stream';
 import { createSenderCheck, denyAllPermissions, hardenContents } from './security';
 import { windowOptions } from './window-options';
 
@@ -41,6 +42,8 @@ const chosen = new ChosenPaths();
 /** Files named on the command line, opened once the first window has loaded. */
 const commandLine = pathsFromArgv(process.argv, { defaultApp: !!process.defaultApp, cwd: process.cwd() });
 chosen.grant(commandLine, 'command line');
+/** Saves written in parts (the whole J): a closed window or quitting drops its temporary files. */
+const saves = new StreamedSaves();
 
 const SAVE_FILTERS: Record<SaveKind, Electron.FileFilter[]> = {
   csv: [{ name: 'CSV', extensions: ['csv'] }],
@@ -122,8 +125,10 @@ function createWindow(): void {
   const pending = commandLine.splice(0);
   if (pending.length > 0)
     mainWindow.webContents.once('did-finish-load', () => void openChosen(pending, 'command line'));
+  const contentsId = mainWindow.webContents.id;
   mainWindow.on('closed', () => {
     mainWindow = null;
+    void saves.abortAll(contentsId);
   });
   void mainWindow.loadURL(devUrl ?? APP_INDEX_URL);
 }
@@ -152,7 +157,7 @@ if (!app.requestSingleInstanceLock()) {
     await recent.load();
     registerHandlers(
       ipcMain,
-      createHandlers({ showOpenDialog, showSaveDialog, recent, chosen, onRecentChanged: refreshMenu }),
+      createHandlers({ showOpenDialog, showSaveDialog, recent, chosen, saves, onRecentChanged: refreshMenu }),
       createSenderCheck(() => mainWindow, appOrigin),
     );
     refreshMenu();
@@ -161,6 +166,8 @@ if (!app.requestSingleInstanceLock()) {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();
     });
   });
+
+  app.on('will-quit', () => void saves.abortAll());
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();

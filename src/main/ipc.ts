@@ -4,12 +4,13 @@
  * Node.
  */
 import { CHANNELS } from '../preload/contract';
-import type { InvokeChannel, OpenResult, SaveKind, SaveResult } from '../preload/contract';
+import type { InvokeChannel, OpenResult, SaveBeginResult, SaveKind, SaveResult } from '../preload/contract';
 import type { ChosenPaths } from './chosen';
-import { readUserFiles, withExtension, writeFileAtomic } from './files';
+import { describeFsError, readUserFiles, withExtension, writeFileAtomic } from './files';
 import type { ByteBudget, FsLike } from './files';
 import type { RecentFiles } from './recent';
 import { readRange, validateRange } from './ranged';
+import { StreamedSaves, validateSaveBeginRequest } from './save-stream';
 import type { SenderEvent } from './security';
 import {
   ValidationError,
@@ -34,11 +35,35 @@ export interface MainDeps {
   rangedOpenBytes?: number;
   /** Called after files were opened (main refreshes the Open Recent menu). */
   onRecentChanged?(): void;
+  /** Saves written in parts (default: one set for these handlers, on `fs` and `budget`). */
+  saves?: StreamedSaves;
 }
 
-export type Handler = (...args: unknown[]) => Promise<unknown>;
+/**
+ * A handler takes the message's arguments. One whose answer depends on which web contents sent it (a streamed
+ * save belongs to the window that began it) has `fromSender`, which registerHandlers calls instead with the
+ * sender's id; called without a sender, such a handler refuses.
+ */
+export interface Handler {
+  (...args: unknown[]): Promise<unknown>;
+  fromSender?: (sender: number, ...args: unknown[]) => Promise<unknown>;
+}
+
+function withSender(f: (sender: number, ...args: unknown[]) => Promise<unknown>): Handler {
+  const h: Handler = async () => {
+    throw new ValidationError('this call must come through IPC, from a window');
+  };
+  h.fromSender = f;
+  return h;
+}
+
+function oneToken(args: unknown[], what: string): unknown {
+  if (args.length !== 1) throw new ValidationError(`expected one argument: ${what}`);
+  return args[0];
+}
 
 export function createHandlers(deps: MainDeps): Record<InvokeChannel, Handler> {
+  const saves = deps.saves ?? new StreamedSaves({ fs: deps.fs, budget: deps.budget });
   const open = async (paths: string[]): Promise<OpenResult> => {
     const result = await readUserFiles(paths, {
       fs: deps.fs,
@@ -114,6 +139,38 @@ export function createHandlers(deps: MainDeps): Record<InvokeChannel, Handler> {
       }
       return { saved: true, path: target };
     },
+    [CHANNELS.saveBegin]: withSender(async (sender, ...args): Promise<SaveBeginResult> => {
+      const req = validateSaveBeginRequest(oneToken(args, 'the save request'));
+      saves.checkRoom(sender);
+      const chosen = await deps.showSaveDialog(req.suggestedName, req.kind);
+      if (!chosen) return { started: false, cancelled: true };
+      const target = withExtension(validatePath(chosen), req.kind);
+      try {
+        return { started: true, token: await saves.begin(sender, target), path: target };
+      } catch (e) {
+        if (e instanceof ValidationError) throw e;
+        return { started: false, cancelled: false, reason: `${target}: ${describeFsError(e)}` };
+      }
+    }),
+    [CHANNELS.saveAppend]: withSender(async (sender, ...args) => {
+      if (args.length !== 2)
+        throw new ValidationError('expected two arguments: the save token and the bytes');
+      await saves.append(sender, args[0], args[1]);
+      return undefined;
+    }),
+    [CHANNELS.saveCommit]: withSender(async (sender, ...args): Promise<SaveResult> => {
+      const token = oneToken(args, 'the save token');
+      try {
+        return { saved: true, path: await saves.commit(sender, token) };
+      } catch (e) {
+        if (e instanceof ValidationError) throw e;
+        return { saved: false, cancelled: false, reason: e instanceof Error ? e.message : String(e) };
+      }
+    }),
+    [CHANNELS.saveAbort]: withSender(async (sender, ...args) => {
+      await saves.abort(sender, oneToken(args, 'the save token'));
+      return undefined;
+    }),
   };
 }
 
@@ -138,7 +195,7 @@ export function registerHandlers(
   for (const [channel, handler] of Object.entries(handlers)) {
     ipcMain.handle(channel, async (event, ...args) => {
       if (!isTrusted(event)) throw new UntrustedSenderError(channel);
-      return handler(...args);
+      return handler.fromSender ? handler.fromSender(event.sender.id, ...args) : handler(...args);
     });
   }
 }

@@ -22,6 +22,17 @@ export const CHANNELS = {
   save: 'jacscope:save',
   /** renderer → main (invoke): bytes [offset, offset+length) of a file the user chose (one opened by ranges). */
   readRange: 'jacscope:read-range',
+  /**
+   * renderer → main (invoke): a save written in parts (the whole J of a dataset over the memory budget): show the
+   * save dialog, open a temporary file beside the chosen path; answers with a token for the other three.
+   */
+  saveBegin: 'jacscope:save-begin',
+  /** renderer → main (invoke): the next bytes of a streamed save (one call at a time per save). */
+  saveAppend: 'jacscope:save-append',
+  /** renderer → main (invoke): flush a streamed save to disk and rename it into place. */
+  saveCommit: 'jacscope:save-commit',
+  /** renderer → main (invoke): drop a streamed save: its temporary file is removed, the target untouched. */
+  saveAbort: 'jacscope:save-abort',
   /** main → renderer (send): files opened from the menu (File › Open, Open Recent). */
   filesOpened: 'jacscope:files-opened',
   /** main → renderer (send): a menu command the renderer carries out (exports). */
@@ -29,7 +40,17 @@ export const CHANNELS = {
 } as const;
 
 export type InvokeChannel = (typeof CHANNELS)[
-  'openDialog' | 'dropped' | 'openPaths' | 'openRecent' | 'listRecent' | 'save' | 'readRange'];
+  | 'openDialog'
+  | 'dropped'
+  | 'openPaths'
+  | 'openRecent'
+  | 'listRecent'
+  | 'save'
+  | 'readRange'
+  | 'saveBegin'
+  | 'saveAppend'
+  | 'saveCommit'
+  | 'saveAbort'];
 
 /** A file main read for the renderer. */
 export interface OpenedFile {
@@ -76,6 +97,20 @@ export interface SaveRequest {
 export type SaveResult =
   { saved: true; path: string } | { saved: false; cancelled: boolean; reason?: string };
 
+/** What can be saved in parts: files whose bytes are written in order as they are made. */
+export type StreamSaveKind = 'npy' | 'csv';
+export const STREAM_SAVE_KINDS: readonly StreamSaveKind[] = ['npy', 'csv'];
+
+export interface SaveBeginRequest {
+  /** A bare file name (no directory), used as the dialog's default. */
+  suggestedName: string;
+  kind: StreamSaveKind;
+}
+
+/** A streamed save begun (its token, and where the file will be), or not (the dialog was cancelled, or why). */
+export type SaveBeginResult =
+  { started: true; token: string; path: string } | { started: false; cancelled: boolean; reason?: string };
+
 export type MenuCommand =
   | 'export-slice-csv'
   | 'export-slice-npy'
@@ -110,6 +145,13 @@ export interface JacscopeApi {
   openRecent(path: string): Promise<OpenResult>;
   listRecent(): Promise<string[]>;
   save(request: SaveRequest): Promise<SaveResult>;
+  /** A save written in parts: the dialog, then a temporary file in main until saveCommit renames it into place. */
+  saveBegin(request: SaveBeginRequest): Promise<SaveBeginResult>;
+  /** The next bytes (at most LIMITS.maxSaveAppendBytes); rejects with the reason (the save is then dropped). */
+  saveAppend(token: string, bytes: Uint8Array): Promise<void>;
+  saveCommit(token: string): Promise<SaveResult>;
+  /** Drops the save: no file is left. */
+  saveAbort(token: string): Promise<void>;
   /** Bytes of a file opened by ranges (a path main gave in `ranged`); rejects with the reason. */
   readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
   /** Returns a function that unsubscribes. */
@@ -131,6 +173,12 @@ export const LIMITS = {
   rangedOpenBytes: 256 * 1024 ** 2,
   /** The most bytes one readRange returns. */
   maxRangeBytes: 64 * 1024 ** 2,
+  /** The most bytes one saveAppend carries. */
+  maxSaveAppendBytes: 64 * 1024 ** 2,
+  /** Streamed saves one window may have open at once. */
+  maxOpenSaves: 4,
+  /** The most bytes one streamed save writes in all. */
+  maxStreamedSaveBytes: 2 ** 40,
 } as const;
 
 /** Extensions opened by ranges when large (the renderer reads their rows as needed). */

@@ -4,7 +4,15 @@
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { CHANNELS, MENU_COMMANDS } from './contract';
-import type { JacscopeApi, MenuCommand, OpenResult, SaveRequest, SaveResult } from './contract';
+import type {
+  JacscopeApi,
+  MenuCommand,
+  OpenResult,
+  SaveBeginRequest,
+  SaveBeginResult,
+  SaveRequest,
+  SaveResult,
+} from './contract';
 
 const pathsOf = (files: ArrayLike<File>) =>
   Array.from(files, (f) => webUtils.getPathForFile(f)).filter((p) => p.length > 0);
@@ -44,6 +52,15 @@ const api: JacscopeApi = {
       kind: request.kind,
       bytes: request.bytes,
     }) as Promise<SaveResult>,
+  saveBegin: (request: SaveBeginRequest) =>
+    ipcRenderer.invoke(CHANNELS.saveBegin, {
+      suggestedName: request.suggestedName,
+      kind: request.kind,
+    }) as Promise<SaveBeginResult>,
+  saveAppend: (token, bytes) =>
+    ipcRenderer.invoke(CHANNELS.saveAppend, String(token), bytes) as Promise<void>,
+  saveCommit: (token) => ipcRenderer.invoke(CHANNELS.saveCommit, String(token)) as Promise<SaveResult>,
+  saveAbort: (token) => ipcRenderer.invoke(CHANNELS.saveAbort, String(token)) as Promise<void>,
   readRange: (path, offset, length) =>
     ipcRenderer.invoke(
       CHANNELS.readRange,

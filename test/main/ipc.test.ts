@@ -165,6 +165,10 @@ describe('registration', () => {
         CHANNELS.listRecent,
         CHANNELS.save,
         CHANNELS.readRange,
+        CHANNELS.saveBegin,
+        CHANNELS.saveAppend,
+        CHANNELS.saveCommit,
+        CHANNELS.saveAbort,
       ].sort(),
     );
     const trusted: SenderEvent = { sender: { id: 1 }, senderFrame: null };

@@ -45,6 +45,10 @@ describe('preload', () => {
         'openRecent',
         'readRange',
         'save',
+        'saveAbort',
+        'saveAppend',
+        'saveBegin',
+        'saveCommit',
         'version',
       ].sort(),
     );
@@ -89,6 +93,18 @@ describe('preload', () => {
     const bytes = new Uint8Array([1]);
     await api.save({ suggestedName: 'a.csv', kind: 'csv', bytes, extra: 1 } as never);
     expect(invoke).toHaveBeenLastCalledWith(CHANNELS.save, { suggestedName: 'a.csv', kind: 'csv', bytes });
+  });
+
+  it('passes only the known fields of a streamed save, and the token and bytes as they are', async () => {
+    await api.saveBegin({ suggestedName: 'J.npy', kind: 'npy', path: '/etc/passwd' } as never);
+    expect(invoke).toHaveBeenLastCalledWith(CHANNELS.saveBegin, { suggestedName: 'J.npy', kind: 'npy' });
+    const bytes = new Uint8Array([1, 2]);
+    await api.saveAppend('t0', bytes);
+    expect(invoke).toHaveBeenLastCalledWith(CHANNELS.saveAppend, 't0', bytes);
+    await api.saveCommit('t0');
+    expect(invoke).toHaveBeenLastCalledWith(CHANNELS.saveCommit, 't0');
+    await api.saveAbort('t0');
+    expect(invoke).toHaveBeenLastCalledWith(CHANNELS.saveAbort, 't0');
   });
 
   it('forwards only known menu commands, and unsubscribes', () => {

@@ -2,6 +2,7 @@
 import { shapeText } from '../lib/format';
 import { formatBytes } from '../lib/memory-budget';
 import { useStore } from '../store';
+import { streamsWholeJ } from '../store/stream-export';
 
 function Names({ label, names }: { label: string; names: string[] }) {
   const shown = names.slice(0, 40).join(', ') + (names.length > 40 ? `, … (${names.length})` : '');
@@ -60,8 +61,10 @@ export function DataPanel() {
           </p>
           <p>
             J is computed per sample when shown (<span data-testid="sample-shown">sample {sampleB ?? 0}</span>{' '}
-            now); the global sensitivity comes from one streamed pass over every sample. Exports of the whole
-            J are refused.
+            now); the global sensitivity comes from one streamed pass over every sample.{' '}
+            {streamsWholeJ()
+              ? 'J .npy and J long CSV are written to disk a chunk of samples at a time; .h5 and .mat of the whole J are refused.'
+              : 'Exports of the whole J are refused.'}
           </p>
         </div>
       ) : mem ? (

@@ -215,10 +215,11 @@ function JobStatus() {
   return (
     <div className="job" data-testid="job" role="status">
       <span className="job-label">
-        {job.phase === 'reading' ? 'reading' : 'computing J'} — {job.label}
+        {job.phase === 'reading' ? 'reading' : job.phase === 'exporting' ? 'exporting J' : 'computing J'} —{' '}
+        {job.label}
         {job.total > 1 ? ` — ${job.done}/${job.total} samples` : ''} — {formatMs(elapsed)}
       </span>
-      <progress max={1} value={job.phase === 'computing' && job.total > 1 ? frac : undefined} />
+      <progress max={1} value={job.phase !== 'reading' && job.total > 1 ? frac : undefined} />
       <button type="button" data-testid="cancel" disabled={job.cancelling} onClick={cancelJob}>
         {job.cancelling ? 'Cancelling…' : 'Cancel'}
       </button>

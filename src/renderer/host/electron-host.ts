@@ -1,6 +1,6 @@
 /** The desktop host: everything goes through the preload's small typed API (`window.jacscope`). */
 import type { JacscopeApi, OpenResult } from '../../preload/contract';
-import type { Host, HostOpenResult } from './host';
+import type { Host, HostOpenResult, SaveStream } from './host';
 
 function toHost(r: OpenResult): HostOpenResult {
   return {
@@ -28,6 +28,18 @@ export function createElectronHost(api: JacscopeApi): Host {
     },
     readRange: (path, offset, length) => api.readRange(path, offset, length),
     save: (suggestedName, kind, bytes) => api.save({ suggestedName, kind, bytes }),
+    beginSave: async (suggestedName, kind) => {
+      const r = await api.saveBegin({ suggestedName, kind });
+      if (!r.started) return { saved: false, cancelled: r.cancelled, reason: r.reason };
+      const { token, path } = r;
+      const stream: SaveStream = {
+        path,
+        append: (bytes) => api.saveAppend(token, bytes),
+        commit: () => api.saveCommit(token),
+        abort: () => api.saveAbort(token).catch(() => {}),
+      };
+      return stream;
+    },
     onFilesOpened: (listener) => api.onFilesOpened((r) => listener(toHost(r))),
     onMenuCommand: (listener) => api.onMenuCommand(listener),
   };

@@ -17,4 +17,4 @@ export function detectHost(): Host {
     : createWebHost(lazyBytesFromAddress(globalThis.location?.search));
 }
 
-export type { Host, HostFile, HostOpenResult } from './host';
+export type { Host, HostFile, HostOpenResult, SaveStream } from './host';

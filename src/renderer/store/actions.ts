@@ -21,6 +21,13 @@ import { afterResult, exploreMessage } from './explore-actions';
 import { sobolMessage } from './sobol';
 import { sampleMessage, watchSamples } from './sample-mode';
 import { relayRange } from './range-relay';
+import {
+  cancelStreamExport,
+  exportWholeJStreamed,
+  notStreamedText,
+  streamExportMessage,
+  streamsWholeJ,
+} from './stream-export';
 import { MB } from '../lib/memory-budget';
 import { addMessages, newMessageGroup, setResult, useStore } from './index';
 import { rememberedChoices, showPicker } from './data-picker';
@@ -34,7 +41,15 @@ interface JobContext {
 const jobs = new Map<number, JobContext>();
 
 function onWorker(m: FromWorker): void {
-  if (relayRange(m) || sampleMessage(m) || sobolMessage(m) || settleExport(m) || exploreMessage(m)) return;
+  if (
+    relayRange(m) ||
+    streamExportMessage(m) ||
+    sampleMessage(m) ||
+    sobolMessage(m) ||
+    settleExport(m) ||
+    exploreMessage(m)
+  )
+    return;
   switch (m.type) {
     case 'ready':
       useStore.setState({ backend: m.backend });
@@ -303,7 +318,8 @@ export function cancelJob(): void {
   const job = useStore.getState().job;
   if (!job || !isConnected()) return;
   useStore.setState({ job: { ...job, cancelling: true } });
-  send({ type: 'cancel' });
+  if (job.phase === 'exporting') cancelStreamExport(job.id);
+  else send({ type: 'cancel' });
 }
 
 export function errorText(e: unknown): string {
@@ -315,9 +331,18 @@ export function errorText(e: unknown): string {
  * shows: with a what-if or a comparison on screen, the export carries it.
  */
 export async function exportJ(what: ExportWhat): Promise<void> {
-  const { view, result, display, whatIfShown, compareShown } = useStore.getState();
+  const { view, result, display, whatIfShown, compareShown, data } = useStore.getState();
   if (!result) return;
   try {
+    // Sample mode in the desktop app: the whole J is computed a chunk at a time and written to disk in parts.
+    if (result.sampleB != null && what.startsWith('full-') && streamsWholeJ()) {
+      if (what === 'full-npy' || what === 'full-csv') {
+        await exportWholeJStreamed(what, result.meta.seq, result.meta.B);
+        return;
+      }
+      const m = data?.memory;
+      if (m) throw new Error(notStreamedText(result.meta.B, m.jBytes, m.budgetBytes));
+    }
     const slice: SliceSpec = { xAxis: view.xAxis, yAxis: view.yAxis, fixed: view.fixed };
     if (display?.kind === 'whatif' && whatIfShown) slice.whatIf = { b: whatIfShown.b, p: whatIfShown.p };
     if (display?.kind === 'compare' && compareShown)

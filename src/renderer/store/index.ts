@@ -153,7 +153,8 @@ export interface UiMessage {
 export interface Job {
   id: number;
   label: string;
-  phase: 'reading' | 'computing';
+  /** exporting: the whole J written to disk a chunk of samples at a time (desktop app, sample mode). */
+  phase: 'reading' | 'computing' | 'exporting';
   startedAt: number;
   done: number;
   total: number;

@@ -12,6 +12,7 @@ import { PendingPick, loadWithPicks } from './pick-pending';
 import { arrayFormatOf, prepareArrayFormat, writeArrays } from './array-files';
 import { hdf5Loaded } from '../../engine/io/hdf5';
 import { SobolHandler } from './sobol-handler';
+import { StreamExports } from './stream-export-handler';
 import { RangeRequests } from './input-files';
 import { withRows } from './row-requests';
 import { webPoolWorker, webThreads } from './web-pool';
@@ -58,6 +59,9 @@ function progressReporter(id: number): (done: number, total: number) => void {
     }
   };
 }
+
+/** Exports of the whole J written in parts (desktop app, sample mode). */
+const streamExports = new StreamExports(session, post, progressReporter, (e) => engine.describeError(e));
 
 function report(id: number, outcome: LoadOutcome): void {
   if (outcome.kind === 'computed') {
@@ -396,7 +400,7 @@ scope.onmessage = (ev) => {
 };
 
 function dispatch(msg: ToWorker): void {
-  if (sobol.handle(msg) || analysis(msg)) return;
+  if (sobol.handle(msg) || streamExports.handle(msg) || analysis(msg)) return;
   switch (msg.type) {
     case 'cancel':
       running?.abort();

@@ -13,6 +13,7 @@ import type { CheckResult, CompareSpec, SweepSlice, ToWorker, WhatIfSpec } from 
 import type { ActiveInputs, Session } from './session';
 import { resultSource } from './sample-source';
 import { streamSensitivity } from './stream-sensitivity';
+import { float64Backend } from './batch-chunks';
 import type { StreamHooks } from './stream-sensitivity';
 
 type Dims4 = { B: number; T: number; O: number; P: number };
@@ -249,7 +250,10 @@ export class Explorer {
     const r = this.session.result!;
     if (!r.sample) return { ...this.sensitivity(seq), streamed: false };
     if (this.gsaCache?.seq === seq) return { ...this.gsaCache.value, streamed: true };
-    const value = await streamSensitivity(r.sample, hooks);
+    // fno1d-scalar: on the session's batch backend where it computes in float64 (CPU helper threads).
+    const backend = await float64Backend(this.session);
+    if (this.session.activeInputs()?.seq !== seq) throw new StaleError();
+    const value = await streamSensitivity(r.sample, hooks, undefined, backend);
     if (this.session.activeInputs()?.seq !== seq) throw new StaleError();
     this.gsaCache = { seq, value };
     return { ...value, streamed: true };

@@ -279,6 +279,20 @@ export type ToWorker =
   /** Finite differences on sample b, at the what-if values when given. */
   | { type: 'check'; id: number; seq: number; b: number; p?: number[] }
   | { type: 'cancel-analysis'; id: number }
+  /**
+   * The whole J of result `seq` written in parts to a save main holds open (desktop app, sample mode): .npy or
+   * the long CSV, J computed a chunk of samples at a time (stream-export-handler.ts).
+   */
+  | {
+      type: 'export-stream';
+      id: number;
+      seq: number;
+      what: 'full-npy' | 'full-csv';
+      dtype?: 'float32' | 'float64';
+    }
+  /** The last `export-part` is written (or why it could not be: the export then ends). */
+  | { type: 'export-part-ack'; id: number; error?: string }
+  | { type: 'export-stream-cancel'; id: number }
   | SobolToWorker;
 
 export type FromWorker =
@@ -320,6 +334,18 @@ export type FromWorker =
   | { type: 'failed'; id: number; messages: FileMessage[] }
   | { type: 'exported'; id: number; name: string; bytes: Uint8Array }
   | { type: 'export-failed'; id: number; message: string }
+  /** The next bytes of a streamed export; the next part waits for `export-part-ack`. */
+  | { type: 'export-part'; id: number; bytes: Uint8Array }
+  /** A streamed export ended: every part was acknowledged (ok), or it was cancelled or failed. */
+  | {
+      type: 'export-stream-end';
+      id: number;
+      ok: boolean;
+      cancelled?: boolean;
+      message?: string;
+      name?: string;
+      bytes?: number;
+    }
   | {
       type: 'whatif-result';
       id: number;

@@ -2,15 +2,17 @@
  * The batch views in sample mode: one streamed pass over every sample, J computed a chunk at a time, summed
  * into the engine's streaming accumulator (ν per (t,o,k), the normalised index, the elasticity) and dropped.
  * A forward pre-pass finds max |y| per output first (the elasticity's floor is relative to it over the whole
- * dataset). Work runs in steps of about 40 ms with a yield between, so a cancel, a sample the slider asks for
- * or a what-if gets through while it runs.
+ * dataset). An fno1d-scalar model runs on the session's batch backend when that computes in float64 (the CPU
+ * helper threads: batch-chunks.ts), a graph model on the worker's CPU model in steps of about 40 ms; there is a
+ * yield between chunks, so a cancel, a sample the slider asks for or a what-if gets through while it runs.
  */
-import { CancelledError } from '../../engine/errors';
 import { StreamingSensitivity, absMaxOfOutputs } from '../../engine/analysis/streaming';
+import type { BatchBackend } from './engine-contract';
+import { ChunkRunner, chunked } from './batch-chunks';
 import type { SampleSource } from './sample-source';
 
-const STEP_MS = 40;
-const nextTask = () => new Promise<void>((r) => setTimeout(r, 0));
+/** J of one chunk stays within this many bytes. */
+const CHUNK_J_BYTES = 32 * 2 ** 20;
 
 export interface StreamedSensitivity {
   nu: Float64Array;
@@ -30,52 +32,31 @@ export interface StreamHooks {
   onProgress?: (done: number, total: number) => void;
 }
 
-/**
- * Runs `step(b0, b1)` over [0, B) in chunks sized to take about STEP_MS each, yielding between them.
- */
-async function chunked(
-  src: SampleSource,
-  B: number,
-  step: (b0: number, b1: number) => void,
-  hooks: StreamHooks,
-  progress: (done: number) => void,
-): Promise<void> {
-  let n = 1;
-  for (let b0 = 0; b0 < B;) {
-    if (hooks.signal?.aborted) throw new CancelledError();
-    const b1 = Math.min(B, b0 + n);
-    // x read lazily: this chunk's rows from disk first (not timed: the chunk size follows the computing).
-    await src.ensure(b0, b1);
-    if (hooks.signal?.aborted) throw new CancelledError();
-    const t0 = performance.now();
-    step(b0, b1);
-    const ms = performance.now() - t0;
-    // Aim the next chunk at STEP_MS (at most doubling, so one slow sample does not make a huge chunk).
-    n = Math.max(1, Math.min(2 * n, Math.round(((b1 - b0) * STEP_MS) / Math.max(ms, 0.01))));
-    b0 = b1;
-    progress(b0);
-    await nextTask();
-  }
-}
-
 export async function streamSensitivity(
   src: SampleSource,
   hooks: StreamHooks = {},
   relFloor = 1e-2,
+  /** The batch backend to compute on (float64: see float64Backend); null: the worker's CPU model. */
+  backend: BatchBackend | null = null,
 ): Promise<StreamedSensitivity> {
   const { B, T, O, P } = src.dims;
   const total = 2 * B;
   const report = (done: number) => hooks.onProgress?.(done, total);
+  const run = new ChunkRunner(src, backend);
+  const opts = {
+    signal: hooks.signal,
+    stepMs: run.stepMs,
+    maxSamples: Math.floor(CHUNK_J_BYTES / Math.max(1, T * O * P * 8)),
+  };
 
   let yAbsMax: Float64Array = new Float64Array(O);
   await chunked(
     src,
     B,
-    (b0, b1) => {
-      const { x, p } = src.inputs(b0, b1);
-      yAbsMax = absMaxOfOutputs(src.net.forward(x, p, b1 - b0, T), O, yAbsMax);
+    async (b0, b1) => {
+      yAbsMax = absMaxOfOutputs(await run.forward(b0, b1, hooks.signal), O, yAbsMax);
     },
-    hooks,
+    opts,
     report,
   );
 
@@ -84,16 +65,15 @@ export async function streamSensitivity(
   await chunked(
     src,
     B,
-    (b0, b1) => {
-      const { x, p } = src.inputs(b0, b1);
-      const { y, J } = src.net.evaluate(x, p, b1 - b0, T);
+    async (b0, b1) => {
+      const { x, p, y, J } = await run.evaluate(b0, b1, hooks.signal);
       acc.add(x.length ? x : null, p, J, y);
       for (let i = 0; i < J.length; i++) {
         const a = Math.abs(J[i]);
         if (a > jAbsMax) jAbsMax = a;
       }
     },
-    hooks,
+    opts,
     (done) => report(B + done),
   );
   const r = acc.result();
