@@ -11,6 +11,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Inflate } from 'fflate';
 import { LoadError } from '../engine/errors';
+import type { DataSource } from '../engine/io/data-source';
+import { loadHdf5, openHdf5 } from '../engine/io/hdf5';
 import { ELEMENT_KINDS, type ElementKind, decodeElements } from '../engine/io/npy';
 
 /** Bytes [pos, pos + len) of something: a file range, or an inflated stream. */
@@ -247,12 +249,59 @@ function npyFromSource(src: ByteSource, label: string): ArrayStream {
   };
 }
 
+/** Loads the HDF5 library when any --x/--p/--input of the command names an HDF5 file. */
+export async function loadHdf5For(args: {
+  options: Map<string, string>;
+  lists: Map<string, string[]>;
+}): Promise<void> {
+  const specs = [...args.options.values(), ...[...args.lists.values()].flat()];
+  if (specs.some((v) => /\.(h5|hdf5)(:.*)?$/i.test(v))) await loadHdf5();
+}
+
 /** Open files, closed together at the end of a command. */
 export class StreamFiles {
   private readonly fds: number[] = [];
+  private readonly sources: DataSource[] = [];
 
   close(): void {
+    for (const s of this.sources.splice(0)) s.close();
     for (const fd of this.fds.splice(0)) closeSync(fd);
+  }
+
+  /**
+   * A dataset of an HDF5 file (`.h5`, `.hdf5`), its rows read as hyperslabs from the file as they
+   * are needed: by path, or the file's only numeric dataset. loadHdf5() must have finished.
+   */
+  hdf5(path: string, name: string | undefined): ArrayStream {
+    const { fd, size } = openFile(path);
+    this.fds.push(fd);
+    const src = openHdf5(new FileSource(fd, path, 0, size), path);
+    this.sources.push(src);
+    const numeric = src.variables().filter((v) => v.dtype !== null && v.shape.length > 0);
+    let v = numeric.find((d) => name !== undefined && (d.name === name || d.name === `/${name}`));
+    if (name !== undefined && !v)
+      throw new LoadError(
+        path,
+        `holds no array '${name}' (it has: ${numeric.map((d) => d.name).join(', ')})`,
+      );
+    if (!v) {
+      if (numeric.length !== 1)
+        throw new LoadError(
+          path,
+          `holds ${numeric.length} arrays (${numeric.map((d) => `${d.name} [${d.shape}]`).join(', ')}); name one as ${path}:/PATH`,
+        );
+      v = numeric[0];
+    }
+    const { name: dataset, shape } = v;
+    const rowValues = shape.slice(1).reduce((a, n) => a * n, 1);
+    return {
+      label: `${path}:${dataset}`,
+      shape,
+      rows: shape[0],
+      rowValues,
+      dtype: v.dtype!,
+      readRows: (start, count) => src.readRows(dataset, start, count).data,
+    };
   }
 
   /** A .npy file. */
@@ -287,6 +336,8 @@ export class StreamFiles {
 
   /** FILE.npy, or FILE.npz:NAME, or a FILE.npz holding a single array. */
   spec(spec: string): ArrayStream {
+    const h = /^(.*\.(?:h5|hdf5))(?::(.+))?$/i.exec(spec);
+    if (h) return this.hdf5(h[1], h[2]);
     const m = /^(.*\.npz):([^/\\]+)$/i.exec(spec);
     const path = m ? m[1] : spec;
     if (/\.npy$/i.test(path)) return this.npy(path);
@@ -305,7 +356,7 @@ export class StreamFiles {
         );
       return [...members.values()][0]();
     }
-    throw new LoadError(path, 'is not streamed: give .npy or .npz files (np.save / np.savez)');
+    throw new LoadError(path, 'is not streamed: give .npy, .npz or HDF5 files (np.save / np.savez / h5py)');
   }
 }
 

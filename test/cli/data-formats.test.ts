@@ -69,4 +69,42 @@ describe('jacscope CLI data formats', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/nope/);
   });
+
+  it('jacscope sensitivity streams HDF5 datasets by hyperslabs: the same result as the .npy files', () => {
+    const run = (x: string, p: string, out: string) => {
+      const r = jacscope(
+        'sensitivity',
+        '--model',
+        join(FNO, 'model.pt'),
+        '--x',
+        x,
+        '--p',
+        p,
+        '--chunk',
+        '2',
+        '--threads',
+        '1',
+        '--out',
+        out,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(readFileSync(out, 'utf8'));
+    };
+    const fromNpy = run(join(FNO, 'x.npy'), join(FNO, 'p.npy'), join(dir, 's-npy.json'));
+    for (const [file, x, p] of [
+      ['deep.h5', 'x', '/p'],
+      ['deep-chunked.h5', '/inputs/x', 'inputs/p'],
+    ]) {
+      const h5 = join(DATA, file);
+      const got = run(`${h5}:${x}`, `${h5}:${p}`, join(dir, `s-${file}.json`));
+      for (const key of ['nu', 'index', 'elasticity', 'yAbsMax']) {
+        const a = (got[key] as unknown[]).flat(3) as number[];
+        const b = (fromNpy[key] as unknown[]).flat(3) as number[];
+        expect(a.length, key).toBe(b.length);
+        expect(relErr(Float64Array.from(a), Float64Array.from(b)), `${file} ${key}`).toBeLessThanOrEqual(
+          1e-12,
+        );
+      }
+    }
+  });
 });

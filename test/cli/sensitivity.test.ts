@@ -380,7 +380,7 @@ describe('jacscope sensitivity refuses bad input with one line and no output', (
     [
       'a CSV',
       ['--x', d.xf, '--p', write('p.csv', new TextEncoder().encode('a,b\n1,2\n'))],
-      /p\.csv: is not streamed: give \.npy or \.npz/,
+      /p\.csv: is not streamed: give \.npy, \.npz or HDF5/,
     ],
     ['missing file', ['--x', d.xf, '--p', join(dir, 'nope.npy')], /nope\.npy: no such file/],
     ['bad shard', ['--x', d.xf, '--p', d.pf, '--shard', '0/2'], /--shard must be i\/n/],

@@ -21,7 +21,7 @@ import { allowOnly, required, UsageError, type ParsedArgs } from '../args';
 import { cliBackend, parseThreads } from '../backend';
 import { readBytes } from '../files';
 import { loadAnyModel, type AnyModel } from '../load';
-import { type ArrayStream, StreamFiles } from '../stream-npy';
+import { type ArrayStream, StreamFiles, loadHdf5For } from '../stream-npy';
 import {
   hashBytes,
   intOption,
@@ -515,6 +515,7 @@ export async function sensitivity(
   outKind(outPath, shard !== undefined || pass === 'ymax');
   const threads = parseThreads(args.options.get('threads'));
   const loaded = await loadAnyModel(required(args, 'model'), args.options.get('config'));
+  await loadHdf5For(args);
   const files = new StreamFiles();
   let src: Source | undefined;
   try {

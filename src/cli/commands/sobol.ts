@@ -24,7 +24,7 @@ import { allowOnly, required, UsageError, type ParsedArgs } from '../args';
 import { cliBackend, parseThreads } from '../backend';
 import { readBytes, writeAtomic } from '../files';
 import { loadAnyModel, type AnyModel } from '../load';
-import { type ArrayStream, StreamFiles } from '../stream-npy';
+import { type ArrayStream, StreamFiles, loadHdf5For } from '../stream-npy';
 import {
   axesOf,
   hashBytes,
@@ -125,7 +125,8 @@ async function fnoFixed(
   let T: number;
   let label: string;
   let pAll: Fixed['p'] = null;
-  const streamable = (f: string | undefined) => f === undefined || /\.(npy|npz)(:[^/\\]+)?$/i.test(f);
+  const streamable = (f: string | undefined) =>
+    f === undefined || /\.(npy|npz)(:[^/\\]+)?$/i.test(f) || /\.(h5|hdf5)(:.+)?$/i.test(f);
   if (o.has('data') || (streamable(o.get('x')) && streamable(o.get('p')))) {
     const { x, p } = fnoStreams(files, o, false, note);
     label = x.label;
@@ -379,6 +380,7 @@ export async function sobol(
       `--shard ${shard.index + 1}/${shard.count}: ${N} base rows cannot be split into ${shard.count} shards`,
     );
   const loaded = await loadAnyModel(required(args, 'model'), o.get('config'));
+  await loadHdf5For(args);
   const files = new StreamFiles();
   let fixed: Fixed | undefined;
   try {
