@@ -62,8 +62,23 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Warm-up per measured call: at least one call and this long, so that V8's optimising tiers have run. */
+const WARM_MS = 500;
+
+/** The `sensitivity` section of an earlier latest.json (bench/sobol-bench.ts), if any. */
+function previousSensitivity(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')).sensitivity;
+  } catch {
+    return undefined;
+  }
+}
+
 function time(fn: () => void, runs: number): number {
-  fn(); // warm-up: JIT, DFT choice, wasm memory growth
+  // Warm-up: JIT tiers, plans, DFT choice, wasm memory growth (PyTorch's side needs one call).
+  const w0 = performance.now();
+  do fn();
+  while (performance.now() - w0 < WARM_MS);
   const ts: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -431,6 +446,8 @@ async function main(): Promise<void> {
     rows,
     all_cores: allCores,
     command_line: cli,
+    // Kept from the last run that measured it when this one skips it (--no-sobol), with its date.
+    sensitivity: argv.includes('--no-sobol') ? previousSensitivity(`${dir}/latest.json`) : undefined,
   };
   writeFileSync(`${dir}/latest.json`, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nwritten: bench/results/latest.json`);
