@@ -5,7 +5,7 @@
 // stays; J exported as .h5 reads back. The picker's screenshot goes to docs/data-picker.png.
 // Run: node test/e2e/run.mjs
 import assert from 'node:assert/strict';
-import { copyFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +20,7 @@ import {
   parseNpy,
   relativeError,
   repoRoot,
+  updateDocsPicture,
   saveDownload,
   waitForResult,
   waitIdle,
@@ -148,7 +149,7 @@ describe('data formats in the web app', () => {
       assert.equal(await page.getByTestId('pick-load').isEnabled(), true);
       await page.mouse.move(5, 5); // no row hovered in the picture
       await picker.screenshot({ path: resolve(outDir, 'e2e-data-picker.png') });
-      await copyFile(resolve(outDir, 'e2e-data-picker.png'), resolve(repoRoot, 'docs/data-picker.png'));
+      await updateDocsPicture('e2e-data-picker.png', 'data-picker.png');
       // The same variable as x and p is refused until changed.
       await page.getByTestId('pick-p:/run/forcing').check();
       assert.equal(await page.getByTestId('pick-load').isEnabled(), false);

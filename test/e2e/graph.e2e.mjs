@@ -4,7 +4,7 @@
 // without a time axis, a model that takes p alone, what-if and check derivatives, the choice of p and backend.
 // Run: node test/e2e/run.mjs
 import assert from 'node:assert/strict';
-import { copyFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { serveStatic } from './server.mjs';
@@ -16,6 +16,7 @@ import {
   parseNpy,
   relativeError,
   repoRoot,
+  updateDocsPicture,
   saveDownload,
   waitForResult,
   waitIdle,
@@ -150,7 +151,7 @@ describe('graph models (web build)', () => {
       await checkExports(page, 'attention');
       const panel = page.getByTestId('model-panel');
       await panel.screenshot({ path: resolve(outDir, 'e2e-graph-model-panel.png') });
-      await copyFile(resolve(outDir, 'e2e-graph-model-panel.png'), resolve(repoRoot, 'docs/graph-model.png'));
+      await updateDocsPicture('e2e-graph-model-panel.png', 'graph-model.png');
 
       // p = x: the p data would go to x and x to p, which this model cannot run; the result and p stay.
       const wrt = page.getByTestId('graph-wrt');

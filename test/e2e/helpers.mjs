@@ -15,6 +15,16 @@ export const deepDir = resolve(fixturesDir, 'deep-fno1d');
 export const webDist = resolve(repoRoot, 'dist-web');
 export const outDir = resolve(repoRoot, 'test-output');
 
+/**
+ * Copies a screenshot from test-output into docs/ when JACSCOPE_UPDATE_DOCS=1, so that a test run
+ * leaves the committed pictures alone unless asked to refresh them.
+ */
+export async function updateDocsPicture(name, docsName) {
+  if (process.env.JACSCOPE_UPDATE_DOCS !== '1') return;
+  const { copyFile } = await import('node:fs/promises');
+  await copyFile(resolve(outDir, name), resolve(repoRoot, 'docs', docsName));
+}
+
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
