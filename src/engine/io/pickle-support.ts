@@ -1,4 +1,9 @@
-/** Helpers of the unpickler: nesting depth of a result, and Python text/number decoding. */
+/**
+ * Helpers of the unpickler: nesting depth of a result, Python text/number decoding, the container
+ * opcodes' insertions, and errors located in the pickle.
+ */
+import { LoadError } from '../errors';
+import { BudgetExceeded } from './budget';
 import { PyObject, attributes } from './pickle-values';
 
 export const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -236,4 +241,39 @@ export function pythonStringRepr(s: string): string | undefined {
     if (/^[0-7]+$/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
     return simple[e] ?? `\\${e}`;
   });
+}
+
+/** SETITEM(S) into a dict, or into the dict part of an inert object. */
+export function setItem(target: unknown, k: unknown, v: unknown): void {
+  if (target instanceof Map) target.set(k, v);
+  else if (target instanceof PyObject) (target.dictItems ??= new Map()).set(k, v);
+  else throw new PickleFault('SETITEM on a value that is not a dict');
+}
+
+/** APPEND(S) to a list, a set (protocol 4's ADDITEMS), or the list part of an inert object; charged. */
+export function appendItems(count: (n: number) => void, target: unknown, items: unknown[]): void {
+  let list: unknown[];
+  if (Array.isArray(target) && !Object.isFrozen(target)) list = target;
+  else if (target instanceof PyObject) list = target.listItems ??= [];
+  else if (target instanceof Set) {
+    count(items.length);
+    for (const it of items) target.add(it);
+    return;
+  } else throw new PickleFault('APPEND on a value that is not a list');
+  count(items.length);
+  for (const it of items) list.push(it);
+}
+
+/** An error thrown while reading, as the caller should see it: where in which pickle. */
+export function located(e: unknown, file: string, label: string, at: number): unknown {
+  // The file's budget is spent: say where in which pickle.
+  if (e instanceof BudgetExceeded)
+    return new BudgetExceeded(file, e.limit, `${e.what} (${label}, at byte ${at})`);
+  if (e instanceof PickleFault) {
+    const what = e.limit ? 'exceeds a safety limit' : 'is corrupt';
+    return new LoadError(file, `${label} ${what}: ${e.message} (at byte ${at})`);
+  }
+  if (e instanceof RangeError && /call stack|Invalid array length|allocation/i.test(e.message))
+    return new LoadError(file, `${label} is too large or too deeply nested to read (${e.message})`);
+  return e;
 }

@@ -24,7 +24,7 @@
  */
 
 import { LoadError } from '../errors';
-import { BudgetExceeded, OpenBudget } from './budget';
+import { OpenBudget } from './budget';
 import {
   PyGlobal,
   PyObject,
@@ -48,6 +48,9 @@ import {
   pythonStringRepr,
   PickleFault,
   PickleBytes,
+  appendItems,
+  located,
+  setItem,
 } from './pickle-support';
 
 /** Pickles a few hundred levels deep are already absurd for checkpoints; the limit only has to be generous. */
@@ -169,30 +172,6 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
     // Calling something that is not a global (an inert object's method, say): stay inert.
     return new PyObject(fn instanceof PyObject ? `${fn.$global}()` : '<call>', args, kwargs);
   };
-  const setItem = (target: unknown, k: unknown, v: unknown): void => {
-    if (target instanceof Map) {
-      target.set(k, v);
-    } else if (target instanceof PyObject) {
-      (target.dictItems ??= new Map()).set(k, v);
-    } else fail('SETITEM on a value that is not a dict');
-  };
-  const appendItems = (target: unknown, items: unknown[]): void => {
-    let list: unknown[];
-    if (Array.isArray(target) && !Object.isFrozen(target)) list = target;
-    else if (target instanceof PyObject) list = target.listItems ??= [];
-    else if (target instanceof Set) {
-      count(items.length);
-      for (const it of items) {
-        target.add(it);
-      }
-      return;
-    } else return fail('APPEND on a value that is not a list');
-    count(items.length);
-    for (const it of items) {
-      list.push(it);
-    }
-  };
-
   try {
     for (;;) {
       opStart = r.pos;
@@ -370,7 +349,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const items = popMark();
           const l: unknown[] = [];
           push(l, marked + 1);
-          appendItems(l, items);
+          appendItems(count, l, items);
           break;
         }
         case 0x61: {
@@ -380,14 +359,14 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           if (Array.isArray(list) && !Object.isFrozen(list)) {
             count(1);
             list.push(v);
-          } else appendItems(list, [v]);
+          } else appendItems(count, list, [v]);
           deepenTop(popped + 1);
           break;
         }
         case 0x65: {
           // APPENDS
           const items = popMark();
-          appendItems(top(), items);
+          appendItems(count, top(), items);
           deepenTop(marked + 1);
           break;
         }
@@ -432,7 +411,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const items = popMark();
           const s = top();
           if (!(s instanceof Set)) fail('ADDITEMS on a value that is not a set');
-          appendItems(s, items);
+          appendItems(count, s, items);
           deepenTop(marked + 1);
           break;
         }
@@ -441,7 +420,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
           const items = popMark();
           const s = new Set<unknown>();
           push(s, marked + 1);
-          appendItems(s, items);
+          appendItems(count, s, items);
           break;
         }
 
@@ -592,18 +571,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
       }
     }
   } catch (e) {
-    if (e instanceof BudgetExceeded) {
-      // The file's budget is spent: say where in which pickle.
-      throw new BudgetExceeded(file, e.limit, `${e.what} (${label}, at byte ${opStart})`);
-    }
-    if (e instanceof PickleFault) {
-      const what = e.limit ? 'exceeds a safety limit' : 'is corrupt';
-      throw new LoadError(file, `${label} ${what}: ${e.message} (at byte ${opStart})`);
-    }
-    if (e instanceof RangeError && /call stack|Invalid array length|allocation/i.test(e.message)) {
-      throw new LoadError(file, `${label} is too large or too deeply nested to read (${e.message})`);
-    }
-    throw e;
+    throw located(e, file, label, opStart);
   }
 
   function persistent(pid: unknown): unknown {
