@@ -78,25 +78,7 @@ export function hashFloats(a: Float64Array): string {
   return hashBytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 }
 
-/** A flat row-major array as nested lists of `shape`; NaN (undefined estimates) becomes null. */
-export function nest(flat: ArrayLike<number>, shape: readonly number[]): unknown {
-  const rec = (off: number, d: number): unknown => {
-    if (d === shape.length) {
-      const v = flat[off];
-      return Number.isFinite(v) ? v : null;
-    }
-    const stride = shape.slice(d + 1).reduce((a, b) => a * b, 1);
-    return Array.from({ length: shape[d] }, (_, i) => rec(off + i * stride, d + 1));
-  };
-  return rec(0, 0);
-}
-
-/** Axis names of one sample's output followed by k: [T,O] → t,o,k; [O] → o,k; else d1, d2, … */
-export function axesOf(outShape: readonly number[]): string[] {
-  const names =
-    outShape.length === 2 ? ['t', 'o'] : outShape.length === 1 ? ['o'] : outShape.map((_, i) => `d${i + 1}`);
-  return [...names, 'k'];
-}
+export { axesOf, nest } from '../engine/analysis/sobol/result-json';
 
 /** Numbers as CSV cells: full precision, NaN as NaN, null as empty. */
 export function cell(v: number | null | undefined): string {

@@ -17,6 +17,7 @@ import {
   finalizeSobol,
 } from '../../engine/analysis/sobol';
 import { LoadError, ShapeError } from '../../engine/errors';
+import { sobolDocument } from '../../engine/analysis/sobol/result-json';
 import { readDataFile } from '../../engine/io/dataset';
 import { modesProblem } from '../../engine/models/config';
 import type { InputArray } from '../../engine/models/graph-model';
@@ -30,7 +31,6 @@ import {
   hashBytes,
   hashFloats,
   intOption,
-  nest,
   outKind,
   progressLine,
   shardOption,
@@ -60,7 +60,7 @@ const OPTIONS = [
   'chunk',
 ];
 
-export const SOBOL_FORMAT = 'jacscope-sobol';
+export { SOBOL_FORMAT } from '../../engine/analysis/sobol/result-json';
 /** Base rows N by default: N·(P+2) model evaluations. */
 export const DEFAULT_N = 1024;
 
@@ -323,35 +323,7 @@ export function writeSobolResult(path: string, r: SobolResult): void {
     ]);
     return;
   }
-  writeJson(path, {
-    format: SOBOL_FORMAT,
-    version: 1,
-    outShape: r.outShape,
-    P: r.P,
-    axes,
-    S1: nest(r.S1, shape),
-    ST: nest(r.ST, shape),
-    S1_conf: nest(r.S1_conf, shape),
-    ST_conf: nest(r.ST_conf, shape),
-    mean: nest(r.mean, r.outShape),
-    variance: nest(r.variance, r.outShape),
-    n: r.n,
-    evaluations: r.evaluations,
-    seed: r.seed,
-    sampling: r.sampling,
-    distributions: r.distributions,
-    blocks: r.blocks,
-    resamples: r.resamples,
-    fingerprint: r.fingerprint,
-    dgsm: r.dgsm
-      ? {
-          nu: nest(r.dgsm.nu, shape),
-          bound: nest(r.dgsm.bound, shape),
-          bound_conf: nest(r.dgsm.bound_conf, shape),
-          exceeds: nest(r.dgsm.exceeds, shape),
-        }
-      : null,
-  });
+  writeJson(path, sobolDocument(r));
 }
 
 /** `jacscope sobol`. */

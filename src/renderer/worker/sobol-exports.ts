@@ -4,32 +4,10 @@
  * followed by P, with n, evaluations, seed, distributions, the DGSM bound), plus the feature and output names;
  * or a long CSV, one row per (output element, feature), with the names beside the indices.
  */
+import { sobolDocument } from '../../engine/analysis/sobol/result-json';
 import { encodeChunks } from '../lib/export-format';
 import type { SobolCache } from './sobol-run';
 import type { SobolExportWhat } from './sobol-protocol';
-
-/** The CLI's format name and version for S.json. */
-export const SOBOL_FORMAT = 'jacscope-sobol';
-
-/** A flat array as nested arrays of `shape` (non-finite values as null, as JSON has no NaN). */
-export function nest(flat: ArrayLike<number>, shape: readonly number[]): unknown {
-  const rec = (off: number, d: number): unknown => {
-    if (d === shape.length) {
-      const v = flat[off];
-      return Number.isFinite(v) ? v : null;
-    }
-    const stride = shape.slice(d + 1).reduce((a, b) => a * b, 1);
-    return Array.from({ length: shape[d] }, (_, i) => rec(off + i * stride, d + 1));
-  };
-  return rec(0, 0);
-}
-
-/** Axis names of one sample's output followed by k: [T,O] → t,o,k; [O] → o,k; else d1, d2, … */
-export function axesOf(outShape: readonly number[]): string[] {
-  const names =
-    outShape.length === 2 ? ['t', 'o'] : outShape.length === 1 ? ['o'] : outShape.map((_, i) => `d${i + 1}`);
-  return [...names, 'k'];
-}
 
 function csvField(s: string): string {
   return /[",;\t\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -40,41 +18,7 @@ function cell(v: number): string {
 }
 
 export function sobolJson(c: SobolCache): Uint8Array {
-  const r = c.result;
-  const shape = [...r.outShape, r.P];
-  const d = r.dgsm;
-  const doc = {
-    format: SOBOL_FORMAT,
-    version: 1,
-    outShape: r.outShape,
-    P: r.P,
-    axes: axesOf(r.outShape),
-    features: c.pNames,
-    outputs: c.yNames,
-    sample: c.shown.b,
-    S1: nest(r.S1, shape),
-    ST: nest(r.ST, shape),
-    S1_conf: nest(r.S1_conf, shape),
-    ST_conf: nest(r.ST_conf, shape),
-    mean: nest(r.mean, r.outShape),
-    variance: nest(r.variance, r.outShape),
-    n: r.n,
-    evaluations: r.evaluations,
-    seed: r.seed,
-    sampling: r.sampling,
-    distributions: r.distributions,
-    blocks: r.blocks,
-    resamples: r.resamples,
-    fingerprint: r.fingerprint,
-    dgsm: d
-      ? {
-          nu: nest(d.nu, shape),
-          bound: nest(d.bound, shape),
-          bound_conf: nest(d.bound_conf, shape),
-          exceeds: nest(d.exceeds, shape),
-        }
-      : null,
-  };
+  const doc = sobolDocument(c.result, { features: c.pNames, outputs: c.yNames, sample: c.shown.b });
   return new TextEncoder().encode(JSON.stringify(doc, null, 1) + '\n');
 }
 
