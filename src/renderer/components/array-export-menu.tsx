@@ -1,10 +1,10 @@
 /**
  * "h5 / mat ▾" in the tool bar: the visible slice and the whole J as HDF5 (.h5, one dataset with its axis names)
- * or MATLAB v5 .mat. A disclosure like the data menu (Escape or a click elsewhere closes it).
+ * or MATLAB v5 .mat.
  */
-import { useEffect, useId, useRef, useState } from 'react';
 import { exportJ } from '../store/actions';
 import type { ExportWhat } from '../worker/protocol';
+import { MenuDisclosure } from './menu-disclosure';
 
 const ITEMS: { what: ExportWhat; label: string; title: string }[] = [
   {
@@ -18,65 +18,16 @@ const ITEMS: { what: ExportWhat; label: string; title: string }[] = [
 ];
 
 export function ArrayExportMenu({ disabled }: { disabled: boolean }) {
-  const [open, setOpen] = useState(false);
-  const rootRef = useRef<HTMLDivElement>(null);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const menuId = useId();
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: PointerEvent) => {
-      if (!rootRef.current?.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('pointerdown', onDown);
-    return () => document.removeEventListener('pointerdown', onDown);
-  }, [open]);
-  useEffect(() => {
-    if (disabled) setOpen(false);
-  }, [disabled]);
   return (
-    <div
-      className="data-export"
-      ref={rootRef}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape' && open) {
-          e.stopPropagation();
-          setOpen(false);
-          buttonRef.current?.focus();
-        }
-      }}
-    >
-      <button
-        type="button"
-        ref={buttonRef}
-        disabled={disabled}
-        data-testid="export-arrays"
-        aria-expanded={open}
-        aria-controls={menuId}
-        aria-label="export J as HDF5 or MATLAB"
-        title="export the slice or the whole J as HDF5 (.h5) or MATLAB (.mat)"
-        onClick={() => setOpen((o) => !o)}
-      >
-        h5 / mat ▾
-      </button>
-      {open && (
-        <div className="data-export-menu" id={menuId} role="group" aria-label="HDF5 and MATLAB exports">
-          {ITEMS.map((d) => (
-            <button
-              key={d.what}
-              type="button"
-              data-testid={`export-${d.what}`}
-              title={d.title}
-              onClick={() => {
-                setOpen(false);
-                buttonRef.current?.focus();
-                void exportJ(d.what);
-              }}
-            >
-              {d.label}
-            </button>
-          ))}
-        </div>
-      )}
-    </div>
+    <MenuDisclosure
+      label="h5 / mat ▾"
+      testId="export-arrays"
+      ariaLabel="export J as HDF5 or MATLAB"
+      title="export the slice or the whole J as HDF5 (.h5) or MATLAB (.mat)"
+      groupLabel="HDF5 and MATLAB exports"
+      disabled={disabled}
+      items={ITEMS.map((d) => ({ id: d.what, label: d.label, title: d.title }))}
+      onChoose={(id) => void exportJ(id as ExportWhat)}
+    />
   );
 }

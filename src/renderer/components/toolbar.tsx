@@ -1,8 +1,9 @@
 /** The top bar: open, recent files, exports, and the running job (progress + cancel after half a second). */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { formatMs } from '../lib/format';
 import { cancelJob, exportData, exportJ, exportPng, openDialog, openRecent } from '../store/actions';
 import { ArrayExportMenu } from './array-export-menu';
+import { MenuDisclosure } from './menu-disclosure';
 import { useStore } from '../store';
 import type { DataExportWhat } from '../worker/protocol';
 
@@ -135,68 +136,27 @@ const DATA_EXPORTS: { what: DataExportWhat; label: string; title: string }[] = [
 
 /** "data ▾": a disclosure with the exports of y, x and p (Escape or a click elsewhere closes it). */
 function DataExportMenu({ disabled }: { disabled: boolean }) {
-  const [open, setOpen] = useState(false);
   const noX = useStore((s) => s.data !== null && s.data.xShape === null);
-  const rootRef = useRef<HTMLDivElement>(null);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const menuId = useId();
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: PointerEvent) => {
-      if (!rootRef.current?.contains(e.target as Node)) setOpen(false);
+  const items = DATA_EXPORTS.map((d) => {
+    const off = noX && d.what.startsWith('x-');
+    return {
+      id: d.what,
+      label: d.label,
+      title: off ? "this model's forward takes p alone: no x" : d.title,
+      disabled: off,
     };
-    document.addEventListener('pointerdown', onDown);
-    return () => document.removeEventListener('pointerdown', onDown);
-  }, [open]);
-  useEffect(() => {
-    if (disabled) setOpen(false);
-  }, [disabled]);
+  });
   return (
-    <div
-      className="data-export"
-      ref={rootRef}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape' && open) {
-          e.stopPropagation();
-          setOpen(false);
-          buttonRef.current?.focus();
-        }
-      }}
-    >
-      <button
-        type="button"
-        ref={buttonRef}
-        disabled={disabled}
-        data-testid="export-data"
-        aria-expanded={open}
-        aria-controls={menuId}
-        aria-label="export data: y, x, p"
-        title="export the data and the forward output (y, x, p)"
-        onClick={() => setOpen((o) => !o)}
-      >
-        data ▾
-      </button>
-      {open && (
-        <div className="data-export-menu" id={menuId} role="group" aria-label="data exports">
-          {DATA_EXPORTS.map((d) => (
-            <button
-              key={d.what}
-              type="button"
-              data-testid={`export-${d.what}`}
-              title={noX && d.what.startsWith('x-') ? "this model's forward takes p alone: no x" : d.title}
-              disabled={noX && d.what.startsWith('x-')}
-              onClick={() => {
-                setOpen(false);
-                buttonRef.current?.focus();
-                void exportData(d.what);
-              }}
-            >
-              {d.label}
-            </button>
-          ))}
-        </div>
-      )}
-    </div>
+    <MenuDisclosure
+      label="data ▾"
+      testId="export-data"
+      ariaLabel="export data: y, x, p"
+      title="export the data and the forward output (y, x, p)"
+      groupLabel="data exports"
+      disabled={disabled}
+      items={items}
+      onChoose={(id) => void exportData(id as DataExportWhat)}
+    />
   );
 }
 
