@@ -16,6 +16,7 @@
  *   npx tsx bench/sobol-bench.ts [--sobol-n 1024] [--sizes 10000,100000] [--no-sobol-run] [--no-streaming]
  */
 import { spawnSync } from 'node:child_process';
+import { cliEnv } from './cli-env';
 import {
   closeSync,
   existsSync,
@@ -62,7 +63,7 @@ function runCli(root: string, dir: string, args: string[]): ProcessRun {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--require', hook, join(root, 'bin/jacscope.mjs'), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, JACSCOPE_BENCH_RSS: rssFile },
+    env: { ...process.env, ...cliEnv(join(root, 'bin/jacscope.mjs')), JACSCOPE_BENCH_RSS: rssFile },
     maxBuffer: 1 << 24,
   });
   const wall_s = (performance.now() - t0) / 1000;

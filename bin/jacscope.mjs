@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node
 // The CLI runs from the bundle that scripts/build-cli.mjs made (`npm ci` builds it: the `prepare`
 // script). Before loading it, this checks the size and modification time of every file that went
 // into it (a few milliseconds); if any changed, or there is no bundle yet, it is rebuilt first
