@@ -13,15 +13,24 @@ import { FORWARD_CHUNK, JACOBIAN_RUN } from '../../models/graph-model';
 import { CpuBackend, type CpuBackendOptions } from './cpu-backend';
 import type { PoolMode, PoolReply, PoolWorker } from './pool-protocol';
 
+type ChunkReply = Extract<PoolReply, { type: 'done' | 'failed' }>;
+
 interface Helper {
   worker: PoolWorker;
   ready: boolean;
-  busy: boolean;
   /** Why the thread is gone, once it is. */
   dead?: string;
-  /** Where the reply to the chunk it is computing goes. */
-  onReply?: (msg: Extract<PoolReply, { type: 'done' | 'failed' }>) => void;
+  /** Where the replies to the chunks it was sent go, oldest first (a thread answers in order). */
+  pending: ((msg: ChunkReply) => void)[];
 }
+
+/**
+ * Chunks a helper holds at once: the one it computes and the next. Replies are handled only
+ * between the calling thread's own chunks, so with one chunk each a helper that finished waited
+ * for the calling thread to come round (idle 40% of a Sobol' run); with the next one already
+ * sent, it goes straight on.
+ */
+const HELPER_DEPTH = 2;
 
 export interface ParallelCpuOptions extends CpuBackendOptions {
   /**
@@ -129,7 +138,7 @@ export class ParallelCpuBackend implements ComputeBackend {
       h.worker.terminate();
       // A terminated thread never answers: a call still waiting on it redoes the chunk itself.
       h.dead = 'disposed';
-      h.onReply?.({ type: 'failed', id: -1, message: 'disposed' });
+      for (const reply of h.pending.splice(0)) reply({ type: 'failed', id: -1, message: 'disposed' });
     }
     this.helpers = [];
   }
@@ -169,31 +178,29 @@ export class ParallelCpuBackend implements ComputeBackend {
       opts.onProgress?.(done, B);
     };
     const dispatch = (h: Helper) => {
-      if (!h.ready || h.busy || h.dead || next >= B || stopped()) return;
-      const b0 = next;
-      const k = Math.min(chunk, B - b0);
-      next += k;
-      const xs = x.slice(b0 * T * Xf, (b0 + k) * T * Xf);
-      const ps = p.slice(b0 * P, (b0 + k) * P);
-      h.busy = true;
-      inFlight++;
-      h.onReply = (msg) => {
-        h.busy = false;
-        h.onReply = undefined;
-        inFlight--;
-        if (msg.type === 'done') {
-          sink.write(b0, k, msg.y, msg.J);
-          finished(k);
-        } else if (h.dead) redo.push({ b0, k });
-        // A computation that failed in a helper would fail here too: the call fails.
-        else failure ??= new Error(msg.message);
-        dispatch(h);
-        wake?.();
-      };
-      h.worker.post({ type: 'run', id: this.nextId++, mode, x: xs, p: ps, B: k, T }, [
-        xs.buffer as ArrayBuffer,
-        ps.buffer as ArrayBuffer,
-      ]);
+      while (h.ready && !h.dead && h.pending.length < HELPER_DEPTH && next < B && !stopped()) {
+        const b0 = next;
+        const k = Math.min(chunk, B - b0);
+        next += k;
+        const xs = x.slice(b0 * T * Xf, (b0 + k) * T * Xf);
+        const ps = p.slice(b0 * P, (b0 + k) * P);
+        inFlight++;
+        h.pending.push((msg) => {
+          inFlight--;
+          if (msg.type === 'done') {
+            sink.write(b0, k, msg.y, msg.J);
+            finished(k);
+          } else if (h.dead) redo.push({ b0, k });
+          // A computation that failed in a helper would fail here too: the call fails.
+          else failure ??= new Error(msg.message);
+          dispatch(h);
+          wake?.();
+        });
+        h.worker.post({ type: 'run', id: this.nextId++, mode, x: xs, p: ps, B: k, T }, [
+          xs.buffer as ArrayBuffer,
+          ps.buffer as ArrayBuffer,
+        ]);
+      }
     };
     this.kick = () => helpers.forEach(dispatch);
     let lastYield = performance.now();
@@ -299,19 +306,19 @@ export class ParallelCpuBackend implements ComputeBackend {
       } catch {
         break; // no threads here (or no more): the calling thread computes alone
       }
-      const h: Helper = { worker, ready: false, busy: false };
+      const h: Helper = { worker, ready: false, pending: [] };
       const lose = (message: string) => {
         if (h.dead) return;
         h.dead = message;
         h.ready = false;
-        h.onReply?.({ type: 'failed', id: -1, message });
+        for (const reply of h.pending.splice(0)) reply({ type: 'failed', id: -1, message });
       };
       worker.onMessage((msg) => {
         if (msg.type === 'ready') {
           h.ready = true;
           this.kick?.();
         } else if (msg.type === 'failed' && msg.id === -1) lose(msg.message);
-        else h.onReply?.(msg);
+        else h.pending.shift()?.(msg);
       });
       worker.onError(lose);
       worker.post({ type: 'init', config: this.config, tensors });
