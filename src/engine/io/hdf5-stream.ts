@@ -151,7 +151,11 @@ function objectHeader(messages: Uint8Array[]): Uint8Array {
 
 function dataspace(shape: readonly number[]): Uint8Array {
   // Version 2, no maximum dimensions; type 1 (simple), or 0 (scalar) for rank 0.
-  const b = new Bytes().u8(2).u8(shape.length).u8(0).u8(shape.length === 0 ? 0 : 1);
+  const b = new Bytes()
+    .u8(2)
+    .u8(shape.length)
+    .u8(0)
+    .u8(shape.length === 0 ? 0 : 1);
   for (const d of shape) b.u64(d);
   return b.bytes();
 }
@@ -209,10 +213,25 @@ function datasetHeader(d: StreamDataset, address: number, bytes: number): Uint8A
     message(0x01, dataspace(d.shape)),
     message(0x03, floatType(d.dtype), true),
     // Fill value, version 3: allocated late, written never, no value (every value is written).
-    message(0x05, new Bytes().u8(3).u8(0x02 | (1 << 2)).bytes(), true),
+    message(
+      0x05,
+      new Bytes()
+        .u8(3)
+        .u8(0x02 | (1 << 2))
+        .bytes(),
+      true,
+    ),
     // Data layout, version 3, contiguous: address and size of the values (no address when there
     // are none: the library takes a zero-size block at a real address for a corrupt size).
-    message(0x08, new Bytes().u8(3).u8(1).u64(bytes > 0 ? address : UNDEF).u64(bytes).bytes()),
+    message(
+      0x08,
+      new Bytes()
+        .u8(3)
+        .u8(1)
+        .u64(bytes > 0 ? address : UNDEF)
+        .u64(bytes)
+        .bytes(),
+    ),
   ];
   if (d.axes) messages.push(message(0x0c, stringsAttribute('axes', d.axes)));
   return objectHeader(messages);

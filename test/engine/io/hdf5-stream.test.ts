@@ -37,7 +37,12 @@ function readBack(bytes: Uint8Array, names: string[]) {
     const path = '/stream-test.h5';
     M.FS.writeFile(path, bytes);
     const f = new lib.File(path, 'r') as unknown as {
-      get(n: string): { value: unknown; shape: number[]; dtype: string; attrs: Record<string, { value: unknown }> };
+      get(n: string): {
+        value: unknown;
+        shape: number[];
+        dtype: string;
+        attrs: Record<string, { value: unknown }>;
+      };
       keys(): string[];
       close(): void;
     };
@@ -62,7 +67,12 @@ describe('an HDF5 file written as a stream', () => {
     const J = Float64Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => Math.sin(i) * 10 ** ((i % 7) - 3));
     const y = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i / 7 - 1);
     const datasets: StreamDataset[] = [
-      { name: 'J', shape: [2, 3, 4, 5], dtype: 'float64', axes: ['sample b', 'time t', 'output o', 'parameter k'] },
+      {
+        name: 'J',
+        shape: [2, 3, 4, 5],
+        dtype: 'float64',
+        axes: ['sample b', 'time t', 'output o', 'parameter k'],
+      },
       { name: 'y', shape: [2, 3, 4], dtype: 'float32', axes: ['b', 't', 'o'] },
     ];
     const got = readBack(assemble(datasets, [J, y]), ['J', 'y']);
@@ -116,8 +126,12 @@ describe('an HDF5 file written as a stream', () => {
 
   it('refuses names, shapes and axis lists it cannot write', () => {
     expect(() => hdf5StreamLayout([])).toThrow(/at least one/);
-    expect(() => hdf5StreamLayout([{ name: 'a/b', shape: [1], dtype: 'float64' }])).toThrow(/not a dataset name/);
-    expect(() => hdf5StreamLayout([{ name: 'a', shape: [1.5], dtype: 'float64' }])).toThrow(/not a list of sizes/);
+    expect(() => hdf5StreamLayout([{ name: 'a/b', shape: [1], dtype: 'float64' }])).toThrow(
+      /not a dataset name/,
+    );
+    expect(() => hdf5StreamLayout([{ name: 'a', shape: [1.5], dtype: 'float64' }])).toThrow(
+      /not a list of sizes/,
+    );
     expect(() => hdf5StreamLayout([{ name: 'a', shape: [1, 2], dtype: 'float64', axes: ['t'] }])).toThrow(
       /2 axes but 1 axis names/,
     );
