@@ -1,4 +1,5 @@
 import { LoadError } from '../engine/errors';
+import { hdf5StreamLayout } from '../engine/io/hdf5-stream';
 import { writeNpy } from '../engine/io/npy';
 import { writeAtomic } from './files';
 
@@ -43,9 +44,13 @@ export function npyHeader(shape: readonly number[], dtype: OutDType): Uint8Array
   return out;
 }
 
+/** The output names the CLI writes: .npy, long-format .csv, or HDF5. */
+export const OUTPUT_NAME = /\.(npy|csv|h5|hdf5)$/i;
+
 /**
- * Write a tensor to .npy, or to long-format CSV with one column per axis (named by `axes`) and a
- * final `value` column. Anything else is refused before any file is touched.
+ * Write a tensor to .npy, to long-format CSV with one column per axis (named by `axes`) and a
+ * final `value` column, or to HDF5 (one dataset named `name`, its axis names as the `axes`
+ * attribute). Anything else is refused before any file is touched.
  */
 export function writeTensor(
   path: string,
@@ -53,8 +58,25 @@ export function writeTensor(
   data: Float64Array | Float32Array,
   axes: string[],
   dtype: OutDType,
+  name = 'data',
 ): void {
   const lower = path.toLowerCase();
+  if (lower.endsWith('.h5') || lower.endsWith('.hdf5')) {
+    // The streamed layout: its header, then the values as they are in memory (little-endian).
+    const { header } = hdf5StreamLayout([{ name, shape, dtype, axes }]);
+    const values =
+      (dtype === 'float32') === data instanceof Float32Array
+        ? data
+        : dtype === 'float32'
+          ? Float32Array.from(data)
+          : Float64Array.from(data);
+    if (!LITTLE_ENDIAN) throw new LoadError(path, 'HDF5 output needs a little-endian machine');
+    writeAtomic(path, (w) => {
+      w(header);
+      w(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    });
+    return;
+  }
   if (lower.endsWith('.npy')) {
     if (LITTLE_ENDIAN && (dtype === 'float32') === data instanceof Float32Array) {
       const header = npyHeader(shape, dtype);
@@ -89,5 +111,5 @@ export function writeTensor(
     });
     return;
   }
-  throw new LoadError(path, 'unknown output format: the name must end in .npy or .csv');
+  throw new LoadError(path, 'unknown output format: the name must end in .npy, .csv or .h5');
 }

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadHdf5, openHdf5 } from '../../src/engine/io/hdf5';
 import { readNpy } from '../../src/engine/io/npy';
 import { relErr } from '../engine/helpers';
 
@@ -52,6 +53,40 @@ describe('jacscope CLI data formats', () => {
       expect(relErr(J.data, ref.data)).toBeLessThan(1e-12);
     });
   }
+
+  it('writes J and y as HDF5 (one dataset, its axis names as an attribute), read back equal to the reference', async () => {
+    await loadHdf5();
+    for (const [what, name, file, dtype] of [
+      ['jacobian', 'J', 'jacobian_f64.npy', 'float64'],
+      ['forward', 'y', 'y_f64.npy', 'float32'],
+    ] as const) {
+      const out = join(dir, `${name}.h5`);
+      const r = jacscope(
+        what,
+        '--model',
+        join(FNO, 'model.pt'),
+        '--x',
+        join(FNO, 'x.npy'),
+        '--p',
+        join(FNO, 'p.npy'),
+        '--out',
+        out,
+        '--dtype',
+        dtype,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const want = readNpy(new Uint8Array(readFileSync(join(FNO, file))), file);
+      const src = openHdf5(new Uint8Array(readFileSync(out)), out);
+      try {
+        expect(src.variables()).toEqual([{ name: `/${name}`, shape: want.shape, dtype }]);
+        const got = src.read(`/${name}`);
+        expect(relErr(got.data, want.data)).toBeLessThan(dtype === 'float64' ? 1e-12 : 1e-6);
+      } finally {
+        src.close();
+      }
+    }
+  });
 
   it('a variable that is not there is one line listing what is', () => {
     const r = jacscope(

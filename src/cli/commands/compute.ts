@@ -1,7 +1,7 @@
 import { allowOnly, required, type ParsedArgs } from '../args';
 import { cliBackend, describeSelected, parseBackend, parseThreads } from '../backend';
 import { loadAnyModel, loadInputs, type Inputs, type LoadedModel } from '../load';
-import { parseDType, writeTensor, type OutDType } from '../output';
+import { OUTPUT_NAME, parseDType, writeTensor, type OutDType } from '../output';
 
 const COMMON = ['model', 'config', 'x', 'p', 'data', 'out', 'dtype', 'backend', 'threads'];
 /** Options of models that run from their own code (TorchScript). */
@@ -10,7 +10,8 @@ const GRAPH = ['model', 'x', 'p', 'input', 'wrt', 'output', 'out', 'dtype', 'bac
 function outputOptions(args: ParsedArgs) {
   const dtype = parseDType(args.options.get('dtype'));
   const outPath = required(args, 'out');
-  if (!/\.(npy|csv)$/i.test(outPath)) throw new Error(`${outPath}: the output name must end in .npy or .csv`);
+  if (!OUTPUT_NAME.test(outPath))
+    throw new Error(`${outPath}: the output name must end in .npy, .csv or .h5`);
   return { dtype, outPath };
 }
 
@@ -105,8 +106,8 @@ async function graphCompute(
   const ms = performance.now() - t0;
   const [data, shape] = what === 'forward' ? [r.y, r.yShape] : [r.J!, r.jShape!];
   const out = dtype === 'float32' ? Float32Array.from(data) : data;
-  writeTensor(outPath, shape, out, g.axisNames(r.yShape.length, what === 'jacobian'), dtype);
   const name = what === 'forward' ? 'y' : 'J';
+  writeTensor(outPath, shape, out, g.axisNames(r.yShape.length, what === 'jacobian'), dtype, name);
   log(
     `${name} [${shape.join(',')}] → ${outPath} (${dtype}; ${what === 'forward' ? 'forward' : 'Jacobian'} ${ms.toFixed(1)} ms on cpu, p = ${wrt})`,
   );
@@ -128,7 +129,7 @@ export async function forward(
     backend.forward(x, p, n, T, { out, onProgress: progress('forward') }),
   );
   const ms = performance.now() - t0;
-  writeTensor(outPath, [B, T, O], y, ['b', 't', 'o'], dtype);
+  writeTensor(outPath, [B, T, O], y, ['b', 't', 'o'], dtype, 'y');
   log(`y [${B},${T},${O}] → ${outPath} (${dtype}; forward ${ms.toFixed(1)} ms on ${selected.backend.kind})`);
   backend.dispose();
 }
@@ -149,7 +150,7 @@ export async function jacobian(
     backend.jacobian(x, p, n, T, { out, onProgress: progress('Jacobian') }),
   );
   const ms = performance.now() - t0;
-  writeTensor(outPath, [B, T, O, P], J, ['b', 't', 'o', 'k'], dtype);
+  writeTensor(outPath, [B, T, O, P], J, ['b', 't', 'o', 'k'], dtype, 'J');
   log(
     `J [${B},${T},${O},${P}] → ${outPath} (${dtype}; Jacobian ${ms.toFixed(1)} ms on ${selected.backend.kind})`,
   );
