@@ -154,10 +154,10 @@ describe('a save in parts', () => {
     await expect(h[CHANNELS.saveAppend](token, parts[0])).rejects.toThrow(/through IPC/);
   });
 
-  it('validates the request: only .npy and CSV, a bare name, no extra fields, one argument', async () => {
+  it('validates the request: only .npy, .h5 and CSV, a bare name, no extra fields, one argument', async () => {
     for (const bad of [
       'J.npy',
-      { suggestedName: 'J.h5', kind: 'h5' },
+      { suggestedName: 'J.mat', kind: 'mat' },
       { suggestedName: 'J.png', kind: 'png' },
       { suggestedName: '../J.npy', kind: 'npy' },
       { suggestedName: 'J.npy', kind: 'npy', bytes: new Uint8Array(1) },

@@ -2,8 +2,6 @@
 // sensitivity on the batch backend. A tiny memory budget forces sample mode on the committed PyTorch fixtures;
 // the streamed .npy is read back with the engine's readNpy and compared with PyTorch's float64 J
 // (jacobian4_f64.npy, J_f64.npy) and with J computed per sample; the CSV with the in-memory longCsv.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { globalSensitivity, poolWorker, readNpy, writeNpy } from '../../src/engine';
 import type { PoolReply, PoolRequest, PoolWorker } from '../../src/engine';
@@ -15,92 +13,20 @@ import { Explorer } from '../../src/renderer/worker/explore';
 import { npyHeader, streamWholeJ } from '../../src/renderer/worker/j-stream';
 import type { FromWorker } from '../../src/renderer/worker/protocol';
 import { Session } from '../../src/renderer/worker/session';
-import type { LoadOutcome } from '../../src/renderer/worker/session';
 import { StreamExports, sampleChunks, wholeChunks } from '../../src/renderer/worker/stream-export-handler';
 import { streamSensitivity } from '../../src/renderer/worker/stream-sensitivity';
 import { loadCase } from '../engine/fixtures';
-
-const deep = resolve(__dirname, '../fixtures/fno/deep-fno1d');
-const graph = resolve(__dirname, '../fixtures/graph/mlp-layernorm-noT');
-const bytesOf = (dir: string, name: string) => new Uint8Array(readFileSync(resolve(dir, name)));
-const npy = (dir: string, name: string) => readNpy(bytesOf(dir, name), name);
-
-function relErr(a: ArrayLike<number>, want: ArrayLike<number>): number {
-  expect(a.length).toBe(want.length);
-  let e = 0;
-  let m = 0;
-  for (let i = 0; i < want.length; i++) {
-    e = Math.max(e, Math.abs(a[i] - want[i]));
-    m = Math.max(m, Math.abs(want[i]));
-  }
-  return e / m;
-}
-
-function computed(o: LoadOutcome) {
-  if (o.kind !== 'computed')
-    throw new Error(`expected a result, got ${o.kind}: ${JSON.stringify(o.messages)}`);
-  return o.result;
-}
-
-const tile = (a: Float64Array, reps: number) => {
-  const out = new Float64Array(a.length * reps);
-  for (let r = 0; r < reps; r++) out.set(a, r * a.length);
-  return out;
-};
-
-/** The deep fixture's 4 samples `reps` times over, loaded with memory budget `budget`. */
-async function deepSession(budget: number, reps = 1) {
-  const s = new Session(createEngineAdapter({ gpu: null }), { jBudgetBytes: budget });
-  const x = npy(deep, 'x4.npy');
-  const p = npy(deep, 'p4.npy');
-  const data =
-    reps === 1
-      ? [
-          { name: 'x4.npy', bytes: bytesOf(deep, 'x4.npy') },
-          { name: 'p4.npy', bytes: bytesOf(deep, 'p4.npy') },
-        ]
-      : [
-          {
-            name: 'x.npy',
-            bytes: writeNpy(
-              { shape: [x.shape[0] * reps, ...x.shape.slice(1)], data: tile(x.data, reps) },
-              'float64',
-            ),
-          },
-          {
-            name: 'p.npy',
-            bytes: writeNpy({ shape: [p.shape[0] * reps, p.shape[1]], data: tile(p.data, reps) }, 'float64'),
-          },
-        ];
-  const model = ['model.pt', 'config.json'].map((name) => ({ name, bytes: bytesOf(deep, name) }));
-  const r = computed(await s.load([...model, ...data]));
-  return { s, r };
-}
-
-/** A sink that keeps every part (each within `cap` bytes) and the whole file. */
-function collector(cap = Infinity) {
-  const parts: Uint8Array[] = [];
-  return {
-    parts,
-    sink: {
-      write: async (b: Uint8Array) => {
-        expect(b.length).toBeLessThanOrEqual(cap);
-        parts.push(b.slice());
-        await new Promise((r) => setTimeout(r, 0));
-      },
-    },
-    file(): Uint8Array {
-      const n = parts.reduce((a, p) => a + p.length, 0);
-      const out = new Uint8Array(n);
-      let off = 0;
-      for (const p of parts) {
-        out.set(p, off);
-        off += p.length;
-      }
-      return out;
-    },
-  };
-}
+import {
+  bytesOf,
+  collector,
+  computed,
+  deep,
+  deepSession,
+  graph,
+  npy,
+  relErr,
+  tile,
+} from './j-stream-helpers';
 
 /** Helper threads in this process (the real worker-side handler, replies on later macrotasks). */
 let helperRuns = 0;

@@ -336,7 +336,7 @@ export async function exportJ(what: ExportWhat): Promise<void> {
   try {
     // Sample mode in the desktop app: the whole J is computed a chunk at a time and written to disk in parts.
     if (result.sampleB != null && what.startsWith('full-') && streamsWholeJ()) {
-      if (what === 'full-npy' || what === 'full-csv') {
+      if (what === 'full-npy' || what === 'full-csv' || what === 'full-h5') {
         await exportWholeJStreamed(what, result.meta.seq, result.meta.B);
         return;
       }

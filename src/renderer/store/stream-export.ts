@@ -7,6 +7,7 @@
  */
 import type { SaveStream } from '../host';
 import { formatBytes } from '../lib/memory-budget';
+import type { StreamedJWhat } from '../worker/j-stream';
 import type { FromWorker } from '../worker/protocol';
 import { currentHost, newRequestId, send } from './engine-link';
 import { useStore } from './index';
@@ -29,25 +30,22 @@ export function ipcErrorText(e: unknown): string {
     : String(e);
 }
 
-/** Why an .h5/.mat of the whole J is refused in sample mode where .npy and CSV stream (the desktop app). */
+/** Why a .mat of the whole J is refused in sample mode where .npy, .h5 and CSV stream (the desktop app). */
 export function notStreamedText(B: number, jBytes: number, budgetBytes: number): string {
-  return `J for all ${B.toLocaleString('en-US')} samples would need ${formatBytes(jBytes)}, over the ${formatBytes(budgetBytes)} memory budget: .h5 and .mat files are built in memory, so they cannot hold it; J .npy and J long CSV are written to disk a chunk of samples at a time`;
+  return `J for all ${B.toLocaleString('en-US')} samples would need ${formatBytes(jBytes)}, over the ${formatBytes(budgetBytes)} memory budget: a .mat file is built in memory (MATLAB's column-major order needs every sample at once), so it cannot hold it; J .npy, .h5 (MATLAB reads it with h5read) and long CSV are written to disk a chunk of samples at a time`;
 }
 
 /**
  * Exports the whole J of result `seq` in parts: resolves once the file is in place (or the dialog was
  * cancelled, or the export was), rejects with the reason it failed (nothing is left on disk then).
  */
-export async function exportWholeJStreamed(
-  what: 'full-npy' | 'full-csv',
-  seq: number,
-  B: number,
-): Promise<void> {
+export async function exportWholeJStreamed(what: StreamedJWhat, seq: number, B: number): Promise<void> {
   const host = currentHost();
   if (!host?.beginSave) throw new Error('this build cannot write a file in parts');
   if (useStore.getState().job) throw new Error('another job is running; export when it has finished');
-  const name = what === 'full-npy' ? 'J.npy' : 'J_long.csv';
-  const begun = await host.beginSave(name, what === 'full-npy' ? 'npy' : 'csv');
+  const kind = what === 'full-npy' ? 'npy' : what === 'full-h5' ? 'h5' : 'csv';
+  const name = kind === 'csv' ? 'J_long.csv' : `J.${kind}`;
+  const begun = await host.beginSave(name, kind);
   if (!('append' in begun)) {
     if (begun.cancelled) return;
     throw new Error(begun.reason ?? 'not saved');

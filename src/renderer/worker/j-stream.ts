@@ -8,9 +8,11 @@ import { CancelledError } from '../../engine/errors';
 import { LIMITS } from '../../preload/contract';
 import { encodeChunks } from '../lib/export-format';
 import type { JArray } from '../lib/j-array';
+import { hdf5StreamLayout } from '../../engine/io/hdf5-stream';
+import { yAxes } from './array-files';
 import { chunked } from './batch-chunks';
 
-export type StreamedJWhat = 'full-npy' | 'full-csv';
+export type StreamedJWhat = 'full-npy' | 'full-csv' | 'full-h5';
 
 /** J of every sample, a chunk at a time. */
 export interface JChunks {
@@ -45,7 +47,7 @@ export interface JStreamOptions {
 }
 
 export function streamedJName(what: StreamedJWhat): string {
-  return what === 'full-npy' ? 'J.npy' : 'J_long.csv';
+  return what === 'full-npy' ? 'J.npy' : what === 'full-h5' ? 'J.h5' : 'J_long.csv';
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -138,9 +140,16 @@ export async function streamWholeJ(
   const { T, O, P } = src;
   const per = T * O * P;
   const partBytes = Math.max(1, opts.partBytes ?? LIMITS.maxSaveAppendBytes);
-  const chunkBytes = opts.chunkBytes ?? (what === 'full-npy' ? 16 : 4) * 2 ** 20;
+  const chunkBytes = opts.chunkBytes ?? (what === 'full-csv' ? 4 : 16) * 2 ** 20;
   let dtype = opts.dtype;
   let written = 0;
+  /** What comes before the values: the .npy header, or the HDF5 file's (one dataset, J). */
+  const header = (d: 'float32' | 'float64') =>
+    what === 'full-h5'
+      ? hdf5StreamLayout([
+          { name: 'J', shape: [...src.yShape, P], dtype: d, axes: [...yAxes(src.yShape, src.timeAxis), 'P'] },
+        ]).header
+      : npyHeader([...src.yShape, P], d);
   let writing: Promise<void> = Promise.resolve();
 
   const writeAll = async (bytes: Uint8Array) => {
@@ -170,7 +179,7 @@ export async function streamWholeJ(
           throw new Error(`J of samples ${b0}…${b1 - 1} has ${J.length} values, not ${(b1 - b0) * per}`);
         if (what === 'full-csv') return send(longCsvRows(J, b0, b1 - b0, src, src.timeAxis));
         if (!dtype) dtype = J instanceof Float32Array ? 'float32' : 'float64';
-        if (b0 === 0) await send(npyHeader([...src.yShape, P], dtype));
+        if (b0 === 0) await send(header(dtype));
         await send(valueBytes(J, dtype));
       },
       {
@@ -180,12 +189,12 @@ export async function streamWholeJ(
       },
       (done) => opts.onProgress?.(done, B),
     );
-    if (what === 'full-npy' && B === 0) await send(npyHeader([...src.yShape, P], dtype ?? 'float64'));
+    if (what !== 'full-csv' && B === 0) await send(header(dtype ?? 'float64'));
     await writing;
   } catch (e) {
     // Whatever was being written settles before the caller drops the save.
     await writing.catch(() => {});
     throw e;
   }
-  return { name: streamedJName(what), bytes: written, dtype: what === 'full-npy' ? dtype : undefined };
+  return { name: streamedJName(what), bytes: written, dtype: what === 'full-csv' ? undefined : dtype };
 }

@@ -3,6 +3,7 @@ import type { Axis, AxisIndex } from '../lib/axes';
 import type { JArray } from '../lib/j-array';
 import type { JMemory } from '../lib/memory-budget';
 import type { PRange } from '../lib/p-range';
+import type { StreamedJWhat } from './j-stream';
 import type { PickRequest, VarChoice } from './pick-protocol';
 import type { SobolFromWorker, SobolToWorker } from './sobol-protocol';
 
@@ -287,7 +288,7 @@ export type ToWorker =
       type: 'export-stream';
       id: number;
       seq: number;
-      what: 'full-npy' | 'full-csv';
+      what: StreamedJWhat;
       dtype?: 'float32' | 'float64';
     }
   /** The last `export-part` is written (or why it could not be: the export then ends). */
