@@ -1,32 +1,14 @@
 /**
  * WebAssembly SIMD float64 GEMM: a drop-in for gemmJs (same Gemm type and GemmArgs semantics).
  *
- * The module (compiled from ./wasm/gemm.ts by scripts/build-wasm.mjs, shipped as base64 in
- * ./gemm-wasm.generated.ts) can only read its own linear memory, so each call copies the operands in and
- * C back out. The copies are O(M·K + K·N + M·N) against O(M·N·K) work and run at memcpy speed when the
- * operands are dense; to keep them cheap M is processed in row blocks small enough that the block of A
- * just copied in is still in cache when the kernel reads it, and the block of C the kernel wrote is still
- * in cache when it is copied out. That also bounds the module's memory to B plus one block, whatever M is.
+ * The module (./wasm-module.ts, shared with the tanh kernel) can only read its own linear memory, so each
+ * call copies the operands in and C back out. The copies are O(M·K + K·N + M·N) against O(M·N·K) work
+ * and run at memcpy speed when the operands are dense; to keep them cheap M is processed in row blocks
+ * small enough that the block of A just copied in is still in cache when the kernel reads it, and the
+ * block of C the kernel wrote is still in cache when it is copied out. That also bounds the module's memory to B plus one block, whatever M is.
  */
 import { gemmJs, type Gemm, type GemmArgs } from './gemm';
-import { GEMM_WASM_BASE64 } from './gemm-wasm.generated';
-
-interface GemmExports {
-  memory: WebAssembly.Memory;
-  gemm(
-    a: number,
-    lda: number,
-    b: number,
-    ldb: number,
-    c: number,
-    ldc: number,
-    M: number,
-    N: number,
-    K: number,
-    accumulate: number,
-  ): void;
-  heapBase(): number;
-}
+import { align64, wasmKernels } from './wasm-module';
 
 /**
  * Bytes of A and C rows staged per kernel call: well inside a typical L2. Measured flat within noise from
@@ -40,35 +22,14 @@ const BLOCK_BYTES = 256 * 1024;
  */
 const MIN_SUBARRAY_ROW = 24;
 
-const PAGE = 65536;
-
 /**
- * Instantiates the module synchronously, so the engine's constructors stay synchronous; at ~2 KB it is far
- * under the size browsers allow for synchronous compilation even on a page's main thread. Returns null
- * where WebAssembly or its SIMD extension is unavailable or compilation is forbidden, so the caller keeps
- * gemmJs.
+ * Returns null where WebAssembly or its SIMD extension is unavailable or compilation is forbidden, so the
+ * caller keeps gemmJs.
  */
 export function createWasmGemm(): Gemm | null {
-  const ex = instantiate();
-  if (!ex) return null;
-  const memory = ex.memory;
-  const base = align64(ex.heapBase());
-  let f64 = new Float64Array(memory.buffer);
-
-  /** Makes the memory at least `bytes` long; false if the engine refuses to grow it. */
-  function reserve(bytes: number): boolean {
-    const have = memory.buffer.byteLength;
-    if (have < bytes) {
-      try {
-        memory.grow(Math.ceil((bytes - have) / PAGE));
-      } catch {
-        return false;
-      }
-    }
-    // Growing detaches the old ArrayBuffer, so the view is rebuilt after any growth (ours or none).
-    if (f64.buffer !== memory.buffer) f64 = new Float64Array(memory.buffer);
-    return true;
-  }
+  const w = wasmKernels();
+  if (!w) return null;
+  const { ex, base } = w;
 
   return (g: GemmArgs): void => {
     const { M, N, K, A, B, C } = g;
@@ -106,9 +67,9 @@ export function createWasmGemm(): Gemm | null {
     // Blocks of a multiple of 4 rows leave the module's 1-row edge kernels to the last block only.
     if (rows < M) rows -= rows % 4;
     const cStart = align64(aStart + 8 * ((rows - 1) * ldaW + K));
-    if (!reserve(cStart + 8 * rows * N)) return gemmJs(g);
+    const mem = w.reserve(cStart + 8 * rows * N);
+    if (!mem) return gemmJs(g);
 
-    const mem = f64;
     copyIn(B, bOff, ldb, K, N, mem, base >> 3, ldbW);
     for (let i0 = 0; i0 < M; i0 += rows) {
       const mb = Math.min(rows, M - i0);
@@ -121,20 +82,6 @@ export function createWasmGemm(): Gemm | null {
       copyOut(mem, cStart >> 3, mb, N, C, cOff + i0 * ldc, ldc);
     }
   };
-}
-
-function instantiate(): GemmExports | null {
-  if (typeof WebAssembly !== 'object') return null;
-  try {
-    const bytes = decodeBase64(GEMM_WASM_BASE64);
-    // Engines without SIMD128 reject the module as invalid rather than failing at run time.
-    if (!WebAssembly.validate(bytes)) return null;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    return instance.exports as unknown as GemmExports;
-  } catch {
-    // Compilation can also be refused by policy (e.g. a CSP without 'wasm-unsafe-eval').
-    return null;
-  }
 }
 
 /**
@@ -187,15 +134,4 @@ function copyOut(
       for (let j = 0; j < cols; j++) dst[d + j] = src[s + j];
     }
   }
-}
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-function align64(n: number): number {
-  return Math.ceil(n / 64) * 64;
 }

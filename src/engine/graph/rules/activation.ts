@@ -6,6 +6,7 @@
  */
 import { erf } from '../../ops/erf';
 import { tanh } from '../../kernels/tanh';
+import { TANH_WASM_MIN, tanhInto } from '../../kernels/tanh-wasm';
 import { UnsupportedError } from '../args';
 import type { RuleTable } from '../rule';
 import { clampRules } from './clamp';
@@ -57,6 +58,8 @@ export const activationRules = {
     f: tanh,
     df: (_x, y) => 1 - y * y,
     run(n, o, io, dd, x, ix, dx) {
+      // Contiguous runs go to WebAssembly SIMD (same bits, ~4× faster), short or strided ones stay here.
+      if (dd === 1 && dx === 1 && n >= TANH_WASM_MIN) return tanhInto(x, ix, o, io, n);
       for (let j = 0; j < n; j++, io += dd, ix += dx) o[io] = tanh(x[ix]);
     },
     dRun(n, o, io, dd, _x, _ix, _dx, y, iy, dy) {

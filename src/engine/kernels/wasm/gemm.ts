@@ -14,10 +14,15 @@
 // N=128 product, where such a pass is a sizeable share of the work).
 //
 // SIMD128 has no f64x2 FMA, so each step is a mul then an add; results do not depend on the CPU.
+//
+// This file is the module's entry: the module's other kernels live in their own sources and are
+// re-exported here.
 
 // The app's tsc project includes src/, but this file is AssemblyScript (v128, f64x2, load<T>, usize):
 // only asc can type-check it.
 // @ts-nocheck
+
+export { tanhArray } from './tanh';
 
 function madd(c: v128, a: v128, b: v128): v128 {
   return f64x2.add(c, f64x2.mul(a, b));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { callOp, tangentOf } from '../../../../src/engine/graph/dispatch';
 import { activationRules as R } from '../../../../src/engine/graph/rules/activation';
+import { tanh } from '../../../../src/engine/kernels/tanh';
 import { boxOf, dense, isFull, tan } from '../../../../src/engine/graph/tangent';
 import { GTensor, fromArrays, zerosTensor } from '../../../../src/engine/graph/tensor';
 import { checkJvp } from '../jvp-check';
@@ -340,5 +341,49 @@ describe('dropout', () => {
     const v = sliceView(root, [1, 1], [2, 2]);
     const out = callOp(R, 'aten::dropout', [v, 0.2, false], {}, { P: 2 }, true) as GTensor;
     expectClose(values(dense(tangentOf(out)!)), values(dense(tangentOf(v)!)));
+  });
+});
+
+// Contiguous runs of tanh go to WebAssembly (kernels/tanh-wasm.ts), short and strided ones to the
+// scalar loop: every path must give the scalar function's bits.
+describe('tanh gives the scalar tanh bit for bit on every path', () => {
+  /** [rows, 64] values of mixed magnitude with zeros, infinities, NaN and the branch cut-offs sprinkled in. */
+  function inputs(rows: number, seed: number): GTensor {
+    const t = rt([rows, 64], seed, 'float', 4);
+    const specials = [0, -0, NaN, Infinity, -Infinity, 0.625, -0.625, 19.1, -19.1, 5e-324, -25];
+    specials.forEach((v, i) => (t.re[(i * 997) % t.numel] = v));
+    return t;
+  }
+
+  function expectScalar(got: number[], xs: number[]): void {
+    expect(got.length).toBe(xs.length);
+    const bad = xs.findIndex((x, i) => !Object.is(got[i], tanh(x)));
+    const show = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
+    expect(bad, `tanh(${show(xs[bad])}) gave ${show(got[bad])}, the scalar tanh ${show(tanh(xs[bad]))}`).toBe(
+      -1,
+    );
+  }
+
+  it('on a whole tensor (the seed model’s first activation) and on a slice of rows with an offset', () => {
+    const x = inputs(601, 21);
+    expectScalar(values(run(R, 'aten::tanh', [x])), values(x));
+    const v = sliceView(x, [3, 0], [597, 64]);
+    expectScalar(values(run(R, 'aten::tanh', [v])), values(v));
+  });
+
+  it('on short and strided runs', () => {
+    const x = inputs(100, 22);
+    // rows of 5 with gaps, and every other element
+    const cols = sliceView(x, [0, 10], [100, 5]);
+    expectScalar(values(run(R, 'aten::tanh', [cols])), values(cols));
+    const odd = x.view([3200], [2], 1, () => null);
+    expectScalar(values(run(R, 'aten::tanh', [odd])), values(odd));
+  });
+
+  it('in place', () => {
+    const y = inputs(601, 23);
+    const before = values(y);
+    expect(run(R, 'aten::tanh_', [y])).toBe(y);
+    expectScalar(values(y), before);
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * The engine's WebAssembly module (the GEMM of ./gemm-wasm.ts and the tanh of ./tanh-wasm.ts, compiled
+ * from ./wasm/ by scripts/build-wasm.mjs and shipped as base64 in ./gemm-wasm.generated.ts), instantiated
+ * once per thread and shared by its JS sides.
+ *
+ * The module has no allocator: each call lays its buffers out from `base` and is done with them when it
+ * returns. Calls are synchronous and never nest, so every kernel can use the same region.
+ */
+import { GEMM_WASM_BASE64 } from './gemm-wasm.generated';
+
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  gemm(
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    M: number,
+    N: number,
+    K: number,
+    accumulate: number,
+  ): void;
+  tanhArray(src: number, dst: number, n: number): void;
+  heapBase(): number;
+}
+
+export interface WasmKernels {
+  readonly ex: KernelExports;
+  /** First free byte after the module's static data, 64-byte aligned: the calls' scratch starts here. */
+  readonly base: number;
+  /**
+   * A float64 view of the whole memory, grown to at least `bytes` first; null if the engine refuses to
+   * grow it. Growing detaches earlier views, so take a fresh one per call.
+   */
+  reserve(bytes: number): Float64Array | null;
+}
+
+const PAGE = 65536;
+
+let shared: WasmKernels | null | undefined;
+
+/** The shared instance; null where WebAssembly, its SIMD extension or compilation is unavailable. */
+export function wasmKernels(): WasmKernels | null {
+  if (shared === undefined) shared = create();
+  return shared;
+}
+
+function create(): WasmKernels | null {
+  const ex = instantiate();
+  if (!ex) return null;
+  const memory = ex.memory;
+  let f64 = new Float64Array(memory.buffer);
+  return {
+    ex,
+    base: align64(ex.heapBase()),
+    reserve(bytes) {
+      const have = memory.buffer.byteLength;
+      if (have < bytes) {
+        try {
+          memory.grow(Math.ceil((bytes - have) / PAGE));
+        } catch {
+          return null;
+        }
+      }
+      // Growing detaches the old ArrayBuffer, so the view is rebuilt after any growth (ours or none).
+      if (f64.buffer !== memory.buffer) f64 = new Float64Array(memory.buffer);
+      return f64;
+    },
+  };
+}
+
+/**
+ * Instantiates the module synchronously, so the engine's constructors stay synchronous; at ~5 KB it is far
+ * under the size browsers allow for synchronous compilation even on a page's main thread.
+ */
+function instantiate(): KernelExports | null {
+  if (typeof WebAssembly !== 'object') return null;
+  try {
+    const bytes = decodeBase64(GEMM_WASM_BASE64);
+    // Engines without SIMD128 reject the module as invalid rather than failing at run time.
+    if (!WebAssembly.validate(bytes)) return null;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    return instance.exports as unknown as KernelExports;
+  } catch {
+    // Compilation can also be refused by policy (e.g. a CSP without 'wasm-unsafe-eval').
+    return null;
+  }
+}
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export function align64(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}
