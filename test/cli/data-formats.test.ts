@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadHdf5, openHdf5 } from '../../src/engine/io/hdf5';
 import { readNpy } from '../../src/engine/io/npy';
 import { relErr } from '../engine/helpers';
