@@ -181,8 +181,12 @@ export const LIMITS = {
   maxStreamedSaveBytes: 2 ** 40,
 } as const;
 
-/** Extensions opened by ranges when large (the renderer reads their rows as needed). */
-export const RANGED_EXTENSIONS = ['npy', 'npz'] as const;
+/**
+ * Extensions opened by ranges when large (the renderer reads their rows as needed). HDF5 is read by rows only
+ * from a dropped file, which the worker reads synchronously (the HDF5 library cannot wait for main); one opened
+ * through the dialog is read whole, a range at a time, up to the whole-file limit.
+ */
+export const RANGED_EXTENSIONS = ['npy', 'npz', 'h5', 'hdf5'] as const;
 
 /** Extensions jacscope opens (models, configs, data). */
 export const OPEN_EXTENSIONS = [

@@ -211,3 +211,43 @@ test(
     console.log(`scale e2e (lazy): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   },
 );
+
+test(
+  'HDF5 opened lazily: x by hyperslabs from the dropped file, J of a sample as PyTorch computed it',
+  { timeout: 90_000 },
+  async () => {
+    const deep = resolve(repoRoot, 'test/fixtures/fno/deep-fno1d');
+    const Jref = parseNpy(await readFile(resolve(deep, 'jacobian_f64.npy')));
+    const [, T, O, P] = Jref.shape;
+    const b = 1;
+    const k = 2;
+    // ?lazyMB=0: the .h5 is opened by the HDF5 library over synchronous slices of the File, never read whole.
+    await withApp(openApp(browser, `${server.url}?lazyMB=0`), async ({ page }) => {
+      await dropFiles(page, [
+        { name: 'model.pt', bytes: await readFile(resolve(deep, 'model.pt')) },
+        { name: 'config.json', bytes: await readFile(resolve(deep, 'config.json')) },
+        { name: 'deep.h5', bytes: await readFile(resolve(repoRoot, 'test/fixtures/data/deep.h5')) },
+      ]);
+      await waitForResult(page, 2, 60_000);
+      const panel = await page.getByTestId('data-panel').innerText();
+      assert.match(panel, /deep\.h5: HDF5; x = '\/x', p = '\/p'/);
+      assert.match(panel, /deep\.h5: [\d.]+ kB, opened lazily: rows of x are read from disk as needed/);
+      await page.getByTestId('number-b').fill(String(b));
+      await page.waitForFunction(
+        (want) => document.querySelector('[data-testid="sample-shown"]')?.textContent === `sample ${want}`,
+        b,
+      );
+      await page.getByTestId('slider-k').fill(String(k));
+      // The default slice: t × o at the chosen k.
+      const slice = parseNpy(
+        await readFile((await saveDownload(page, () => page.getByTestId('export-slice-npy').click())).path),
+      );
+      const want = new Float64Array(T * O);
+      const byT = slice.shape[0] === T;
+      for (let t = 0; t < T; t++)
+        for (let o = 0; o < O; o++)
+          want[byT ? t * O + o : o * T + t] = Jref.data[((b * T + t) * O + o) * P + k];
+      assert.ok(relativeError(slice.data, want) <= 1e-9, `J[${b}]: ${relativeError(slice.data, want)}`);
+    });
+  },
+);

@@ -1,4 +1,3 @@
-
 /** Deterministic PRNG (mulberry32) so every property test is reproducible from its seed. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

@@ -50,7 +50,13 @@ export function openModel(bytes: Uint8Array, file: string, explicit: Partial<Fno
   const budget = new OpenBudget(file);
   if (isTorchScriptFile(bytes, file)) {
     const archive = readTorchScript(bytes, file, { budget });
-    return { kind: 'torchscript', file, archive, description: describe(archive), program: torchScriptProgram(archive) };
+    return {
+      kind: 'torchscript',
+      file,
+      archive,
+      description: describe(archive),
+      program: torchScriptProgram(archive),
+    };
   }
   const mf = readModelFile(bytes, file, budget);
   const recognized = recognizeFno(mf, explicit);

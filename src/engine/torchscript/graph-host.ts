@@ -58,7 +58,8 @@ export function graphHost(table: RuleTable, ctx: Ctx, tangents: boolean): Tensor
       for (const [k, v] of Object.entries(kwargs)) kw[k] = toRuleValue(v);
       const out = callOp(table, op, a, kw, ctx, tangents);
       // Python floats stay floats (the interpreter keeps int and float arithmetic apart).
-      if (typeof out === 'number' && (op === 'aten::Float' || op === 'aten::FloatImplicit')) return new PyFloat(out);
+      if (typeof out === 'number' && (op === 'aten::Float' || op === 'aten::FloatImplicit'))
+        return new PyFloat(out);
       if (typeof out === 'number' && op === 'aten::ScalarImplicit') {
         const t = a[0];
         if (t instanceof GTensor && (t.kind === 'float' || t.kind === 'complex')) return new PyFloat(out);

@@ -2,15 +2,25 @@
 import type { JacscopeApi, OpenResult } from '../../preload/contract';
 import type { Host, HostOpenResult, SaveStream } from './host';
 
-function toHost(r: OpenResult): HostOpenResult {
+/**
+ * `dropped`: the File objects of a drop. A file main opened by ranges that is one of them (by its unique name
+ * and size) is read from the File itself: no round trip through main, and synchronously where the reader needs
+ * it (HDF5 by rows).
+ */
+export function toHost(r: OpenResult, dropped: readonly File[] = []): HostOpenResult {
+  const blobFor = (name: string, size: number): File | undefined => {
+    const same = dropped.filter((f) => f.name === name);
+    return same.length === 1 && same[0].size === size ? same[0] : undefined;
+  };
   return {
     files: [
       ...r.files.map((f) => ({ name: f.name, bytes: f.bytes })),
-      ...(r.ranged ?? []).map((f) => ({
-        name: f.name,
-        bytes: new Uint8Array(0),
-        remote: { path: f.path, size: f.size },
-      })),
+      ...(r.ranged ?? []).map((f) => {
+        const blob = blobFor(f.name, f.size);
+        return blob
+          ? { name: f.name, bytes: new Uint8Array(0), blob }
+          : { name: f.name, bytes: new Uint8Array(0), remote: { path: f.path, size: f.size } };
+      }),
     ],
     failures: r.failures.map((f) => ({ name: f.name, reason: f.reason })),
     cancelled: r.cancelled,
@@ -20,7 +30,7 @@ function toHost(r: OpenResult): HostOpenResult {
 export function createElectronHost(api: JacscopeApi): Host {
   return {
     kind: 'electron',
-    readDropped: async (files) => toHost(await api.openDropped(files)),
+    readDropped: async (files) => toHost(await api.openDropped(files), files),
     openDialog: async () => toHost(await api.openDialog()),
     recent: {
       list: () => api.listRecent(),

@@ -12,7 +12,7 @@ const MIME: Record<SaveKind, string> = {
 };
 const ACCEPT = '.pt,.pth,.bin,.ckpt,.safetensors,.json,.npy,.npz,.csv,.h5,.hdf5,.mat';
 
-/** .npy/.npz files larger than this are read by ranges in the worker (`?lazyMB=N` in the address sets another). */
+/** .npy/.npz/HDF5 files larger than this are read by ranges in the worker (`?lazyMB=N` in the address sets another). */
 export const LAZY_OPEN_BYTES = 256 * 2 ** 20;
 
 export function lazyBytesFromAddress(search: string | undefined): number {
@@ -25,7 +25,7 @@ async function readAll(files: File[], lazyBytes: number): Promise<HostOpenResult
   const out: HostOpenResult = { files: [], failures: [] };
   await Promise.all(
     files.map(async (f) => {
-      if (f.size > lazyBytes && /\.(npy|npz)$/i.test(f.name)) {
+      if (f.size > lazyBytes && /\.(npy|npz|h5|hdf5)$/i.test(f.name)) {
         out.files.push({ name: f.name, bytes: new Uint8Array(0), blob: f });
         return;
       }

@@ -4,6 +4,7 @@
  * Any other file, or one whose arrays cannot be read by rows, is read whole when it can be, and refused with
  * the reason when it is too large for that.
  */
+import { openDataSourceAsync } from '../../engine/io/variables';
 import { formatBytes } from '../lib/memory-budget';
 import { readWhole } from './byte-reader';
 import type { RangeReader } from './byte-reader';
@@ -11,6 +12,7 @@ import type { DataParts, Tensor } from './engine-contract';
 import { npyLayout, npzLayouts } from './lazy-layout';
 import type { ArrayLayout, Layout } from './lazy-layout';
 import { LazyRows } from './lazy-rows';
+import { SourceRows } from './source-rows';
 import type { VarChoice } from './pick-protocol';
 
 /** The largest file read whole when it cannot be read by rows. */
@@ -95,5 +97,62 @@ export async function openLazy(
     );
     return { parts };
   }
-  return whole(r, 'only .npy and .npz files are read by rows');
+  if ((ext === 'h5' || ext === 'hdf5') && r.readSync) return openHdf5ByRows(r, choice);
+  return whole(
+    r,
+    r.readSync || (ext !== 'h5' && ext !== 'hdf5')
+      ? 'only .npy, .npz and HDF5 files are read by rows'
+      : 'HDF5 is read by rows only from a dropped file (the HDF5 library reads synchronously)',
+  );
+}
+
+/**
+ * An HDF5 file by rows: the library reads the file through synchronous slices of the Blob (FileReaderSync, a
+ * worker's), x's rows as hyperslabs when a sample needs them; p is read whole. The file stays open while its
+ * rows are in use.
+ */
+async function openHdf5ByRows(r: RangeReader, choice?: VarChoice): Promise<LazyOpened> {
+  const readSync = r.readSync!;
+  const src = await openDataSourceAsync({ size: r.size, read: (o, n) => readSync(o, n) }, r.name);
+  const vars = new Map(src.variables().map((v) => [v.name, v]));
+  const find = (chosen: string | undefined, names: string[]) => {
+    const name = chosen ?? names.find((n) => vars.has(n));
+    return name === undefined ? undefined : vars.get(name.startsWith('/') ? name : `/${name}`);
+  };
+  const x = find(choice?.x, ['/x', '/func_inp']);
+  const p = find(choice?.p, ['/p', '/scalar_inp']);
+  const numeric = (v: typeof x) => v && v.dtype !== null && v.shape.length >= 1;
+  if (!numeric(x) && !numeric(p)) {
+    const names = [...vars.keys()].join(', ');
+    src.close();
+    return whole(r, `its datasets (${names}) are not named x and p (or func_inp and scalar_inp)`);
+  }
+  const parts: DataParts = { notes: [] };
+  const used: string[] = [];
+  if (x && numeric(x)) {
+    if (x.shape.length < 2) {
+      src.close();
+      return whole(r, `x (${x.name}) has shape (${x.shape.join(', ')}), no rows of samples`);
+    }
+    const [B, ...rest] = x.shape;
+    const rows = new SourceRows(
+      src,
+      x.name,
+      B,
+      rest.reduce((a, d) => a * d, 1),
+    );
+    const filed: Tensor = { dtype: x.dtype!, shape: x.shape.slice(), data: new Float64Array(0), rows };
+    // A 2-D x [B,T] is one feature per time step, as the whole-file readers read it.
+    if (x.shape.length === 2)
+      Object.assign(parts, { x: { ...filed, shape: [...x.shape, 1] }, xAsFiled: filed });
+    else parts.x = filed;
+    used.push(`x = '${x.name}'`);
+  }
+  if (p && numeric(p)) {
+    const t = src.read(p.name);
+    parts.p = { dtype: p.dtype!, shape: t.shape.slice(), data: t.data };
+    used.push(`p = '${p.name}'`);
+  }
+  parts.notes.push(`${r.name}: HDF5; ${used.join(', ')}`, lazyNote(r, parts.x ? 'rows of x are' : 'p is'));
+  return { parts };
 }

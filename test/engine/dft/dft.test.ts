@@ -5,8 +5,6 @@ import { randn, relErr, rng } from '../helpers';
 // Both truncated-DFT implementations against the definitions written out naively (O(T²), with
 // angles reduced in integers), for even, odd, prime and power-of-two T and every modes up to T//2+1.
 
-
-
 const LENGTHS = [2, 3, 4, 5, 6, 7, 8, 12, 16, 17, 31, 32, 97, 100, 128, 256, 601];
 
 describe('complex DFT (fft.js and Bluestein)', () => {

@@ -13,7 +13,14 @@ describe('addInto', () => {
     const before = out.slice();
     const dst = new GTensor([B, C, T], [C * dstT, dstT, 1], 0, out, null, 'float');
     const at = (b: number, c: number, t: number) => src[b * T * C + t * C + c];
-    return { view, dst, out, before, at, dstIndex: (b: number, c: number, t: number) => b * C * dstT + c * dstT + t };
+    return {
+      view,
+      dst,
+      out,
+      before,
+      at,
+      dstIndex: (b: number, c: number, t: number) => b * C * dstT + c * dstT + t,
+    };
   }
 
   for (const [B, C, T] of [
