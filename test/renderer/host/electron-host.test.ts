@@ -8,7 +8,7 @@ import type { OpenResult } from '../../../src/preload/contract';
 import { toHost } from '../../../src/renderer/host/electron-host';
 
 const result = (ranged: { name: string; path: string; size: number }[]): OpenResult => ({
-  files: [{ name: 'model.pt', bytes: new Uint8Array([1, 2, 3]) }],
+  files: [{ name: 'model.pt', path: '/d/model.pt', bytes: new Uint8Array([1, 2, 3]) }],
   failures: [],
   ranged,
 });
