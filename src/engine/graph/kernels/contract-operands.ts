@@ -45,8 +45,13 @@ export function unmarkConstant(t: GTensor): void {
 
 export function sideOf(t: GTensor, labels: readonly number[], negIm: Float64Array | null = null): Side {
   const stride = new Map<number, number>();
+  // The values a pack copies: broadcast (stride-0) axes are not stored, so not counted.
+  let stored = 1;
   labels.forEach((l, i) => {
-    if (t.shape[i] > 1 && t.strides[i] !== 0) stride.set(l, t.strides[i]);
+    if (t.shape[i] > 1 && t.strides[i] !== 0) {
+      stride.set(l, t.strides[i]);
+      stored *= t.shape[i];
+    }
   });
   return {
     re: t.re,
@@ -55,7 +60,7 @@ export function sideOf(t: GTensor, labels: readonly number[], negIm: Float64Arra
     off: t.offset,
     negOff: t.offset,
     stride,
-    numel: t.numel,
+    numel: t.numel === 0 ? 0 : stored,
     constant: constants.has(t.re),
   };
 }

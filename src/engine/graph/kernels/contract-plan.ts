@@ -5,6 +5,10 @@
  */
 import { type Side, byStrideDesc, merges, split } from './contract-operands';
 
+/** gemm-wasm.ts copies a strided operand row by row (a subarray each) when its rows are this long. */
+const ROW_COPY_MIN = 24;
+const ROW_COPY_NS = 60;
+
 export interface Plan {
   /** X provides rows, Y cols (orientation 1: X=a; 2: X=b). */
   swap: boolean;
@@ -61,7 +65,14 @@ export function planFor(
   // Fitted to the wasm GEMM on shapes from 1×64×14 to 64×601×128 (bench in the commit message
   // of this line); the narrow products' flops are cheaper per flop than they were once estimated.
   const flopNs = M < 4 || N < 4 ? 0.03 : 0.042;
-  const perCall = 0.22 * (M * Kn + Kn * N + M * N) + flopNs * 2 * M * N * Kn + 170;
+  // Operands whose rows are far apart are copied in row by row (gemm-wasm.ts), ~60 ns a row: many
+  // narrow products over such an operand cost that per call (the seed's 56 × [601,64]·[64,32] per
+  // chunk, one packed [601,64]·[64,448] per sample instead).
+  const last = (s: Side, ls: number[]) => (ls.length ? (s.stride.get(ls[ls.length - 1]) ?? 0) : 0);
+  const rowNs = (ld: number, width: number, rows: number) =>
+    rows > 1 && width >= ROW_COPY_MIN && ld > 2 * width ? ROW_COPY_NS * rows : 0;
+  const copyRows = (packX ? 0 : rowNs(last(X, r.inner), Kn, M)) + (packY ? 0 : rowNs(last(Y, kOrder), N, Kn));
+  const perCall = 0.22 * (M * Kn + Kn * N + M * N) + flopNs * 2 * M * N * Kn + 170 + copyRows;
   const packCost = (s: Side, parts: number) => (s.constant ? 0 : 0.6 * s.numel * parts);
   const cost = (packX ? packCost(X, px) : 0) + (packY ? packCost(Y, py) : 0) + loops * gemms * perCall;
   return {

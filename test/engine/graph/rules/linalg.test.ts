@@ -142,8 +142,9 @@ describe('linear', () => {
       compact: true,
       path: 'gemm',
     });
+    // one product of the 3 stored rows with W (either orientation), not of all 150
     expect(c.calls.length).toBe(1);
-    expect(c.calls[0].M).toBe(3);
+    expect(c.calls[0].M * c.calls[0].N).toBe(3 * 6);
     expect(yt.strides[1]).toBe(0);
   });
 
@@ -296,5 +297,56 @@ describe('contract (the kernel under every product): random labels, layouts and 
       ] as [Float64Array, Float64Array | null];
       expect(relDiff(vals(o), want), `${eq} into out`).toBeLessThan(1e-13);
     }
+  });
+});
+
+describe('contraction plans', () => {
+  it('packs a factor broadcast along the rows so its direction axis joins the columns: one GEMM per sample', () => {
+    // The seed's linear after its first activation, as deferred.ts leaves it: d[b,t,c] (broadcast over
+    // the P directions) times G[k,b,c,e] (broadcast over t), summed over c. G's k and e do not merge
+    // in place; packed (G holds P·B·C·E values, not P·B·T·C·E), they are one column axis.
+    const [P, Bn, T, C, E] = [14, 2, 601, 64, 32]; // the seed model's sizes
+    const d = randTensor([Bn, T, C], 11);
+    const g = randTensor([P, Bn, C, E], 12);
+    // d as [k,b,t,c] with stride 0 on k; G as [k,b,t,c,e] with stride 0 on t, k and e not adjacent
+    const dv = new GTensor([P, Bn, T, C], [0, T * C, C, 1], 0, d.re, null, 'float');
+    const gPadded = new Float64Array(P * Bn * C * (E + 8));
+    for (let k = 0; k < P; k++)
+      for (let b = 0; b < Bn; b++)
+        for (let c = 0; c < C; c++)
+          for (let e = 0; e < E; e++)
+            gPadded[((k * Bn + b) * C + c) * (E + 8) + e] = g.re[((k * Bn + b) * C + c) * E + e];
+    const gv = new GTensor(
+      [P, Bn, T, C, E],
+      [Bn * C * (E + 8), C * (E + 8), 0, E + 8, 1],
+      0,
+      gPadded,
+      null,
+      'float',
+    );
+    const c = counting();
+    const y = contract(
+      { t: dv, labels: [0, 1, 2, -1] },
+      { t: gv, labels: [0, 1, 2, -1, -2] },
+      [0, 1, 2, -2],
+      {
+        gemm: c.gemm,
+        path: 'gemm',
+      },
+    );
+    expect(c.calls.length).toBe(Bn);
+    let err = 0;
+    for (let k = 0; k < P; k++)
+      for (let b = 0; b < Bn; b++)
+        for (let t = 0; t < T; t++)
+          for (let e = 0; e < E; e++) {
+            let want = 0;
+            for (let cc = 0; cc < C; cc++)
+              want += d.re[(b * T + t) * C + cc] * g.re[((k * Bn + b) * C + cc) * E + e];
+            const got =
+              y.re[y.offset + k * y.strides[0] + b * y.strides[1] + t * y.strides[2] + e * y.strides[3]];
+            err = Math.max(err, Math.abs(got - want));
+          }
+    expect(err).toBeLessThan(1e-12);
   });
 });
