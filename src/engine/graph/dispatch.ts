@@ -10,6 +10,7 @@ import { assignInto } from './copy';
 import type { Ctx, Rule, RuleTable } from './rule';
 import { boxed, dense, isFull, tan, type Tan } from './tangent';
 import { GTensor, copyOf, zerosTensor } from './tensor';
+import { flushReaders } from './lazy-join';
 
 /** The tangent of any tensor: a root's own, or its view's derived from the root's. */
 export function tangentOf(t: GTensor): Tan {
@@ -109,6 +110,8 @@ export function callOp(
     const self = a.tensor(rule.params[0].replace(/=$/, ''));
     const root = self.root;
     if (root.readonlyReason) throw new UnsupportedError(`${name}: ${root.readonlyReason}`);
+    // joins not yet made that read this root take its values as they are now (PyTorch copied them)
+    flushReaders(root);
     const newTan =
       tangents && (differentiate || tangentOf(self) !== null) ? rule.jvp(a, null, tangentOf, ctx) : null;
     const out = rule.forward(a, ctx);

@@ -39,7 +39,8 @@ import {
   sideOf,
 } from './contract-operands';
 import { type Plan, planFor } from './contract-plan';
-import { addInto, zeroInto } from './layout';
+import { asBroadcast, catParts } from '../lazy-join';
+import { addInto, zeroInto, zerosInOrder } from './layout';
 
 export { markConstant, unmarkConstant } from './contract-operands';
 
@@ -70,8 +71,105 @@ export interface ContractOptions {
 /**
  * The product. Sizes of shared labels must agree (or be 1: broadcast). Returns the output with
  * axes in `outLabels` order (or `opts.out` after writing into it).
+ *
+ * A pending join (lazy-join.ts) is not made: a repeated tensor enters as the stride-0 view it is,
+ * and a cat is split into its parts, the products of the parts summed (the joined label contracted)
+ * or written side by side (the joined label kept).
  */
 export function contract(
+  a: Operand,
+  b: Operand,
+  outLabels: readonly number[],
+  opts: ContractOptions = {},
+): GTensor {
+  const ra = resolved(a);
+  const rb = resolved(b);
+  if (!opts.compact) {
+    const split = splitJoin(ra, rb, outLabels, opts, false) ?? splitJoin(rb, ra, outLabels, opts, true);
+    if (split) return split;
+  }
+  return contractStrided(ra, rb, outLabels, opts);
+}
+
+function resolved(o: Operand): Operand {
+  const v = asBroadcast(o.t);
+  return v ? { ...o, t: v } : o;
+}
+
+/** `t` cut to [at, at+n) along `ax`. */
+function cut(t: GTensor, ax: number, at: number, n: number): GTensor {
+  const shape = [...t.shape];
+  shape[ax] = n;
+  return new GTensor(shape, [...t.strides], t.offset + at * t.strides[ax], t.re, t.im, t.kind);
+}
+
+/**
+ * x ⋅ y with x a pending cat: the products of its parts, or null when x is not one (or its parts
+ * differ in kind, so that one output kind would not fit them all).
+ */
+function splitJoin(
+  x: Operand,
+  y: Operand,
+  outLabels: readonly number[],
+  opts: ContractOptions,
+  swapped: boolean,
+): GTensor | null {
+  const j = catParts(x.t);
+  if (!j || j.parts.some((p) => p.kind !== j.parts[0].kind)) return null;
+  const label = x.labels[j.axis];
+  const yAx = y.labels.indexOf(label);
+  const ySliced = yAx >= 0 && y.t.shape[yAx] > 1;
+  const product = (part: GTensor, at: number, o: ContractOptions) => {
+    const xp: Operand = { ...x, t: part };
+    const yp: Operand = ySliced ? { ...y, t: cut(y.t, yAx, at, part.shape[j.axis]) } : y;
+    return swapped ? contract(yp, xp, outLabels, o) : contract(xp, yp, outLabels, o);
+  };
+  const outAx = outLabels.indexOf(label);
+  let at = 0;
+  if (outAx < 0) {
+    // contracted: the sum of the parts' products
+    let res: GTensor | null = null;
+    for (const part of j.parts) {
+      const n = part.shape[j.axis];
+      if (n > 0) res = product(part, at, res ? { ...opts, out: res, accumulate: true } : opts);
+      at += n;
+    }
+    return res;
+  }
+  // kept: the parts' products side by side along the output's axis
+  let out = opts.out;
+  if (!out) {
+    const size = (l: number) => {
+      const i = x.labels.indexOf(l);
+      if (i >= 0 && x.t.shape[i] > 1) return x.t.shape[i];
+      const k = y.labels.indexOf(l);
+      return k >= 0 ? y.t.shape[k] : 1;
+    };
+    const shape = outLabels.map(size);
+    // x's physical axis order first (the order its parts' products keep), y's labels inside it
+    const key = (l: number) => {
+      const i = x.labels.indexOf(l);
+      if (i >= 0 && x.t.strides[i] !== 0) return (x.t.root.numel + 1) * Math.abs(x.t.strides[i]);
+      const k = y.labels.indexOf(l);
+      return k >= 0 ? Math.abs(y.t.strides[k]) : 0;
+    };
+    const complex = !opts.realOut && (x.t.kind === 'complex' || y.t.kind === 'complex');
+    out = zerosInOrder(shape, physicalOrder(shape, outLabels.map(key)), complex ? 'complex' : 'float');
+  }
+  for (const part of j.parts) {
+    const n = part.shape[j.axis];
+    if (n > 0)
+      product(part, at, {
+        ...opts,
+        out: cut(out, outAx, at, n),
+        accumulate: opts.out ? opts.accumulate : false,
+      });
+    at += n;
+  }
+  return out;
+}
+
+function contractStrided(
   a: Operand,
   b: Operand,
   outLabels: readonly number[],

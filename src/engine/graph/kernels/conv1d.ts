@@ -16,6 +16,7 @@
 import { ShapeError } from '../../errors';
 import { physicalOrder } from '../strided';
 import { GTensor } from '../tensor';
+import { asBroadcast, catParts } from '../lazy-join';
 import { contract } from './contract';
 import { addInto, expandTo, materialize, pickAlong, raw, zerosInOrder } from './layout';
 
@@ -138,17 +139,61 @@ export interface Conv1dOptions {
   Lout?: number;
 }
 
+/**
+ * conv of a pending cat over channels (lazy-join.ts): the sum of the parts' convolutions with their
+ * slices of w, a part broadcast over time computed once and added as such.
+ */
+function convOfParts(
+  parts: GTensor[],
+  w: GTensor,
+  bias: GTensor | null,
+  s: Conv1dSpec,
+  opts: Conv1dOptions,
+  cAx: number,
+): GTensor {
+  const first = Math.max(
+    0,
+    parts.findIndex((p) => p.shape.every((d, i) => i === cAx || d === 1 || p.strides[i] !== 0)),
+  );
+  const slices: GTensor[] = [];
+  let at = 0;
+  for (const p of parts) {
+    const n = p.shape[cAx];
+    slices.push(
+      new GTensor(
+        [w.shape[0], n, w.shape[2]],
+        [...w.strides],
+        w.offset + at * w.strides[1],
+        w.re,
+        w.im,
+        w.kind,
+      ),
+    );
+    at += n;
+  }
+  const res = conv1d(parts[first], slices[first], bias, s, opts);
+  parts.forEach((p, i) => {
+    if (i !== first && p.shape[cAx] > 0)
+      addInto(res, conv1d(p, slices[i], null, s, { ...opts, compact: true }), 1, true);
+  });
+  return res;
+}
+
 /** conv(x, w) + bias → [...lead, Cout, Lout], laid out in x's physical order. */
 export function conv1d(
-  x: GTensor,
+  input: GTensor,
   w: GTensor,
   bias: GTensor | null,
   s: Conv1dSpec,
   opts: Conv1dOptions = {},
 ): GTensor {
+  const x = asBroadcast(input) ?? input;
   const r = x.rank;
   const cAx = r - 2;
   const tAx = r - 1;
+  const joined = opts.compact || s.groups !== 1 ? null : catParts(x);
+  if (joined && joined.axis === cAx && joined.parts.every((p) => p.kind === joined.parts[0].kind))
+    return convOfParts(joined.parts, w, bias, s, opts, cAx);
   const L = x.shape[tAx];
   const Kw = w.shape[2];
   const natural = convOutLength(L, Kw, s);

@@ -15,6 +15,7 @@ import type { Rule, RuleTable, TanOf } from '../rule';
 import { boxed, boxOf, type Tan, type TanT } from '../tangent';
 import { type GTensor, type Kind, emptyTensor, shapeString, sizeOf, zerosTensor } from '../tensor';
 import { addInto } from '../kernels/layout';
+import { asBroadcast, broadcastBesides, deferredCat, deferredExpand } from '../lazy-join';
 import { padRules } from './join-pad';
 import { dimOf, geoOf, gSlice, gUnsqueeze } from './shape-geo';
 import { dataView, fillBox, raw, tUnsqueeze } from './shape-view';
@@ -58,6 +59,11 @@ function catShape(xs: GTensor[], ax: number, op: string): number[] {
 export function catForward(xs: GTensor[], ax: number, op: string): GTensor {
   if (xs[0].rank === 0) throw new ShapeError(`${op}: zero-dimensional tensors cannot be concatenated`);
   const shape = catShape(xs, ax, op);
+  // A part broadcast along another axis (a repeated embedding): joined when read, so that the
+  // products that follow can keep that part compact (lazy-join.ts).
+  const parts = xs.map((x) => asBroadcast(x) ?? x);
+  if (parts.length > 1 && parts.some((p) => broadcastBesides(p, ax)))
+    return deferredCat(parts, ax, shape, promoteKinds(xs.map((x) => x.kind)));
   // the inputs cover the output: no zero fill
   const out = emptyTensor(shape, promoteKinds(xs.map((x) => x.kind)));
   const g = geoOf(out);
@@ -208,6 +214,20 @@ function repeatForward(x: GTensor, reps: number[], op: string): GTensor {
   const lead = reps.length - x.rank;
   const shape = [...reps.slice(0, lead).map(() => 1), ...x.shape];
   const xs = [...reps.slice(0, lead).map(() => 0), ...x.strides];
+  // Along size-1 axes only, the copy is an expand: made when read (lazy-join.ts).
+  if (shape.every((d, i) => d === 1 || reps[i] === 1) && reps.some((r, i) => r > 1 && shape[i] === 1)) {
+    const outShape = shape.map((d, i) => d * reps[i]);
+    if (sizeOf(outShape) > 0)
+      return deferredExpand(
+        x,
+        raw(
+          x,
+          outShape,
+          xs.map((st, i) => (shape[i] === 1 ? 0 : st)),
+          x.offset,
+        ),
+      );
+  }
   // every element is written below: no zero fill
   const out = emptyTensor(
     shape.map((s, i) => s * reps[i]),
