@@ -171,10 +171,17 @@ function convOfParts(
     );
     at += n;
   }
-  const res = conv1d(parts[first], slices[first], bias, s, opts);
+  // The bias goes with another part: added to its compact result, not over every step of the base's.
+  const withBias = parts.findIndex((p, i) => i !== first && p.shape[cAx] > 0);
+  const res = conv1d(parts[first], slices[first], withBias < 0 ? bias : null, s, opts);
   parts.forEach((p, i) => {
     if (i !== first && p.shape[cAx] > 0)
-      addInto(res, conv1d(p, slices[i], null, s, { ...opts, compact: true }), 1, true);
+      addInto(
+        res,
+        conv1d(p, slices[i], i === withBias ? bias : null, s, { ...opts, compact: true }),
+        1,
+        true,
+      );
   });
   return res;
 }
