@@ -17,6 +17,7 @@ import {
   stridesInOrder,
 } from './strided';
 import { GTensor, type Kind, allocData, sizeOf } from './tensor';
+import { binaryBlockWasm } from '../kernels/binary-wasm';
 
 export type BinOp = 'add' | 'sub' | 'mul' | 'div';
 
@@ -114,6 +115,7 @@ type RealKernel = (
 // optimised code and type feedback, and the common unit-stride cases their own tight loops.
 const REAL_KERNELS: Record<BinOp, RealKernel> = {
   add(n1, n0, o, io, o1, o0, a, ia, a1, a0, b, ib, b1, b0, alpha) {
+    if (binaryBlockWasm(0, n1, n0, o, io, o1, o0, a, ia, a1, a0, b, ib, b1, b0, alpha)) return;
     if (o0 === 1 && a0 === 1 && b0 === 1 && alpha === 1)
       for (let u = 0; u < n1; u++, io += o1, ia += a1, ib += b1)
         for (let j = 0; j < n0; j++) o[io + j] = a[ia + j] + b[ib + j];
@@ -123,11 +125,13 @@ const REAL_KERNELS: Record<BinOp, RealKernel> = {
           o[z] = a[x] + alpha * b[y];
   },
   sub(n1, n0, o, io, o1, o0, a, ia, a1, a0, b, ib, b1, b0, alpha) {
+    if (binaryBlockWasm(1, n1, n0, o, io, o1, o0, a, ia, a1, a0, b, ib, b1, b0, alpha)) return;
     for (let u = 0; u < n1; u++, io += o1, ia += a1, ib += b1)
       for (let j = 0, x = ia, y = ib, z = io; j < n0; j++, x += a0, y += b0, z += o0)
         o[z] = a[x] - alpha * b[y];
   },
   mul(n1, n0, o, io, o1, o0, a, ia, a1, a0, b, ib, b1, b0) {
+    if (binaryBlockWasm(2, n1, n0, o, io, o1, o0, a, ia, a1, a0, b, ib, b1, b0, 1)) return;
     if (o0 === 1 && a0 === 1 && b0 === 1)
       for (let u = 0; u < n1; u++, io += o1, ia += a1, ib += b1)
         for (let j = 0; j < n0; j++) o[io + j] = a[ia + j] * b[ib + j];

@@ -12,6 +12,7 @@
  * an in-place write through any view updates every other view's tangent too.
  */
 import { ShapeError } from '../errors';
+import { wasmKernels } from '../kernels/wasm-module';
 import type { Tan } from './tangent';
 
 export type Kind = 'float' | 'complex' | 'int' | 'bool';
@@ -152,10 +153,17 @@ export const MAX_ELEMENTS = 2 ** 31 - 1;
  */
 export class Arena {
   private readonly slots: Float64Array[] = [];
+  /** The size each slot must have (a slot of a moved region reads as length 0: detached). */
+  private readonly sizes: number[] = [];
   private next = 0;
+  /** The module's layout generation the slots were placed under; −1: in the JS heap. */
+  private placed = -1;
+  /** A slot was (re)allocated in the JS heap since the slots were placed. */
+  private grown = false;
 
   reset(): void {
     this.next = 0;
+    if (this.slots.length && (this.grown || this.moved())) this.place();
   }
 
   alloc(n: number, zeroed: boolean): Float64Array {
@@ -163,6 +171,8 @@ export class Arena {
     if (!s || s.length < n) {
       s = new Float64Array(n);
       this.slots[this.next] = s;
+      this.sizes[this.next] = n;
+      this.grown = true;
     } else if (zeroed) s.fill(0, 0, n);
     this.next++;
     return s.length === n ? s : s.subarray(0, n);
@@ -170,7 +180,42 @@ export class Arena {
 
   /** Bytes held. */
   bytes(): number {
-    return this.slots.reduce((a, s) => a + s.byteLength, 0);
+    return this.sizes.reduce((a, n) => a + 8 * n, 0);
+  }
+
+  private moved(): boolean {
+    if (this.placed < 0) return false;
+    const w = wasmKernels();
+    return !w || w.generation !== this.placed || this.slots.some((s, i) => s.length !== this.sizes[i]);
+  }
+
+  /**
+   * Moves the slots into the WebAssembly module's memory (between runs: nothing in them is alive), where
+   * the GEMM and the elementwise kernels read and write them in place instead of copying them in and
+   * out at every call. Where that is unavailable or too large they stay in the JS heap.
+   */
+  private place(): void {
+    this.grown = false;
+    this.placed = -1;
+    const w = wasmKernels();
+    if (!w) return;
+    // 64-byte aligned slots, as the kernels' own scratch
+    const span = (n: number) => Math.ceil(n / 8) * 8;
+    const total = this.sizes.reduce((a, n) => a + 8 * span(n), 0);
+    const region = w.residentRegion(total);
+    if (!region) {
+      // detached slots (another arena moved the region) come back in the JS heap
+      this.sizes.forEach((n, i) => {
+        if (this.slots[i].length !== n) this.slots[i] = new Float64Array(n);
+      });
+      return;
+    }
+    let at = region.start >> 3;
+    this.sizes.forEach((n, i) => {
+      this.slots[i] = region.f64.subarray(at, at + n);
+      at += span(n);
+    });
+    this.placed = w.generation;
   }
 }
 

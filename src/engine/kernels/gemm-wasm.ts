@@ -55,30 +55,68 @@ export function createWasmGemm(): Gemm | null {
       throw new RangeError(`gemm: C too short for M=${M} N=${N} with the given offset and stride`);
     }
 
+    // Operands in the module's memory already (a resident arena's tensors) are used in place.
+    const inA = w.resident(A);
+    const inB = w.resident(B);
+    const inC = w.resident(C);
+    if (inA && inB && inC) {
+      ex.gemm(
+        A.byteOffset + 8 * aOff,
+        lda,
+        B.byteOffset + 8 * bOff,
+        ldb,
+        C.byteOffset + 8 * cOff,
+        ldc,
+        M,
+        N,
+        K,
+        acc ? 1 : 0,
+      );
+      return;
+    }
+
     // Strided operands whose gaps are no larger than their rows are copied as one span with the gaps,
     // keeping their leading dimension: one memcpy beats a call per row. C is the exception (below).
     const ldbW = ldb <= 2 * N ? ldb : N;
     const ldaW = lda <= 2 * K ? lda : K;
-    const bLen = (K - 1) * ldbW + N;
+    const bLen = inB ? 0 : (K - 1) * ldbW + N;
     const aStart = align64(base + 8 * bLen);
 
-    const rowBytes = 8 * (ldaW + N);
-    let rows = Math.min(M, Math.max(4, Math.floor(BLOCK_BYTES / rowBytes)));
+    const rowBytes = 8 * ((inA ? 0 : ldaW) + (inC ? 0 : N));
+    let rows = rowBytes === 0 ? M : Math.min(M, Math.max(4, Math.floor(BLOCK_BYTES / rowBytes)));
     // Blocks of a multiple of 4 rows leave the module's 1-row edge kernels to the last block only.
     if (rows < M) rows -= rows % 4;
-    const cStart = align64(aStart + 8 * ((rows - 1) * ldaW + K));
-    const mem = w.reserve(cStart + 8 * rows * N);
+    const cStart = align64(aStart + (inA ? 0 : 8 * ((rows - 1) * ldaW + K)));
+    const mem = w.reserve(cStart + (inC ? 0 : 8 * rows * N));
     if (!mem) return gemmJs(g);
 
-    copyIn(B, bOff, ldb, K, N, mem, base >> 3, ldbW);
+    const bPtr = inB ? B.byteOffset + 8 * bOff : base;
+    const bLd = inB ? ldb : ldbW;
+    if (!inB) copyIn(B, bOff, ldb, K, N, mem, base >> 3, ldbW);
     for (let i0 = 0; i0 < M; i0 += rows) {
       const mb = Math.min(rows, M - i0);
-      copyIn(A, aOff + i0 * lda, lda, mb, K, mem, aStart >> 3, ldaW);
+      if (!inA) copyIn(A, aOff + i0 * lda, lda, mb, K, mem, aStart >> 3, ldaW);
+      const aPtr = inA ? A.byteOffset + 8 * (aOff + i0 * lda) : aStart;
+      if (inC) {
+        ex.gemm(
+          aPtr,
+          inA ? lda : ldaW,
+          bPtr,
+          bLd,
+          C.byteOffset + 8 * (cOff + i0 * ldc),
+          ldc,
+          mb,
+          N,
+          K,
+          acc ? 1 : 0,
+        );
+        continue;
+      }
       // C stays dense in wasm memory and is written back row by row when strided: its gaps may belong to
       // other writers (e.g. other workers sharing the buffer), so they are never rewritten, not even
       // with the values they held.
       if (acc) copyIn(C, cOff + i0 * ldc, ldc, mb, N, mem, cStart >> 3, N);
-      ex.gemm(aStart, ldaW, base, ldbW, cStart, N, mb, N, K, acc ? 1 : 0);
+      ex.gemm(aPtr, inA ? lda : ldaW, bPtr, bLd, cStart, N, mb, N, K, acc ? 1 : 0);
       copyOut(mem, cStart >> 3, mb, N, C, cOff + i0 * ldc, ldc);
     }
   };

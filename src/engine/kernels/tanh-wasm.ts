@@ -34,6 +34,11 @@ export function tanhInto(
     throw new RangeError(`tanhInto: ${n} values do not fit the arrays at offsets ${srcOff}, ${dstOff}`);
   }
   const w = wasmKernels();
+  if (w && w.resident(src) && w.resident(dst)) {
+    // a resident arena's tensors: in place, no copies
+    w.ex.tanhArray(src.byteOffset + 8 * srcOff, dst.byteOffset + 8 * dstOff, n);
+    return;
+  }
   const mem = w?.reserve(w.base + 8 * BLOCK);
   if (!w || !mem) {
     for (let i = 0; i < n; i++) dst[dstOff + i] = tanh(src[srcOff + i]);

@@ -23,6 +23,20 @@ export interface KernelExports {
     accumulate: number,
   ): void;
   tanhArray(src: number, dst: number, n: number): void;
+  binaryBlock(
+    op: number,
+    n1: number,
+    n0: number,
+    o: number,
+    o1: number,
+    a: number,
+    a1: number,
+    a0: number,
+    b: number,
+    b1: number,
+    b0: number,
+    alpha: number,
+  ): void;
   heapBase(): number;
 }
 
@@ -35,7 +49,26 @@ export interface WasmKernels {
    * grow it. Growing detaches earlier views, so take a fresh one per call.
    */
   reserve(bytes: number): Float64Array | null;
+  /** Whether `a` is a view of the module's memory (a resident arena's storage): kernels use it in place. */
+  resident(a: Float64Array): boolean;
+  /**
+   * A region of `bytes` for tensor storage (graph/tensor.ts Arena) above the calls' scratch, as a view of
+   * the whole memory and the region's first byte; null where it would pass RESIDENT_MAX_BYTES. Every
+   * arena of the thread gets the same region: runs never interleave and a run's storage is dead when
+   * the next starts. Growing the memory detaches every earlier view, so this is for between runs only.
+   */
+  residentRegion(bytes: number): { f64: Float64Array; start: number } | null;
+  /**
+   * Changes when the scratch outgrew the space below the region: arenas placed under an older value
+   * move (their next reset places them again).
+   */
+  readonly generation: number;
 }
+
+/** Scratch kept below the resident region at least (GEMM operands copied in, tanh blocks). */
+const MIN_SCRATCH_BYTES = 16 * 2 ** 20;
+/** Tensor storage beyond this stays in the JS heap (wasm32 memory ends at 4 GiB). */
+export const RESIDENT_MAX_BYTES = 2 ** 30;
 
 const PAGE = 65536;
 
@@ -51,22 +84,52 @@ function create(): WasmKernels | null {
   const ex = instantiate();
   if (!ex) return null;
   const memory = ex.memory;
+  const base = align64(ex.heapBase());
   let f64 = new Float64Array(memory.buffer);
+  // Where the resident region starts once placed (scratch must stay below it), and the most scratch
+  // any call has asked for.
+  let regionStart: number | null = null;
+  let scratchWanted = 0;
+  let generation = 0;
+  const grow = (bytes: number): boolean => {
+    const have = memory.buffer.byteLength;
+    if (have < bytes) {
+      try {
+        memory.grow(Math.ceil((bytes - have) / PAGE));
+      } catch {
+        return false;
+      }
+    }
+    // Growing detaches the old ArrayBuffer, so the view is rebuilt after any growth (ours or none).
+    if (f64.buffer !== memory.buffer) f64 = new Float64Array(memory.buffer);
+    return true;
+  };
+  const ceiling = () => align64(base + Math.max(MIN_SCRATCH_BYTES, 2 * scratchWanted));
   return {
     ex,
-    base: align64(ex.heapBase()),
+    base,
+    get generation() {
+      return generation;
+    },
     reserve(bytes) {
-      const have = memory.buffer.byteLength;
-      if (have < bytes) {
-        try {
-          memory.grow(Math.ceil((bytes - have) / PAGE));
-        } catch {
-          return null;
-        }
+      scratchWanted = Math.max(scratchWanted, bytes - base);
+      if (regionStart !== null && bytes > regionStart) {
+        // Growing now would detach tensors of the run in progress: this call does without, and the
+        // arenas move up at their next reset.
+        if (ceiling() > regionStart) generation++;
+        return null;
       }
-      // Growing detaches the old ArrayBuffer, so the view is rebuilt after any growth (ours or none).
-      if (f64.buffer !== memory.buffer) f64 = new Float64Array(memory.buffer);
-      return f64;
+      return grow(bytes) ? f64 : null;
+    },
+    resident(a) {
+      return a.buffer === memory.buffer;
+    },
+    residentRegion(bytes) {
+      if (bytes > RESIDENT_MAX_BYTES) return null;
+      const start = ceiling();
+      if (!grow(start + bytes)) return null;
+      regionStart = start;
+      return { f64, start };
     },
   };
 }

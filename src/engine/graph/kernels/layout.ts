@@ -8,6 +8,7 @@
  * written in place).
  */
 import { broadcastStrides, forBlocks, forRuns, physicalOrder, stridesInOrder } from '../strided';
+import { binaryBlockWasm } from '../../kernels/binary-wasm';
 import { GTensor, type Kind, allocData, sizeOf } from '../tensor';
 
 /** A root over `t`'s storage with the given geometry (materialises a lazy `t`). */
@@ -138,6 +139,8 @@ function addBlock(
   i1: number,
   i0: number,
 ): void {
+  // resident operands: d += s in WebAssembly SIMD (d is the first operand and the output)
+  if (binaryBlockWasm(0, n1, n0, d, o, o1, o0, d, o, o1, o0, s, i, i1, i0, 1)) return;
   if (i0 === 0)
     for (let u = 0; u < n1; u++, o += o1, i += i1) {
       const v = s[i];

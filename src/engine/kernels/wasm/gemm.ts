@@ -23,6 +23,7 @@
 // @ts-nocheck
 
 export { tanhArray } from './tanh';
+export { binaryBlock } from './binary';
 
 function madd(c: v128, a: v128, b: v128): v128 {
   return f64x2.add(c, f64x2.mul(a, b));

@@ -1,0 +1,158 @@
+/**
+ * A run's tensors in the WebAssembly module's memory (graph/tensor.ts Arena, placed at its second reset),
+ * used in place by the GEMM and by the elementwise add/sub/mul of kernels/binary-wasm.ts: bit for bit the
+ * JS loops' results; refused (the JS loop runs) for operands outside the memory or an output that partly
+ * overlaps an input; arenas moved by another's growth or by a scratch that outgrew its space come back.
+ */
+import { describe, expect, it } from 'vitest';
+import { Arena } from '../../../src/engine/graph/tensor';
+import { binaryBlockWasm } from '../../../src/engine/kernels/binary-wasm';
+import { gemmJs } from '../../../src/engine/kernels/gemm';
+import { createWasmGemm } from '../../../src/engine/kernels/gemm-wasm';
+import { wasmKernels } from '../../../src/engine/kernels/wasm-module';
+import { randn, rng } from '../helpers';
+
+const w = wasmKernels()!;
+
+/** `n` arrays of the given sizes from an arena placed in the module's memory. */
+function residentArrays(sizes: number[]): Float64Array[] {
+  const arena = new Arena();
+  for (const n of sizes) arena.alloc(n, false);
+  arena.reset(); // places the slots
+  return sizes.map((n) => arena.alloc(n, true));
+}
+
+type Op = 0 | 1 | 2;
+const jsOp = (op: Op, x: number, y: number, alpha: number) =>
+  op === 2 ? x * y : op === 0 ? x + alpha * y : x - alpha * y;
+
+/** The reference: the JS loop of elementwise.ts, element by element. */
+function jsBlock(
+  op: Op,
+  n1: number,
+  n0: number,
+  o: Float64Array,
+  io: number,
+  o1: number,
+  a: Float64Array,
+  ia: number,
+  a1: number,
+  a0: number,
+  b: Float64Array,
+  ib: number,
+  b1: number,
+  b0: number,
+  alpha: number,
+): void {
+  for (let u = 0; u < n1; u++, io += o1, ia += a1, ib += b1)
+    for (let j = 0; j < n0; j++) o[io + j] = jsOp(op, a[ia + j * a0], b[ib + j * b0], alpha);
+}
+
+describe('resident tensors', () => {
+  it('an arena places its slots in the module memory at its next reset', () => {
+    expect(w).toBeTruthy();
+    const arena = new Arena();
+    const first = arena.alloc(1000, true);
+    expect(w.resident(first)).toBe(false);
+    arena.reset();
+    const again = arena.alloc(1000, true);
+    expect(w.resident(again)).toBe(true);
+    expect(again.length).toBe(1000);
+    expect(again.every((v) => v === 0)).toBe(true);
+  });
+
+  it('add, sub and mul over blocks equal the JS loop bit for bit, broadcast rows and accumulation included', () => {
+    const r = rng(3);
+    const [o, a, b, ref] = residentArrays([4000, 4000, 4000, 4000]);
+    a.set(randn(r, 4000));
+    b.set(randn(r, 4000));
+    for (const op of [0, 1, 2] as Op[])
+      for (const [a0, b0] of [
+        [1, 1],
+        [0, 1],
+        [1, 0],
+        [0, 0],
+      ])
+        for (const [n1, n0] of [
+          [1, 37],
+          [7, 33],
+          [14, 32],
+        ]) {
+          const alpha = op === 2 ? 1 : 0.75;
+          const args = [n1, n0, 3, 41, a, 5, 43, a0, b, 2, 47, b0, alpha] as const;
+          o.fill(NaN);
+          ref.fill(NaN);
+          const [m1, m0, io, o1, A, ia, a1, A0, B, ib, b1, B0, al] = args;
+          expect(binaryBlockWasm(op, m1, m0, o, io, o1, 1, A, ia, a1, A0, B, ib, b1, B0, al)).toBe(
+            n1 * n0 >= 32,
+          );
+          if (n1 * n0 < 32) continue;
+          jsBlock(op, m1, m0, ref, io, o1, A, ia, a1, A0, B, ib, b1, B0, al);
+          expect(Array.from(o)).toEqual(Array.from(ref));
+        }
+    // d += s in place (the output is the first operand)
+    const d = Float64Array.from(a);
+    const want = Float64Array.from(a);
+    jsBlock(0, 10, 40, want, 0, 50, want, 0, 50, 1, b, 7, 40, 1, 1);
+    const [dr] = residentArrays([4000]);
+    dr.set(d);
+    expect(binaryBlockWasm(0, 10, 40, dr, 0, 50, 1, dr, 0, 50, 1, b, 7, 40, 1, 1)).toBe(true);
+    expect(Array.from(dr)).toEqual(Array.from(want));
+  });
+
+  it('refuses operands outside the memory and outputs that partly overlap an input', () => {
+    const [o, a] = residentArrays([1000, 1000]);
+    const heap = new Float64Array(1000);
+    expect(binaryBlockWasm(2, 4, 64, o, 0, 64, 1, a, 0, 64, 1, heap, 0, 64, 1, 1)).toBe(false);
+    // o shifted by one element over a: the JS loop's order decides
+    expect(binaryBlockWasm(0, 1, 200, a, 1, 0, 1, a, 0, 0, 1, o, 0, 0, 1, 1)).toBe(false);
+    expect(binaryBlockWasm(0, 1, 200, o, 0, 0, 1, a, 0, 0, 1, o, 1, 0, 1, 1)).toBe(false);
+    // a strided output is the JS loop's
+    expect(binaryBlockWasm(0, 1, 200, o, 0, 0, 2, a, 0, 0, 1, a, 0, 0, 1, 1)).toBe(false);
+  });
+
+  it('an arena detached by another arena growing the memory is placed again', () => {
+    const first = new Arena();
+    first.alloc(500, false);
+    first.reset();
+    expect(w.resident(first.alloc(500, false))).toBe(true);
+    // a second arena larger than the memory holds: its placement grows the memory
+    const big = new Arena();
+    big.alloc(w.ex.memory.buffer.byteLength / 8 + 100_000, false);
+    big.reset();
+    first.reset();
+    const again = first.alloc(500, true);
+    expect(again.length).toBe(500);
+    expect(w.resident(again)).toBe(true);
+    expect(again.every((v) => v === 0)).toBe(true);
+  });
+
+  it('a GEMM whose scratch would grow under placed arenas falls back, and the arenas move up', () => {
+    const arena = new Arena();
+    arena.alloc(100, false);
+    arena.reset();
+    expect(w.resident(arena.alloc(100, false))).toBe(true);
+    const before = w.generation;
+    // B of 3,000,000 values (24 MB) needs more scratch than lies below the arenas
+    const [M, K, N] = [3, 3000, 1000];
+    const r = rng(9);
+    const A = randn(r, M * K);
+    const B = randn(r, K * N);
+    const C = new Float64Array(M * N);
+    const ref = new Float64Array(M * N);
+    createWasmGemm()!({ M, N, K, A, B, C });
+    gemmJs({ M, N, K, A, B, C: ref });
+    for (let i = 0; i < M * N; i++)
+      expect(Math.abs(C[i] - ref[i])).toBeLessThan(1e-10 * (1 + Math.abs(ref[i])));
+    expect(w.generation).toBeGreaterThan(before);
+    arena.reset();
+    const moved = arena.alloc(100, false);
+    expect(w.resident(moved)).toBe(true);
+    // and now the product runs in the module again, with room below the arenas
+    const C2 = new Float64Array(M * N);
+    createWasmGemm()!({ M, N, K, A, B, C: C2 });
+    for (let i = 0; i < M * N; i++)
+      expect(Math.abs(C2[i] - ref[i])).toBeLessThan(1e-10 * (1 + Math.abs(ref[i])));
+    expect(w.generation).toBe(before + 1);
+  });
+});
