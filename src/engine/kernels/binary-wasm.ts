@@ -9,6 +9,9 @@ import { wasmKernels } from './wasm-module';
 /** Blocks smaller than this stay in JS: the call and the checks cost about as much. */
 const MIN_VALUES = 32;
 
+/** The most values of an operand outside the module's memory copied in for one block. */
+const MAX_COPIED = 8192;
+
 /** Whether [s, s + n) and [t, t + m) (element offsets in one buffer) overlap. */
 function overlaps(s: number, n: number, t: number, m: number): boolean {
   return s < t + m && t < s + n;
@@ -48,30 +51,43 @@ export function binaryBlockWasm(
 ): boolean {
   if (o0 !== 1 || (a0 !== 0 && a0 !== 1) || (b0 !== 0 && b0 !== 1) || n1 * n0 < MIN_VALUES) return false;
   const w = wasmKernels();
-  if (!w || !w.resident(o) || !w.resident(a) || !w.resident(b)) return false;
+  if (!w || !w.resident(o)) return false;
+  const inA = w.resident(a);
+  const inB = w.resident(b);
+  // An operand outside the module's memory (a bias, a weight) is copied into the scratch when small.
+  const [al, ah] = span(ia, n1, a1, n0, a0);
+  const [bl, bh] = span(ib, n1, b1, n0, b0);
+  if ((!inA && ah - al > MAX_COPIED) || (!inB && bh - bl > MAX_COPIED)) return false;
   const ob = o.byteOffset >> 3;
-  const ab = a.byteOffset >> 3;
-  const bb = b.byteOffset >> 3;
   const [os, oe] = span(ob + io, n1, o1, n0, 1);
-  const [as, ae] = span(ab + ia, n1, a1, n0, a0);
-  const [bs, be] = span(bb + ib, n1, b1, n0, b0);
-  // o may be exactly a (accumulation); any other overlap keeps the JS loop
-  const sameA = ob + io === ab + ia && o1 === a1 && a0 === 1;
-  if (!sameA && overlaps(os, oe - os, as, ae - as)) return false;
-  if (overlaps(os, oe - os, bs, be - bs)) return false;
-  w.ex.binaryBlock(
-    op,
-    n1,
-    n0,
-    8 * (ob + io),
-    8 * o1,
-    8 * (ab + ia),
-    8 * a1,
-    a0,
-    8 * (bb + ib),
-    8 * b1,
-    b0,
-    alpha,
-  );
+  let aPtr: number;
+  let bPtr: number;
+  if (inA) {
+    const ab = a.byteOffset >> 3;
+    // o may be exactly a (accumulation); any other overlap keeps the JS loop
+    const sameA = ob + io === ab + ia && o1 === a1 && a0 === 1;
+    if (!sameA && overlaps(os, oe - os, ab + al, ah - al)) return false;
+    aPtr = 8 * (ab + ia);
+  } else aPtr = 0;
+  if (inB) {
+    const bb = b.byteOffset >> 3;
+    if (overlaps(os, oe - os, bb + bl, bh - bl)) return false;
+    bPtr = 8 * (bb + ib);
+  } else bPtr = 0;
+  if (!inA || !inB) {
+    const aLen = inA ? 0 : ah - al;
+    const mem = w.reserve(w.base + 8 * (aLen + (inB ? 0 : bh - bl)));
+    if (!mem) return false;
+    const at = w.base >> 3;
+    if (!inA) {
+      mem.set(a.subarray(al, ah), at);
+      aPtr = 8 * (at + ia - al);
+    }
+    if (!inB) {
+      mem.set(b.subarray(bl, bh), at + aLen);
+      bPtr = 8 * (at + aLen + ib - bl);
+    }
+  }
+  w.ex.binaryBlock(op, n1, n0, 8 * (ob + io), 8 * o1, aPtr, 8 * a1, a0, bPtr, 8 * b1, b0, alpha);
   return true;
 }

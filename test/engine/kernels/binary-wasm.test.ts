@@ -100,10 +100,18 @@ describe('resident tensors', () => {
     expect(Array.from(dr)).toEqual(Array.from(want));
   });
 
-  it('refuses operands outside the memory and outputs that partly overlap an input', () => {
-    const [o, a] = residentArrays([1000, 1000]);
-    const heap = new Float64Array(1000);
-    expect(binaryBlockWasm(2, 4, 64, o, 0, 64, 1, a, 0, 64, 1, heap, 0, 64, 1, 1)).toBe(false);
+  it('copies small operands from outside the memory, and refuses large ones and partly overlapping outputs', () => {
+    const [o, a] = residentArrays([20_000, 20_000]);
+    // a small operand outside the memory (a bias) is copied in; a large one keeps the JS loop
+    const r = rng(5);
+    a.set(randn(r, 20_000));
+    const bias = randn(r, 64);
+    expect(binaryBlockWasm(0, 4, 64, o, 0, 64, 1, a, 0, 64, 1, bias, 0, 0, 1, 1)).toBe(true);
+    const want = new Float64Array(256);
+    jsBlock(0, 4, 64, want, 0, 64, a, 0, 64, 1, bias, 0, 0, 1, 1);
+    expect(Array.from(o.subarray(0, 256))).toEqual(Array.from(want));
+    const heap = randn(r, 20_000);
+    expect(binaryBlockWasm(2, 150, 64, o, 0, 64, 1, a, 0, 64, 1, heap, 0, 64, 1, 1)).toBe(false);
     // o shifted by one element over a: the JS loop's order decides
     expect(binaryBlockWasm(0, 1, 200, a, 1, 0, 1, a, 0, 0, 1, o, 0, 0, 1, 1)).toBe(false);
     expect(binaryBlockWasm(0, 1, 200, o, 0, 0, 1, a, 0, 0, 1, o, 1, 0, 1, 1)).toBe(false);

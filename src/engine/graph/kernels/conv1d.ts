@@ -137,6 +137,8 @@ export interface Conv1dOptions {
   compact?: boolean;
   /** Output length (default: from the kernel size); a tangent with a boxed kernel keeps the full one. */
   Lout?: number;
+  /** Lay the result out in this tensor's physical axis order instead of x's (same rank). */
+  layoutOf?: GTensor;
 }
 
 /**
@@ -200,7 +202,7 @@ export function conv1d(
   const tAx = r - 1;
   const joined = opts.compact || s.groups !== 1 ? null : catParts(x);
   if (joined && joined.axis === cAx && joined.parts.every((p) => p.kind === joined.parts[0].kind))
-    return convOfParts(joined.parts, w, bias, s, opts, cAx);
+    return convOfParts(joined.parts, w, bias, s, { ...opts, layoutOf: x }, cAx);
   const L = x.shape[tAx];
   const Kw = w.shape[2];
   const natural = convOutLength(L, Kw, s);
@@ -232,7 +234,8 @@ export function conv1d(
   const shape = [...xc.shape];
   shape[cAx] = w.shape[0];
   shape[tAx] = Lc;
-  const out = zerosInOrder(shape, physicalOrder(xc.shape, xc.strides), kind);
+  const like = opts.layoutOf ?? xc;
+  const out = zerosInOrder(shape, physicalOrder(like.shape, like.strides), kind);
   if (bias)
     addInto(out, raw(bias, [bias.numel, 1], [bias.rank ? bias.strides[0] : 0, 0], bias.offset), 1, true);
   conv1dInto(xc, wc, sc, out);
