@@ -283,6 +283,27 @@ export type Map2Run = (
   dy: number,
 ) => void;
 
+/**
+ * A whole block (n1 rows of n0, strides per row and within) of a Map2Run, where a faster kernel can take
+ * it; false leaves it to the row loop.
+ */
+export type Map2Block = (
+  n1: number,
+  n0: number,
+  o: Float64Array,
+  io: number,
+  o1: number,
+  o0: number,
+  x: Float64Array,
+  ix: number,
+  x1: number,
+  x0: number,
+  y: Float64Array,
+  iy: number,
+  y1: number,
+  y0: number,
+) => boolean;
+
 /** f applied to every element of a real tensor (through `run` when given). */
 export function map(
   x: GTensor,
@@ -317,6 +338,7 @@ export function map2(
   f: (x: number, y: number) => number,
   opts: ElementwiseOptions = {},
   run?: Map2Run,
+  block?: Map2Block,
 ): GTensor {
   const shape = broadcastShapes(a.shape, b.shape);
   let sa = broadcastStrides(a, shape);
@@ -332,6 +354,8 @@ export function map2(
   const or = work.re;
   if (run)
     forBlocks(work.shape, [sa, sb, work.strides], [a.offset, b.offset, 0], order, (n1, n0, offs, i1, i0) => {
+      if (block?.(n1, n0, or, offs[2], i1[2], i0[2], ar, offs[0], i1[0], i0[0], br, offs[1], i1[1], i0[1]))
+        return;
       for (
         let u = 0, ia = offs[0], ib = offs[1], io = offs[2];
         u < n1;

@@ -1,5 +1,5 @@
 /**
- * Elementwise add/sub/mul over one block of a strided loop in WebAssembly SIMD (./wasm/binary.ts), for
+ * Elementwise add/sub/mul (and alpha − a·b: tanh's derivative) over one block of a strided loop in WebAssembly SIMD (./wasm/binary.ts), for
  * operands that are already in the module's memory (a resident arena's tensors, graph/tensor.ts): two
  * values per instruction and no copies, where V8's scalar loop takes about 2 ns a value. The same two
  * roundings per value as the JS loop (no FMA), so the results are identical bits.
@@ -32,7 +32,7 @@ function span(at: number, n1: number, r: number, n0: number, unit: number): [num
  * input: the JS loop's element order is then what the caller wants).
  */
 export function binaryBlockWasm(
-  op: 0 | 1 | 2,
+  op: 0 | 1 | 2 | 3,
   n1: number,
   n0: number,
   o: Float64Array,

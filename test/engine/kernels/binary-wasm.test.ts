@@ -22,9 +22,9 @@ function residentArrays(sizes: number[]): Float64Array[] {
   return sizes.map((n) => arena.alloc(n, true));
 }
 
-type Op = 0 | 1 | 2;
+type Op = 0 | 1 | 2 | 3;
 const jsOp = (op: Op, x: number, y: number, alpha: number) =>
-  op === 2 ? x * y : op === 0 ? x + alpha * y : x - alpha * y;
+  op === 3 ? alpha - x * y : op === 2 ? x * y : op === 0 ? x + alpha * y : x - alpha * y;
 
 /** The reference: the JS loop of elementwise.ts, element by element. */
 function jsBlock(
@@ -61,12 +61,12 @@ describe('resident tensors', () => {
     expect(again.every((v) => v === 0)).toBe(true);
   });
 
-  it('add, sub and mul over blocks equal the JS loop bit for bit, broadcast rows and accumulation included', () => {
+  it('add, sub, mul and 1 − y·y over blocks equal the JS loop bit for bit, broadcast rows and accumulation included', () => {
     const r = rng(3);
     const [o, a, b, ref] = residentArrays([4000, 4000, 4000, 4000]);
     a.set(randn(r, 4000));
     b.set(randn(r, 4000));
-    for (const op of [0, 1, 2] as Op[])
+    for (const op of [0, 1, 2, 3] as Op[])
       for (const [a0, b0] of [
         [1, 1],
         [0, 1],

@@ -6,6 +6,7 @@
  */
 import { erf } from '../../ops/erf';
 import { tanh } from '../../kernels/tanh';
+import { binaryBlockWasm } from '../../kernels/binary-wasm';
 import { TANH_WASM_MIN, tanhInto } from '../../kernels/tanh-wasm';
 import { UnsupportedError } from '../args';
 import type { RuleTable } from '../rule';
@@ -68,6 +69,9 @@ export const activationRules = {
         o[io] = 1 - v * v;
       }
     },
+    // 1 − y·y in WebAssembly SIMD where the tensors are resident: the same two roundings
+    dBlock: (n1, n0, o, io, o1, o0, _x, _ix, _x1, _x0, y, iy, y1, y0) =>
+      binaryBlockWasm(3, n1, n0, o, io, o1, o0, y, iy, y1, y0, y, iy, y1, y0, 1),
   }),
   ...unaryPair('sigmoid', { f: sigmoid, df: (_x, y) => y * (1 - y) }),
   ...unaryPair('relu', { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) }, { keepInt: true }),

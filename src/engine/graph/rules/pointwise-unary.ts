@@ -4,7 +4,7 @@
  * keeps its stride-0 axes wherever x is broadcast too.
  */
 import { UnsupportedError, type Args } from '../args';
-import { binary, map, map2, type Map2Run, type MapRun } from '../elementwise';
+import { binary, map, map2, type Map2Block, type Map2Run, type MapRun } from '../elementwise';
 import { deferredProduct } from '../kernels/deferred';
 import { physicalOrder } from '../strided';
 import type { Rule } from '../rule';
@@ -20,6 +20,8 @@ export interface RealFn {
   /** Hand-specialised loops of f and df for the hot activations (see elementwise.ts MapRun). */
   run?: MapRun;
   dRun?: Map2Run;
+  /** A block-level kernel for f' (WebAssembly), tried before dRun's rows. */
+  dBlock?: Map2Block;
 }
 
 export interface UnaryOptions {
@@ -67,7 +69,14 @@ export function unaryRule(
       const order = physicalOrder(tx.data.shape, tx.data.strides)
         .filter((ax) => ax > 0)
         .map((ax) => ax - 1);
-      const factor = map2(primalBox(x, tx), primalBox(y, tx), fn.df, { compact: true, order }, fn.dRun);
+      const factor = map2(
+        primalBox(x, tx),
+        primalBox(y, tx),
+        fn.df,
+        { compact: true, order },
+        fn.dRun,
+        fn.dBlock,
+      );
       // A tangent constant along an axis f'(x) varies along (p broadcast over time) would grow by
       // that axis: keep the product as its factors for a linear map that follows (deferred.ts).
       const d = tx.data;

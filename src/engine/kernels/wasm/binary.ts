@@ -3,7 +3,9 @@
 // row, broadcast) and in b (likewise b0). Byte strides between rows. Operands are tensors of a resident arena
 // (graph/tensor.ts), already in the module's memory: nothing is copied in or out.
 //
-//   op 0: o = a + alpha·b    op 1: o = a − alpha·b    op 2: o = a · b
+//   op 0: o = a + alpha·b    op 1: o = a − alpha·b    op 2: o = a · b    op 3: o = alpha − a·b
+//
+// (op 3 with a = b = tanh(x), alpha = 1: tanh's derivative 1 − y².)
 //
 // o may be a (accumulation, d += s): each vector is loaded before it is stored. SIMD128 has no FMA, so
 // each result is the same two roundings as the scalar JS loop's.
@@ -14,6 +16,7 @@
 @inline
 function apply(op: i32, x: v128, y: v128, alpha: v128): v128 {
   if (op == 2) return f64x2.mul(x, y);
+  if (op == 3) return f64x2.sub(alpha, f64x2.mul(x, y));
   const t = f64x2.mul(alpha, y);
   return op == 0 ? f64x2.add(x, t) : f64x2.sub(x, t);
 }
@@ -21,6 +24,7 @@ function apply(op: i32, x: v128, y: v128, alpha: v128): v128 {
 @inline
 function apply1(op: i32, x: f64, y: f64, alpha: f64): f64 {
   if (op == 2) return x * y;
+  if (op == 3) return alpha - x * y;
   return op == 0 ? x + alpha * y : x - alpha * y;
 }
 
@@ -85,7 +89,8 @@ export function binaryBlock(
   for (let u = 0; u < n1; u++) {
     if (op == 0) row(0, o, a, a0, b, b0, n0, alpha);
     else if (op == 1) row(1, o, a, a0, b, b0, n0, alpha);
-    else row(2, o, a, a0, b, b0, n0, alpha);
+    else if (op == 2) row(2, o, a, a0, b, b0, n0, alpha);
+    else row(3, o, a, a0, b, b0, n0, alpha);
     o = <usize>(<isize>o + o1);
     a = <usize>(<isize>a + a1);
     b = <usize>(<isize>b + b1);
