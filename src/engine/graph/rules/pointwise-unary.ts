@@ -66,17 +66,22 @@ export function unaryRule(
       );
       const fn = fnOf(a);
       // f'(x) laid out like the tangent it multiplies (the tangent's axis order without P)
-      const order = physicalOrder(tx.data.shape, tx.data.strides)
+      let order = physicalOrder(tx.data.shape, tx.data.strides)
         .filter((ax) => ax > 0)
         .map((ax) => ax - 1);
-      const factor = map2(
-        primalBox(x, tx),
-        primalBox(y, tx),
-        fn.df,
-        { compact: true, order },
-        fn.dRun,
-        fn.dBlock,
+      const xb = primalBox(x, tx);
+      // Axes the tangent is constant along and x is not (p broadcast over time) make the product grow;
+      // it stays deferred (below), and the linear map that meets it contracts the factor over the
+      // tangent's innermost axis (channels): laid out with those axes just outside it, the factor is
+      // the GEMM's operand as it stands, not a copy to pack.
+      const growing = tx.data.shape.flatMap((n, i) =>
+        i > 0 && n > 1 && tx.data.strides[i] === 0 && xb.strides[i - 1] !== 0 ? [i - 1] : [],
       );
+      if (growing.length && order.length > 1) {
+        const rest = order.filter((ax) => !growing.includes(ax));
+        order = [...rest.slice(0, -1), ...growing, ...rest.slice(-1)];
+      }
+      const factor = map2(xb, primalBox(y, tx), fn.df, { compact: true, order }, fn.dRun, fn.dBlock);
       // A tangent constant along an axis f'(x) varies along (p broadcast over time) would grow by
       // that axis: keep the product as its factors for a linear map that follows (deferred.ts).
       const d = tx.data;
