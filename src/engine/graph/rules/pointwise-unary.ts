@@ -71,16 +71,13 @@ export function unaryRule(
         .map((ax) => ax - 1);
       const xb = primalBox(x, tx);
       // Axes the tangent is constant along and x is not (p broadcast over time) make the product grow;
-      // it stays deferred (below), and the linear map that meets it contracts the factor over the
-      // tangent's innermost axis (channels): laid out with those axes just outside it, the factor is
-      // the GEMM's operand as it stands, not a copy to pack.
-      const growing = tx.data.shape.flatMap((n, i) =>
-        i > 0 && n > 1 && tx.data.strides[i] === 0 && xb.strides[i - 1] !== 0 ? [i - 1] : [],
+      // it stays deferred (below) and the linear map that meets it picks its own operand layouts. The
+      // factor is then laid out like x: computed contiguously (in WebAssembly SIMD where resident), not
+      // transposed element by element into the tangent's order.
+      const growing = tx.data.shape.some(
+        (n, i) => i > 0 && n > 1 && tx.data.strides[i] === 0 && xb.strides[i - 1] !== 0,
       );
-      if (growing.length && order.length > 1) {
-        const rest = order.filter((ax) => !growing.includes(ax));
-        order = [...rest.slice(0, -1), ...growing, ...rest.slice(-1)];
-      }
+      if (growing) order = physicalOrder(xb.shape, xb.strides);
       const factor = map2(xb, primalBox(y, tx), fn.df, { compact: true, order }, fn.dRun, fn.dBlock);
       // A tangent constant along an axis f'(x) varies along (p broadcast over time) would grow by
       // that axis: keep the product as its factors for a linear map that follows (deferred.ts).
