@@ -15,6 +15,9 @@ await build({
   target: 'node20',
   outfile: out,
   external: ['webgpu', 'tsx', 'esbuild'],
+  // The CPU backend's helper threads are bundled from their source at first use; from this bundle's
+  // folder the source's relative path would not resolve (the every-core row then ran on one thread).
+  define: { __JACSCOPE_POOL_THREAD_SOURCE__: JSON.stringify(`${root}src/cli/cpu-pool-thread.ts`) },
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },

@@ -11,6 +11,11 @@ import type { PoolReply, PoolRequest, PoolWorker } from '../engine/backends/cpu/
 
 /** Defined (true) by scripts/build-cli.mjs in the bundled CLI; undefined when run from the sources. */
 declare const __JACSCOPE_BUNDLE__: boolean | undefined;
+/**
+ * Defined by bundles other than the CLI's (bench/run.mjs): the helper's source file, which
+ * `import.meta.url` of the bundle cannot locate.
+ */
+declare const __JACSCOPE_POOL_THREAD_SOURCE__: string | undefined;
 
 let entry: Promise<URL> | undefined;
 
@@ -29,7 +34,11 @@ function helperEntry(): Promise<URL> {
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const outfile = join(dir, 'cpu-pool-thread.mjs');
     await build({
-      entryPoints: [fileURLToPath(new URL('./cpu-pool-thread.ts', import.meta.url))],
+      entryPoints: [
+        typeof __JACSCOPE_POOL_THREAD_SOURCE__ !== 'undefined'
+          ? __JACSCOPE_POOL_THREAD_SOURCE__
+          : fileURLToPath(new URL('./cpu-pool-thread.ts', import.meta.url)),
+      ],
       bundle: true,
       platform: 'node',
       format: 'esm',
