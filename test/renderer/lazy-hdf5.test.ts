@@ -11,6 +11,7 @@ import { analysisFns, createEngineAdapter } from '../../src/renderer/worker/engi
 import { Explorer } from '../../src/renderer/worker/explore';
 import { openLazy } from '../../src/renderer/worker/lazy-open';
 import { Session } from '../../src/renderer/worker/session';
+import { relErr } from '../engine/helpers';
 
 const data = resolve(__dirname, '../fixtures/data');
 const deep = resolve(__dirname, '../fixtures/fno/deep-fno1d');
@@ -74,21 +75,12 @@ describe('HDF5 by rows', () => {
     const Jref = readNpy(bytes(deep, 'jacobian_f64.npy'), 'J');
     const [B, T, O, P] = Jref.shape;
     const per = T * O * P;
-    const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      let e = 0;
-      let m = 0;
-      for (let i = 0; i < b.length; i++) {
-        e = Math.max(e, Math.abs(a[i] - b[i]));
-        m = Math.max(m, Math.abs(b[i]));
-      }
-      return e / m;
-    };
-    expect(rel(r.J, Jref.data.subarray(0, per))).toBeLessThan(1e-9);
+    expect(relErr(r.J, Jref.data.subarray(0, per))).toBeLessThan(1e-9);
     const ex = new Explorer(s, analysisFns);
     const a = s.activeInputs()!;
     for (let b = 1; b < B; b++) {
       await a.xRows.ensure(b, b + 1);
-      expect(rel(ex.sampleView(r.meta.seq, b).J, Jref.data.subarray(b * per, (b + 1) * per))).toBeLessThan(
+      expect(relErr(ex.sampleView(r.meta.seq, b).J, Jref.data.subarray(b * per, (b + 1) * per))).toBeLessThan(
         1e-9,
       );
     }

@@ -15,6 +15,7 @@ import { createEngineAdapter, analysisFns } from '../../src/renderer/worker/engi
 import { Explorer } from '../../src/renderer/worker/explore';
 import { Session } from '../../src/renderer/worker/session';
 import { allOfJ } from '../../src/renderer/lib/all-of-j';
+import { relErr } from '../engine/helpers';
 
 function seq(n: number, f: (i: number) => number): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => f(i));
@@ -140,29 +141,20 @@ describe('a session with x opened by rows', () => {
     expect(r.data.notes.join('\n')).toMatch(
       /x4\.npy: .* opened lazily: rows of x are read from disk as needed/,
     );
-    const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      let e = 0;
-      let m = 0;
-      for (let i = 0; i < b.length; i++) {
-        e = Math.max(e, Math.abs(a[i] - b[i]));
-        m = Math.max(m, Math.abs(b[i]));
-      }
-      return e / m;
-    };
-    expect(rel(r.J, Jref.data.subarray(0, per))).toBeLessThan(1e-9);
+    expect(relErr(r.J, Jref.data.subarray(0, per))).toBeLessThan(1e-9);
     const ex = new Explorer(s, analysisFns);
     const a = s.activeInputs()!;
     for (let b = 1; b < Bj; b++) {
       await a.xRows.ensure(b, b + 1);
       const v = ex.sampleView(r.meta.seq, b);
-      expect(rel(v.J, Jref.data.subarray(b * per, (b + 1) * per))).toBeLessThan(1e-9);
+      expect(relErr(v.J, Jref.data.subarray(b * per, (b + 1) * per))).toBeLessThan(1e-9);
     }
     // The streamed pass reads its chunks itself.
     const g = await ex.sensitivityOf(r.meta.seq);
     const nu = new Float64Array(per);
     for (let b = 0; b < Bj; b++) for (let i = 0; i < per; i++) nu[i] += Jref.data[b * per + i] ** 2 / Bj;
     // ν over time: the mean of J² over the samples, per (t, o, k).
-    expect(rel(g.nuT, nu)).toBeLessThan(1e-9);
+    expect(relErr(g.nuT, nu)).toBeLessThan(1e-9);
     // The true max |J| over every sample (the heatmap's "all of J" scale in sample mode).
     const jMax = Jref.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     const streamedMax = (g as { jAbsMax?: number }).jAbsMax!;

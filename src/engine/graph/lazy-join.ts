@@ -15,7 +15,7 @@
  * called by the dispatcher).
  */
 import { addInto } from './kernels/layout';
-import { GTensor, allocData, contiguousStrides, sizeOf, type Kind } from './tensor';
+import { GTensor, allocData, contiguousStrides, rootAxes, sizeOf, type Kind } from './tensor';
 
 interface CatInfo {
   /** The root axis joined. */
@@ -89,30 +89,6 @@ export function deferredCat(parts: GTensor[], ax: number, shape: number[], kind:
   cats.set(out, { ax, parts });
   for (const p of parts) addReader(p, out);
   return out;
-}
-
-/**
- * For a view that only reorders a root's axes (permute, size-1 axes added or dropped) at the root's
- * offset: for each of its axes, the root axis it is (−1 for a size-1 axis). Null for anything else.
- */
-function rootAxes(t: GTensor): number[] | null {
-  const root = t.root;
-  if (t.offset !== root.offset) return null;
-  const used = new Array<boolean>(root.rank).fill(false);
-  const from: number[] = [];
-  for (let k = 0; k < t.rank; k++) {
-    if (t.shape[k] === 1) {
-      from.push(-1);
-      continue;
-    }
-    let j = 0;
-    while (j < root.rank && (used[j] || root.shape[j] !== t.shape[k] || root.strides[j] !== t.strides[k]))
-      j++;
-    if (j === root.rank) return null;
-    used[j] = true;
-    from.push(j);
-  }
-  return root.shape.every((d, j) => d <= 1 || used[j]) ? from : null;
 }
 
 /** `src` (in the root's geometry) seen through t's axes. */

@@ -121,6 +121,32 @@ export class GTensor {
   }
 }
 
+/**
+ * For a view that only reorders its root's axes (a permute, size-1 axes added or dropped) at the
+ * root's offset: for each of its axes, the root axis it is (−1 for a size-1 axis). Null for any other
+ * view. Lazy roots (deferred products, pending joins) hand their parts through such views.
+ */
+export function rootAxes(t: GTensor): number[] | null {
+  const root = t.root;
+  if (t.offset !== root.offset) return null;
+  // each axis of t (size > 1) is one axis of the root, same size and stride; all are covered
+  const used = new Array<boolean>(root.rank).fill(false);
+  const from: number[] = [];
+  for (let k = 0; k < t.rank; k++) {
+    if (t.shape[k] === 1) {
+      from.push(-1);
+      continue;
+    }
+    let j = 0;
+    while (j < root.rank && (used[j] || root.shape[j] !== t.shape[k] || root.strides[j] !== t.strides[k]))
+      j++;
+    if (j === root.rank) return null;
+    used[j] = true;
+    from.push(j);
+  }
+  return root.shape.every((d, j) => d <= 1 || used[j]) ? from : null;
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

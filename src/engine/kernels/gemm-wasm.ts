@@ -1,8 +1,9 @@
 /**
  * WebAssembly SIMD float64 GEMM: a drop-in for gemmJs (same Gemm type and GemmArgs semantics).
  *
- * The module (./wasm-module.ts, shared with the tanh kernel) can only read its own linear memory, so each
- * call copies the operands in and C back out. The copies are O(M·K + K·N + M·N) against O(M·N·K) work
+ * The module (./wasm-module.ts, shared with the tanh and elementwise kernels) can only read its own linear
+ * memory. Operands already there (a resident arena's tensors, graph/tensor.ts) are used in place; the
+ * others are copied in, and C back out. The copies are O(M·K + K·N + M·N) against O(M·N·K) work
  * and run at memcpy speed when the operands are dense; to keep them cheap M is processed in row blocks
  * small enough that the block of A just copied in is still in cache when the kernel reads it, and the
  * block of C the kernel wrote is still in cache when it is copied out. That also bounds the module's memory to B plus one block, whatever M is.
@@ -59,21 +60,6 @@ export function createWasmGemm(): Gemm | null {
     const inA = w.resident(A);
     const inB = w.resident(B);
     const inC = w.resident(C);
-    if (inA && inB && inC) {
-      ex.gemm(
-        A.byteOffset + 8 * aOff,
-        lda,
-        B.byteOffset + 8 * bOff,
-        ldb,
-        C.byteOffset + 8 * cOff,
-        ldc,
-        M,
-        N,
-        K,
-        acc ? 1 : 0,
-      );
-      return;
-    }
 
     // Strided operands whose gaps are no larger than their rows are copied as one span with the gaps,
     // keeping their leading dimension: one memcpy beats a call per row. C is the exception (below).

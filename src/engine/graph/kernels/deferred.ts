@@ -11,7 +11,7 @@
  * product computed, in the layout `binary` would have given it.
  */
 import { binaryInto, binaryLayout, type ElementwiseOptions } from '../elementwise';
-import { GTensor, allocData, sizeOf } from '../tensor';
+import { GTensor, allocData, rootAxes, sizeOf } from '../tensor';
 
 interface Factors {
   readonly a: GTensor;
@@ -47,23 +47,9 @@ export function deferredProduct(a: GTensor, b: GTensor, opts: ElementwiseOptions
 export function deferredFactors(t: GTensor): [GTensor, GTensor] | null {
   const root = t.root;
   const f = pending.get(root);
-  if (!f || !root.deferred || t.offset !== root.offset) return null;
-  // each axis of t (size > 1) is one axis of the root, same size and stride; all are covered
-  const used = new Array<boolean>(root.rank).fill(false);
-  const from: number[] = [];
-  for (let k = 0; k < t.rank; k++) {
-    if (t.shape[k] === 1) {
-      from.push(-1);
-      continue;
-    }
-    let j = 0;
-    while (j < root.rank && (used[j] || root.shape[j] !== t.shape[k] || root.strides[j] !== t.strides[k]))
-      j++;
-    if (j === root.rank) return null;
-    used[j] = true;
-    from.push(j);
-  }
-  if (root.shape.some((d, j) => d > 1 && !used[j])) return null;
+  if (!f || !root.deferred) return null;
+  const from = rootAxes(t);
+  if (!from) return null;
   const view = (x: GTensor, s: readonly number[]) =>
     new GTensor(
       [...t.shape],
