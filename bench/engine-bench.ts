@@ -15,6 +15,7 @@
  *   npm run bench -- --no-sobol        # skip bench/sobol-bench.ts (Sobol' and streaming sensitivity)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { enableRelaxedSimd } from '../bin/node-flags.mjs';
 import { cliEnv } from './cli-env';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -30,6 +31,9 @@ import { GraphModel } from '../src/engine/models/graph-model';
 import { openModel } from '../src/engine/models/open-model';
 import { RULES } from '../src/engine/graph/table';
 import { graphHost } from '../src/engine/torchscript/graph-host';
+
+// The kernels the CLI runs (its launcher sets the same V8 flags).
+enableRelaxedSimd();
 
 /** The repository (this file runs from bench/ or as a bundle in dist/bench/). */
 const root = ((): string => {

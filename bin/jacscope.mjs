@@ -4,6 +4,7 @@
 // into it (a few milliseconds); if any changed, or there is no bundle yet, it is rebuilt first
 // (esbuild, a fraction of a second), so the CLI always runs the current sources.
 import { createRequire } from 'node:module';
+import { enableRelaxedSimd } from './node-flags.mjs';
 
 // Built-ins through require(): importing node:fs as an ES module builds its namespace, which reads
 // every export, and fs.ReadStream's getter loads the whole file-stream machinery (milliseconds).
@@ -11,6 +12,8 @@ const builtin = createRequire(import.meta.url);
 const { readFileSync, renameSync, statSync, writeFileSync, writeSync } = builtin('node:fs');
 const { dirname, join } = builtin('node:path');
 const vm = builtin('node:vm');
+
+enableRelaxedSimd();
 
 // `jacscope info | head` closes the pipe early: that is not an error worth a stack trace.
 const onStdoutError = (e) => {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { BACKEND_CHOICES, type BackendChoice } from '../engine/backends/backend';
-import { cpuGemmName } from '../engine/kernels';
+import { cpuKernelLabel } from '../engine/kernels';
 import type { Selected } from '../engine/backends/select';
 import { LoadError } from '../engine/errors';
 import type { RecognizedModel } from '../engine/models/recognize';
@@ -69,8 +69,7 @@ export async function describeChoice(want: BackendChoice, m: RecognizedModel): P
   let found: GpuFinding | undefined;
   if (want === 'auto') found = await findGpu('auto');
   if (want === 'cpu' || (found && !found.use)) {
-    const kernel = cpuGemmName() === 'wasm-simd' ? 'WebAssembly SIMD' : 'JavaScript';
-    return `backend: cpu — CPU (${kernel}, float64)${found?.note ? ` (${found.note})` : ''}`;
+    return `backend: cpu — CPU (${cpuKernelLabel()}, float64)${found?.note ? ` (${found.note})` : ''}`;
   }
   const selected = await cliBackend(want, m, 1, found);
   selected.backend.dispose();

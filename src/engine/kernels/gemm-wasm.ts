@@ -9,7 +9,7 @@
  * block of C the kernel wrote is still in cache when it is copied out. That also bounds the module's memory to B plus one block, whatever M is.
  */
 import { gemmJs, type Gemm, type GemmArgs } from './gemm';
-import { align64, wasmKernels } from './wasm-module';
+import { align64, wasmKernels, type WasmKernels } from './wasm-module';
 
 /**
  * Bytes of A and C rows staged per kernel call: well inside a typical L2. Measured flat within noise from
@@ -27,8 +27,7 @@ const MIN_SUBARRAY_ROW = 24;
  * Returns null where WebAssembly or its SIMD extension is unavailable or compilation is forbidden, so the
  * caller keeps gemmJs.
  */
-export function createWasmGemm(): Gemm | null {
-  const w = wasmKernels();
+export function createWasmGemm(w: WasmKernels | null = wasmKernels()): Gemm | null {
   if (!w) return null;
   const { ex, base } = w;
 

@@ -6,7 +6,13 @@
  * The module has no allocator: each call lays its buffers out from `base` and is done with them when it
  * returns. Calls are synchronous and never nest, so every kernel can use the same region.
  */
-import { GEMM_WASM_BASE64 } from './gemm-wasm.generated';
+import { GEMM_WASM_BASE64, GEMM_WASM_FUSED_BASE64 } from './gemm-wasm.generated';
+
+/**
+ * The module's two builds: SIMD128 only, and with relaxed SIMD, whose GEMM steps are fused
+ * multiply-adds (wasm/gemm.ts). The engine takes the fused one where it validates.
+ */
+export type KernelBuild = 'plain' | 'fused';
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -42,6 +48,8 @@ export interface KernelExports {
 
 export interface WasmKernels {
   readonly ex: KernelExports;
+  /** Which build runs here. */
+  readonly build: KernelBuild;
   /** First free byte after the module's static data, 64-byte aligned: the calls' scratch starts here. */
   readonly base: number;
   /**
@@ -74,14 +82,21 @@ const PAGE = 65536;
 
 let shared: WasmKernels | null | undefined;
 
-/** The shared instance; null where WebAssembly, its SIMD extension or compilation is unavailable. */
+/**
+ * The shared instance: the fused build where the engine has relaxed SIMD, else the plain one; null
+ * where WebAssembly, its SIMD extension or compilation is unavailable.
+ */
 export function wasmKernels(): WasmKernels | null {
-  if (shared === undefined) shared = create();
+  if (shared === undefined) shared = createKernels('fused') ?? createKernels('plain');
   return shared;
 }
 
-function create(): WasmKernels | null {
-  const ex = instantiate();
+/**
+ * A new instance of one build, with memory of its own; null where the engine refuses it. The engine
+ * uses the shared one (`wasmKernels`); tests compare the builds through this.
+ */
+export function createKernels(build: KernelBuild): WasmKernels | null {
+  const ex = instantiate(build === 'fused' ? GEMM_WASM_FUSED_BASE64 : GEMM_WASM_BASE64);
   if (!ex) return null;
   const memory = ex.memory;
   const base = align64(ex.heapBase());
@@ -107,6 +122,7 @@ function create(): WasmKernels | null {
   const ceiling = () => align64(base + Math.max(MIN_SCRATCH_BYTES, 2 * scratchWanted));
   return {
     ex,
+    build,
     base,
     get generation() {
       return generation;
@@ -138,11 +154,12 @@ function create(): WasmKernels | null {
  * Instantiates the module synchronously, so the engine's constructors stay synchronous; at ~5 KB it is far
  * under the size browsers allow for synchronous compilation even on a page's main thread.
  */
-function instantiate(): KernelExports | null {
+function instantiate(base64: string): KernelExports | null {
   if (typeof WebAssembly !== 'object') return null;
   try {
-    const bytes = decodeBase64(GEMM_WASM_BASE64);
-    // Engines without SIMD128 reject the module as invalid rather than failing at run time.
+    const bytes = decodeBase64(base64);
+    // Engines without SIMD128 (or relaxed SIMD, for the fused build) reject the module as invalid
+    // rather than failing at run time.
     if (!WebAssembly.validate(bytes)) return null;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
     return instance.exports as unknown as KernelExports;

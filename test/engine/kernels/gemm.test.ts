@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gemmJs, type Gemm, type GemmArgs } from '../../../src/engine/kernels/gemm';
 import { createWasmGemm } from '../../../src/engine/kernels/gemm-wasm';
+import { GEMM_WASM_FUSED_BASE64 } from '../../../src/engine/kernels/gemm-wasm.generated';
+import { cpuGemmName } from '../../../src/engine/kernels';
+import { createKernels, wasmKernels } from '../../../src/engine/kernels/wasm-module';
 
 /** Deterministic uniform(-1, 1) stream, so a failure reproduces. */
 function rng(seed: number): () => number {
@@ -106,9 +109,13 @@ function firstDifference(x: Float64Array, y: Float64Array): number {
 
 const wasmGemm = createWasmGemm();
 
+// Both builds of the module, each in an instance of its own: the plain SIMD128 one, and the fused
+// multiply-add one (relaxed SIMD: this process has V8's flag, test/setup-node.ts).
 const implementations: [string, Gemm | null][] = [
   ['gemmJs', gemmJs],
-  ['wasm', wasmGemm],
+  ['wasm (shared)', wasmGemm],
+  ['wasm plain', createWasmGemm(createKernels('plain'))],
+  ['wasm fused', createWasmGemm(createKernels('fused'))],
 ];
 
 describe.each(implementations)('%s', (_name, gemm) => {
@@ -189,6 +196,28 @@ describe.each(implementations)('%s', (_name, gemm) => {
 });
 
 describe('wasm', () => {
+  it('runs the fused build where the engine has relaxed SIMD', () => {
+    expect(WebAssembly.validate(Uint8Array.from(atob(GEMM_WASM_FUSED_BASE64), (c) => c.charCodeAt(0)))).toBe(
+      true,
+    );
+    expect(wasmKernels()!.build).toBe('fused');
+    expect(cpuGemmName()).toBe('wasm-simd-fma');
+  });
+
+  it('the builds differ only in rounding: a fused step rounds once', () => {
+    // C = 1·(−(1 + 2^-29)) + (1 + 2^-30)²: the second product is exactly 1 + 2^-29 + 2^-60, which
+    // needs 61 bits. Rounded before the add (plain) its 2^-60 is lost; fused, it is the result.
+    const e = 2 ** -30;
+    const run = (gemm: Gemm) => {
+      const C = new Float64Array(2);
+      const B = Float64Array.of(-(1 + 2 * e), -(1 + 2 * e), 1 + e, 1 + e); // [K=2, N=2]
+      gemm({ M: 1, N: 2, K: 2, A: Float64Array.of(1, 1 + e), B, C });
+      return [...C];
+    };
+    expect(run(createWasmGemm(createKernels('plain'))!)).toEqual([0, 0]);
+    expect(run(createWasmGemm(createKernels('fused'))!)).toEqual([2 ** -60, 2 ** -60]);
+  });
+
   it('rejects operands too short for the shape instead of reading stale memory', () => {
     const c = makeCase(100, 100, 100);
     expect(() => wasmGemm!({ ...c, A: c.A.subarray(0, c.A.length - 10) })).toThrow(RangeError);

@@ -11,8 +11,7 @@ import {
   type OutputArray,
   type RunOptions,
 } from '../backend';
-import { gemmJs } from '../../kernels/gemm';
-import { cpuGemm } from '../../kernels';
+import { cpuKernelLabel } from '../../kernels';
 
 export interface CpuBackendOptions {
   /**
@@ -36,10 +35,9 @@ export class CpuBackend implements ComputeBackend {
   private disposed = false;
 
   constructor(config: FnoConfig, tensors: Map<string, HostTensor>, opts: CpuBackendOptions = {}) {
-    const gemm = cpuGemm();
     this.model = opts.model ?? new Fno1dScalar(config, tensors);
     this.chunk = Math.max(1, Math.floor(opts.chunkSamples ?? 2 * FORWARD_CHUNK));
-    this.description = `CPU (${gemm === gemmJs ? 'JavaScript' : 'WebAssembly SIMD'}, float64)`;
+    this.description = `CPU (${cpuKernelLabel()}, float64)`;
   }
 
   async forward<A extends OutputArray = Float64Array>(
