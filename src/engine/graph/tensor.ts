@@ -167,6 +167,15 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return s;
 }
 
+/** Elements a slot takes in the resident region: 64-byte aligned, as the kernels' own scratch. */
+const span = (n: number): number => Math.ceil(n / 8) * 8;
+
+/**
+ * Address space a first run may take in the resident region before its sizes are known (a run
+ * of four seed samples takes 38 MB); past it, its slots come from the JS heap as before.
+ */
+const PROVISIONAL_BYTES = 256 * 2 ** 20;
+
 /** Largest tensor the engine allocates (elements), so a frozen or hostile size fails clearly. */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
@@ -184,18 +193,20 @@ export class Arena {
   private next = 0;
   /** The module's layout generation the slots were placed under; −1: in the JS heap. */
   private placed = -1;
-  /** A slot was (re)allocated in the JS heap since the slots were placed. */
+  /** A slot was (re)allocated since the slots were placed. */
   private grown = false;
+  /** The resident region's rest, for slots a run adds (see `place`); null where there is none. */
+  private bump: { f64: Float64Array; at: number; end: number } | null = null;
 
   reset(): void {
     this.next = 0;
-    if (this.slots.length && (this.grown || this.moved())) this.place();
+    if (!this.slots.length || this.grown || this.moved()) this.place();
   }
 
   alloc(n: number, zeroed: boolean): Float64Array {
     let s = this.slots[this.next];
     if (!s || s.length < n) {
-      s = new Float64Array(n);
+      s = this.fresh(n, zeroed);
       this.slots[this.next] = s;
       this.sizes[this.next] = n;
       this.grown = true;
@@ -215,20 +226,39 @@ export class Arena {
     return !w || w.generation !== this.placed || this.slots.some((s, i) => s.length !== this.sizes[i]);
   }
 
+  /** A new slot of n values: from the resident region's rest while it lasts, else the JS heap. */
+  private fresh(n: number, zeroed: boolean): Float64Array {
+    const b = this.bump;
+    if (b && b.at + n <= b.end && b.f64.length > 0) {
+      const s = b.f64.subarray(b.at, b.at + n);
+      b.at += span(n);
+      // The region may hold another arena's old tensors (every arena of the thread shares it).
+      if (zeroed) s.fill(0);
+      return s;
+    }
+    return new Float64Array(n);
+  }
+
   /**
    * Moves the slots into the WebAssembly module's memory (between runs: nothing in them is alive), where
    * the GEMM and the elementwise kernels read and write them in place instead of copying them in and
    * out at every call. Where that is unavailable or too large they stay in the JS heap.
+   *
+   * Slots a run adds (a first run, a larger batch) are handed out in order from the region's rest,
+   * up to PROVISIONAL_BYTES in all (growing the memory only reserves address space; pages are
+   * touched as used), and the next reset lays everything out again over the same memory. In the
+   * JS heap a first run cost 2–4× a warm one and the second ~2× (pages faulted twice, operands
+   * copied in and out of the kernels).
    */
   private place(): void {
     this.grown = false;
     this.placed = -1;
+    this.bump = null;
     const w = wasmKernels();
     if (!w) return;
-    // 64-byte aligned slots, as the kernels' own scratch
-    const span = (n: number) => Math.ceil(n / 8) * 8;
     const total = this.sizes.reduce((a, n) => a + 8 * span(n), 0);
-    const region = w.residentRegion(total);
+    const room = Math.max(total, PROVISIONAL_BYTES);
+    const region = w.residentRegion(room);
     if (!region) {
       // detached slots (another arena moved the region) come back in the JS heap
       this.sizes.forEach((n, i) => {
@@ -242,6 +272,7 @@ export class Arena {
       at += span(n);
     });
     this.placed = w.generation;
+    this.bump = { f64: region.f64, at, end: (region.start + room) >> 3 };
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * A run's tensors in the WebAssembly module's memory (graph/tensor.ts Arena, placed at its second reset),
+ * A run's tensors in the WebAssembly module's memory (graph/tensor.ts Arena, from its first reset on),
  * used in place by the GEMM and by the elementwise add/sub/mul of kernels/binary-wasm.ts: bit for bit the
  * JS loops' results; refused (the JS loop runs) for operands outside the memory or an output that partly
  * overlaps an input; arenas moved by another's growth or by a scratch that outgrew its space come back.
@@ -49,16 +49,47 @@ function jsBlock(
 }
 
 describe('resident tensors', () => {
-  it('an arena places its slots in the module memory at its next reset', () => {
+  it("an arena's run takes its new slots from the module memory: distinct, zeroed when asked", () => {
     expect(w).toBeTruthy();
     const arena = new Arena();
-    const first = arena.alloc(1000, true);
-    expect(w.resident(first)).toBe(false);
+    arena.reset(); // a run starts
+    const a = arena.alloc(1000, true);
+    const b = arena.alloc(3001, false);
+    const c = arena.alloc(7, true);
+    for (const s of [a, b, c]) expect(w.resident(s)).toBe(true);
+    expect([a.length, b.length, c.length]).toEqual([1000, 3001, 7]);
+    expect(a.every((v) => v === 0) && c.every((v) => v === 0)).toBe(true);
+    a.fill(1);
+    b.fill(2);
+    c.fill(3);
+    expect(a.every((v) => v === 1) && b.every((v) => v === 2) && c.every((v) => v === 3)).toBe(true);
+    // the next run gets the same slots, laid out again, still resident
     arena.reset();
-    const again = arena.alloc(1000, true);
-    expect(w.resident(again)).toBe(true);
-    expect(again.length).toBe(1000);
-    expect(again.every((v) => v === 0)).toBe(true);
+    const again = [arena.alloc(1000, true), arena.alloc(3001, false), arena.alloc(7, true)];
+    for (const s of again) expect(w.resident(s)).toBe(true);
+    expect(again[0].every((v) => v === 0)).toBe(true);
+  });
+
+  it('a slot that grows in a later run is resident too, and the run after lays it out with the rest', () => {
+    const arena = new Arena();
+    arena.reset();
+    const small = arena.alloc(100, false);
+    const other = arena.alloc(50, false);
+    arena.reset();
+    const grown = arena.alloc(20_000, true);
+    const next = arena.alloc(50, false);
+    expect(w.resident(grown) && w.resident(next)).toBe(true);
+    grown.fill(5);
+    next.fill(6);
+    expect(grown.every((v) => v === 5)).toBe(true);
+    expect(small.length + other.length).toBe(150);
+    arena.reset();
+    const laid = arena.alloc(20_000, true);
+    expect(w.resident(laid) && laid.length === 20_000 && laid.every((v) => v === 0)).toBe(true);
+  });
+
+  it('storage taken outside a run (no reset yet) stays in the JS heap', () => {
+    expect(w.resident(new Arena().alloc(1000, true))).toBe(false);
   });
 
   it('add, sub, mul and 1 − y·y over blocks equal the JS loop bit for bit, broadcast rows and accumulation included', () => {
