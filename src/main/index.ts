@@ -51,7 +51,7 @@ const SAVE_FILTERS: Record<SaveKind, Electron.FileFilter[]> = {
   png: [{ name: 'PNG image', extensions: ['png'] }],
   json: [{ name: 'JSON', extensions: ['json'] }],
   h5: [{ name: 'HDF5', extensions: ['h5', 'hdf5'] }],
-  mat: [{ name: 'MATLAB v5 .mat', extensions: ['mat'] }],
+  mat: [{ name: 'MATLAB .mat', extensions: ['mat'] }],
 };
 
 async function showOpenDialog(): Promise<string[] | null> {

@@ -98,8 +98,8 @@ export type SaveResult =
   { saved: true; path: string } | { saved: false; cancelled: boolean; reason?: string };
 
 /** What can be saved in parts: files whose bytes are written in order as they are made. */
-export type StreamSaveKind = 'npy' | 'csv' | 'h5';
-export const STREAM_SAVE_KINDS: readonly StreamSaveKind[] = ['npy', 'csv', 'h5'];
+export type StreamSaveKind = 'npy' | 'csv' | 'h5' | 'mat';
+export const STREAM_SAVE_KINDS: readonly StreamSaveKind[] = ['npy', 'csv', 'h5', 'mat'];
 
 export interface SaveBeginRequest {
   /** A bare file name (no directory), used as the dialog's default. */

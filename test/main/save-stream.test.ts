@@ -10,7 +10,7 @@ import type { FsLike } from '../../src/main/files';
 import { UntrustedSenderError, createHandlers, registerHandlers } from '../../src/main/ipc';
 import type { MainDeps } from '../../src/main/ipc';
 import { RecentFiles } from '../../src/main/recent';
-import { StreamedSaves, UNKNOWN_SAVE } from '../../src/main/save-stream';
+import { StreamedSaves, UNKNOWN_SAVE, validateSaveBeginRequest } from '../../src/main/save-stream';
 import type { SenderEvent } from '../../src/main/security';
 import { CHANNELS, LIMITS } from '../../src/preload/contract';
 import type { SaveBeginResult, SaveResult } from '../../src/preload/contract';
@@ -154,16 +154,21 @@ describe('a save in parts', () => {
     await expect(h[CHANNELS.saveAppend](token, parts[0])).rejects.toThrow(/through IPC/);
   });
 
-  it('validates the request: only .npy, .h5 and CSV, a bare name, no extra fields, one argument', async () => {
+  it('validates the request: only .npy, .h5, .mat and CSV, a bare name, no extra fields, one argument', async () => {
     for (const bad of [
       'J.npy',
-      { suggestedName: 'J.mat', kind: 'mat' },
+      { suggestedName: 'J.json', kind: 'json' },
       { suggestedName: 'J.png', kind: 'png' },
       { suggestedName: '../J.npy', kind: 'npy' },
       { suggestedName: 'J.npy', kind: 'npy', bytes: new Uint8Array(1) },
       { suggestedName: 'J.npy' },
     ])
       await expect(begin(1, bad)).rejects.toThrow();
+    for (const kind of ['npy', 'h5', 'mat', 'csv'])
+      expect(validateSaveBeginRequest({ suggestedName: `J.${kind}`, kind })).toEqual({
+        suggestedName: `J.${kind}`,
+        kind,
+      });
     await expect(call(CHANNELS.saveBegin, 1)).rejects.toThrow(/one argument/);
     expect(deps.showSaveDialog).not.toHaveBeenCalled();
     const { token } = await started();

@@ -23,13 +23,32 @@ export interface StreamDataset {
   dtype: StreamDtype;
   /** One name per axis, stored as the dataset's `axes` attribute (fixed-length ASCII strings). */
   axes?: readonly string[];
+  /** Scalar string attributes (fixed-length ASCII), e.g. MATLAB's `MATLAB_class`. */
+  attributes?: Readonly<Record<string, string>>;
+  /**
+   * Chunked storage with these chunk sizes (each 1…the axis's size) instead of contiguous values.
+   * The chunks follow one another in the row-major order of the chunk grid, each one whole and in C
+   * order, those at an axis's end padded (their values past the end are never read). The index is
+   * HDF5 1.10's implicit one (layout message version 4), which no older reader knows.
+   */
+  chunk?: readonly number[];
+}
+
+export interface StreamOptions {
+  /**
+   * Bytes before the HDF5 data (a user block, e.g. MATLAB v7.3's 512-byte header): 512 or a larger
+   * power of two; the file's addresses are relative to its end.
+   */
+  userBlock?: Uint8Array;
 }
 
 export interface StreamLayout {
-  /** The bytes before the first value. */
+  /** The bytes before the first value (the user block first, when there is one). */
   header: Uint8Array;
-  /** Where each dataset's values start (the first one at header.length). */
+  /** Where each dataset's values start in the file (the first one at header.length). */
   offsets: number[];
+  /** Each dataset's bytes: its values, or its chunks with their padding. */
+  sizes: number[];
   /** The file's length once every value is written. */
   totalBytes: number;
 }
@@ -207,33 +226,73 @@ function stringsAttribute(name: string, values: readonly string[]): Uint8Array {
   return b.bytes();
 }
 
+/** An attribute message (version 3): one fixed-length string. */
+function stringAttribute(name: string, value: string): Uint8Array {
+  const type = stringType(Math.max(1, value.length));
+  const space = dataspace([]);
+  const b = new Bytes()
+    .u8(3)
+    .u8(0)
+    .u16(name.length + 1)
+    .u16(type.length)
+    .u16(space.length)
+    .u8(0) // ASCII name
+    .ascii(name)
+    .u8(0)
+    .append(type)
+    .append(space)
+    .ascii(value);
+  if (value.length === 0) b.u8(0);
+  return b.bytes();
+}
+
+function elementBytes(d: StreamDataset): number {
+  return d.dtype === 'float64' ? 8 : 4;
+}
+
+/** The dataset's chunks in all, with their padding (chunked), or its values' bytes. */
+function storedBytes(d: StreamDataset): number {
+  if (!d.chunk) return d.shape.reduce((n, s) => n * s, 1) * elementBytes(d);
+  const chunks = d.shape.reduce((n, s, i) => n * Math.ceil(s / d.chunk![i]), 1);
+  return chunks * d.chunk.reduce((n, c) => n * c, elementBytes(d));
+}
+
+/** The data layout message: contiguous (version 3) or chunked with the implicit index (version 4). */
+function layout(d: StreamDataset, address: number, bytes: number): Uint8Array {
+  // No address when there are no values: the library takes a zero-size block at a real address
+  // for a corrupt size.
+  const at = bytes > 0 ? address : UNDEF;
+  if (!d.chunk) return new Bytes().u8(3).u8(1).u64(at).u64(bytes).bytes();
+  // Version 4, class 2 (chunked), no flags; the dimensionality counts the element size as a last
+  // dimension; each size in as many bytes as the largest needs (the library checks that it is
+  // exactly that many); index type 2 (implicit: chunk i lies at address + i·chunk bytes).
+  const dims = [...d.chunk, elementBytes(d)];
+  const width = Math.floor(Math.log2(Math.max(...dims)) / 8) + 1;
+  const b = new Bytes().u8(4).u8(2).u8(0).u8(dims.length).u8(width);
+  for (const c of dims) for (let k = 0; k < width; k++) b.u8(Math.floor(c / 2 ** (8 * k)) & 0xff);
+  return b.u8(2).u64(at).bytes();
+}
+
 /** The dataset's object header; its layout message points at `address`. */
 function datasetHeader(d: StreamDataset, address: number, bytes: number): Uint8Array {
   const messages = [
     message(0x01, dataspace(d.shape)),
     message(0x03, floatType(d.dtype), true),
-    // Fill value, version 3: allocated late, written never, no value (every value is written).
+    // Fill value, version 3: written never, no value (every value is written); space allocated
+    // late, or early where the implicit chunk index requires it.
     message(
       0x05,
       new Bytes()
         .u8(3)
-        .u8(0x02 | (1 << 2))
+        .u8((d.chunk ? 0x01 : 0x02) | (1 << 2))
         .bytes(),
       true,
     ),
-    // Data layout, version 3, contiguous: address and size of the values (no address when there
-    // are none: the library takes a zero-size block at a real address for a corrupt size).
-    message(
-      0x08,
-      new Bytes()
-        .u8(3)
-        .u8(1)
-        .u64(bytes > 0 ? address : UNDEF)
-        .u64(bytes)
-        .bytes(),
-    ),
+    message(0x08, layout(d, address, bytes)),
   ];
   if (d.axes) messages.push(message(0x0c, stringsAttribute('axes', d.axes)));
+  for (const [name, value] of Object.entries(d.attributes ?? {}))
+    messages.push(message(0x0c, stringAttribute(name, value)));
   return objectHeader(messages);
 }
 
@@ -252,16 +311,16 @@ function rootHeader(names: readonly string[], addresses: readonly number[]): Uin
   return objectHeader(messages);
 }
 
-function superblock(rootAddress: number, eof: number): Uint8Array {
+function superblock(base: number, rootAddress: number, eof: number): Uint8Array {
   const body = new Bytes()
     .append(Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))
     .u8(2) // superblock version
     .u8(8) // size of offsets
     .u8(8) // size of lengths
     .u8(0) // file consistency flags
-    .u64(0) // base address
+    .u64(base) // base address: where the superblock is; other addresses are relative to it
     .u64(UNDEF) // no superblock extension
-    .u64(eof)
+    .u64(eof) // end of file: absolute
     .u64(rootAddress)
     .bytes();
   return new Bytes().append(body).u32(lookup3(body)).bytes();
@@ -274,6 +333,21 @@ function checkDataset(d: StreamDataset): void {
     throw new Error(`'${d.name}' is not a dataset name this writer takes (letters, digits, _ - .)`);
   if (!d.shape.every((n) => Number.isSafeInteger(n) && n >= 0))
     throw new Error(`'${d.name}': shape [${d.shape.join(', ')}] is not a list of sizes`);
+  if (d.chunk) {
+    if (d.chunk.length !== d.shape.length || d.shape.length === 0)
+      throw new Error(`'${d.name}': a chunk needs one size per axis`);
+    if (!d.chunk.every((c, i) => Number.isSafeInteger(c) && c >= 1 && c <= d.shape[i]))
+      throw new Error(
+        `'${d.name}': chunk [${d.chunk.join(', ')}] does not fit shape [${d.shape.join(', ')}]`,
+      );
+    if (d.chunk.reduce((n, c) => n * c, elementBytes(d)) >= 2 ** 32)
+      throw new Error(`'${d.name}': a chunk must hold less than 4 GiB`);
+  }
+  for (const [name, value] of Object.entries(d.attributes ?? {}))
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(name) || name === 'axes' || !/^[\x20-\x7e]{0,255}$/.test(value))
+      throw new Error(
+        `'${d.name}': attribute '${name}' is not a name and printable ASCII value this writer takes`,
+      );
   if (d.axes) {
     if (d.axes.length !== d.shape.length)
       throw new Error(`'${d.name}' has ${d.shape.length} axes but ${d.axes.length} axis names`);
@@ -283,7 +357,7 @@ function checkDataset(d: StreamDataset): void {
 }
 
 /** The header of a file holding `datasets`, and where each one's values go. */
-export function hdf5StreamLayout(datasets: readonly StreamDataset[]): StreamLayout {
+export function hdf5StreamLayout(datasets: readonly StreamDataset[], opts: StreamOptions = {}): StreamLayout {
   if (datasets.length === 0) throw new Error('an HDF5 file needs at least one dataset');
   const names = new Set<string>();
   for (const d of datasets) {
@@ -291,13 +365,17 @@ export function hdf5StreamLayout(datasets: readonly StreamDataset[]): StreamLayo
     if (names.has(d.name)) throw new Error(`two datasets are named '${d.name}'`);
     names.add(d.name);
   }
-  const bytesOf = (d: StreamDataset) => d.shape.reduce((n, s) => n * s, 1) * (d.dtype === 'float64' ? 8 : 4);
+  const ub = opts.userBlock ?? new Uint8Array(0);
+  if (ub.length > 0 && (ub.length < 512 || (ub.length & (ub.length - 1)) !== 0))
+    throw new Error('a user block is 512 bytes or a larger power of two');
   // Headers do not depend on the addresses' values, only on their count: size them with zeros.
+  const sizes = datasets.map(storedBytes);
   const datasetSizes = datasets.map((d) => datasetHeader(d, 0, 0).length);
   const rootSize = rootHeader(
     datasets.map((d) => d.name),
     datasets.map(() => 0),
   ).length;
+  // Addresses from here on are relative to the superblock (the base address).
   const headerAt: number[] = [];
   let at = SUPERBLOCK_BYTES + rootSize;
   for (const size of datasetSizes) {
@@ -306,21 +384,22 @@ export function hdf5StreamLayout(datasets: readonly StreamDataset[]): StreamLayo
   }
   // Values start 8-byte aligned after the headers.
   let dataAt = Math.ceil(at / 8) * 8;
-  const offsets: number[] = [];
-  for (const d of datasets) {
-    offsets.push(dataAt);
-    dataAt += bytesOf(d);
-  }
-  const eof = dataAt;
-  const out = new Uint8Array(offsets[0]);
-  out.set(superblock(SUPERBLOCK_BYTES, eof), 0);
+  const addresses: number[] = [];
+  datasets.forEach((_, i) => {
+    addresses.push(dataAt);
+    dataAt += sizes[i];
+  });
+  const eof = ub.length + dataAt;
+  const out = new Uint8Array(ub.length + addresses[0]);
+  out.set(ub, 0);
+  out.set(superblock(ub.length, SUPERBLOCK_BYTES, eof), ub.length);
   out.set(
     rootHeader(
       datasets.map((d) => d.name),
       headerAt,
     ),
-    SUPERBLOCK_BYTES,
+    ub.length + SUPERBLOCK_BYTES,
   );
-  datasets.forEach((d, i) => out.set(datasetHeader(d, offsets[i], bytesOf(d)), headerAt[i]));
-  return { header: out, offsets, totalBytes: eof };
+  datasets.forEach((d, i) => out.set(datasetHeader(d, addresses[i], sizes[i]), ub.length + headerAt[i]));
+  return { header: out, offsets: addresses.map((a) => ub.length + a), sizes, totalBytes: eof };
 }

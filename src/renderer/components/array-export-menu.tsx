@@ -14,7 +14,11 @@ const ITEMS: { what: ExportWhat; label: string; title: string }[] = [
   },
   { what: 'slice-mat', label: 'slice .mat', title: 'the visible slice as MATLAB v5 .mat (variable J_slice)' },
   { what: 'full-h5', label: 'J .h5', title: 'the whole J as HDF5 (dataset J, axes B,T,O,P attached)' },
-  { what: 'full-mat', label: 'J .mat', title: 'the whole J as MATLAB v5 .mat (variable J)' },
+  {
+    what: 'full-mat',
+    label: 'J .mat',
+    title: 'the whole J as MATLAB .mat (variable J; v7.3 when written to disk in parts)',
+  },
 ];
 
 export function ArrayExportMenu({ disabled }: { disabled: boolean }) {

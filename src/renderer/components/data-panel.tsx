@@ -63,7 +63,7 @@ export function DataPanel() {
             J is computed per sample when shown (<span data-testid="sample-shown">sample {sampleB ?? 0}</span>{' '}
             now); the global sensitivity comes from one streamed pass over every sample.{' '}
             {streamsWholeJ()
-              ? 'J .npy and J long CSV are written to disk a chunk of samples at a time; .h5 and .mat of the whole J are refused.'
+              ? 'Exports of the whole J (.npy, .h5, .mat as MATLAB v7.3, long CSV) are written to disk a chunk of samples at a time.'
               : 'Exports of the whole J are refused.'}
           </p>
         </div>

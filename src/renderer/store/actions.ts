@@ -24,7 +24,6 @@ import { relayRange } from './range-relay';
 import {
   cancelStreamExport,
   exportWholeJStreamed,
-  notStreamedText,
   streamExportMessage,
   streamsWholeJ,
 } from './stream-export';
@@ -331,17 +330,15 @@ export function errorText(e: unknown): string {
  * shows: with a what-if or a comparison on screen, the export carries it.
  */
 export async function exportJ(what: ExportWhat): Promise<void> {
-  const { view, result, display, whatIfShown, compareShown, data } = useStore.getState();
+  const { view, result, display, whatIfShown, compareShown } = useStore.getState();
   if (!result) return;
   try {
     // Sample mode in the desktop app: the whole J is computed a chunk at a time and written to disk in parts.
     if (result.sampleB != null && what.startsWith('full-') && streamsWholeJ()) {
-      if (what === 'full-npy' || what === 'full-csv' || what === 'full-h5') {
+      if (what === 'full-npy' || what === 'full-csv' || what === 'full-h5' || what === 'full-mat') {
         await exportWholeJStreamed(what, result.meta.seq, result.meta.B);
         return;
       }
-      const m = data?.memory;
-      if (m) throw new Error(notStreamedText(result.meta.B, m.jBytes, m.budgetBytes));
     }
     const slice: SliceSpec = { xAxis: view.xAxis, yAxis: view.yAxis, fixed: view.fixed };
     if (display?.kind === 'whatif' && whatIfShown) slice.whatIf = { b: whatIfShown.b, p: whatIfShown.p };

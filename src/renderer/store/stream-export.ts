@@ -6,7 +6,6 @@
  * In the browser there is no save in parts, and the export of the whole J is refused up front with its size.
  */
 import type { SaveStream } from '../host';
-import { formatBytes } from '../lib/memory-budget';
 import type { StreamedJWhat } from '../worker/j-stream';
 import type { FromWorker } from '../worker/protocol';
 import { currentHost, newRequestId, send } from './engine-link';
@@ -30,11 +29,6 @@ export function ipcErrorText(e: unknown): string {
     : String(e);
 }
 
-/** Why a .mat of the whole J is refused in sample mode where .npy, .h5 and CSV stream (the desktop app). */
-export function notStreamedText(B: number, jBytes: number, budgetBytes: number): string {
-  return `J for all ${B.toLocaleString('en-US')} samples would need ${formatBytes(jBytes)}, over the ${formatBytes(budgetBytes)} memory budget: a .mat file is built in memory (MATLAB's column-major order needs every sample at once), so it cannot hold it; J .npy, .h5 (MATLAB reads it with h5read) and long CSV are written to disk a chunk of samples at a time`;
-}
-
 /**
  * Exports the whole J of result `seq` in parts: resolves once the file is in place (or the dialog was
  * cancelled, or the export was), rejects with the reason it failed (nothing is left on disk then).
@@ -43,7 +37,7 @@ export async function exportWholeJStreamed(what: StreamedJWhat, seq: number, B: 
   const host = currentHost();
   if (!host?.beginSave) throw new Error('this build cannot write a file in parts');
   if (useStore.getState().job) throw new Error('another job is running; export when it has finished');
-  const kind = what === 'full-npy' ? 'npy' : what === 'full-h5' ? 'h5' : 'csv';
+  const kind = what === 'full-npy' ? 'npy' : what === 'full-h5' ? 'h5' : what === 'full-mat' ? 'mat' : 'csv';
   const name = kind === 'csv' ? 'J_long.csv' : `J.${kind}`;
   const begun = await host.beginSave(name, kind);
   if (!('append' in begun)) {

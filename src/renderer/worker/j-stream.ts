@@ -1,7 +1,8 @@
 /**
  * The whole J written as a stream of bytes, a chunk of samples at a time, for a save in parts (the desktop
  * app's exports of a J over the memory budget): `.npy` (the header with the full shape [B,…,P] first, then the
- * values in C order, float32 or float64) or the long CSV (`b,t,o,k,value`, as lib/export-format.ts longCsv
+ * values in C order, float32 or float64), `.h5`, `.mat` (MATLAB v7.3, chunks of samples in MATLAB's
+ * column-major order) or the long CSV (`b,t,o,k,value`, as lib/export-format.ts longCsv
  * writes it). One chunk is computed while the previous one is being written; nothing else of J is kept.
  */
 import { CancelledError } from '../../engine/errors';
@@ -9,10 +10,11 @@ import { LIMITS } from '../../preload/contract';
 import { encodeChunks } from '../lib/export-format';
 import type { JArray } from '../lib/j-array';
 import { hdf5StreamLayout } from '../../engine/io/hdf5-stream';
+import { mat73ChunkBytes, mat73StreamLayout } from '../../engine/io/mat73-stream';
 import { yAxes } from './array-files';
 import { chunked } from './batch-chunks';
 
-export type StreamedJWhat = 'full-npy' | 'full-csv' | 'full-h5';
+export type StreamedJWhat = 'full-npy' | 'full-csv' | 'full-h5' | 'full-mat';
 
 /** J of every sample, a chunk at a time. */
 export interface JChunks {
@@ -47,7 +49,13 @@ export interface JStreamOptions {
 }
 
 export function streamedJName(what: StreamedJWhat): string {
-  return what === 'full-npy' ? 'J.npy' : what === 'full-h5' ? 'J.h5' : 'J_long.csv';
+  return what === 'full-npy'
+    ? 'J.npy'
+    : what === 'full-h5'
+      ? 'J.h5'
+      : what === 'full-mat'
+        ? 'J.mat'
+        : 'J_long.csv';
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -143,13 +151,27 @@ export async function streamWholeJ(
   const chunkBytes = opts.chunkBytes ?? (what === 'full-csv' ? 4 : 16) * 2 ** 20;
   let dtype = opts.dtype;
   let written = 0;
+  // A .mat (MATLAB v7.3) is written in chunks of a fixed number of samples, in MATLAB's
+  // column-major order (engine/io/mat73-stream.ts): the computed samples gather in `staged`.
+  const rest = [...src.yShape.slice(1), P];
+  const matRows = Math.max(1, Math.min(B, Math.floor(chunkBytes / Math.max(1, per * 8))));
+  let staged: Float64Array | null = null;
+  let stagedRows = 0;
   /** What comes before the values: the .npy header, or the HDF5 file's (one dataset, J). */
   const header = (d: 'float32' | 'float64') =>
     what === 'full-h5'
       ? hdf5StreamLayout([
           { name: 'J', shape: [...src.yShape, P], dtype: d, axes: [...yAxes(src.yShape, src.timeAxis), 'P'] },
         ]).header
-      : npyHeader([...src.yShape, P], d);
+      : what === 'full-mat'
+        ? mat73StreamLayout({ name: 'J', shape: [...src.yShape, P], dtype: d, chunkRows: matRows }).header
+        : npyHeader([...src.yShape, P], d);
+  /** Sends the staged samples as one chunk of the .mat (padded when they are the last ones). */
+  const flushMat = () => {
+    const bytes = mat73ChunkBytes(staged!.subarray(0, stagedRows * per), stagedRows, rest, matRows, dtype!);
+    stagedRows = 0;
+    return send(bytes);
+  };
   let writing: Promise<void> = Promise.resolve();
 
   const writeAll = async (bytes: Uint8Array) => {
@@ -180,7 +202,15 @@ export async function streamWholeJ(
         if (what === 'full-csv') return send(longCsvRows(J, b0, b1 - b0, src, src.timeAxis));
         if (!dtype) dtype = J instanceof Float32Array ? 'float32' : 'float64';
         if (b0 === 0) await send(header(dtype));
-        await send(valueBytes(J, dtype));
+        if (what !== 'full-mat') return send(valueBytes(J, dtype));
+        staged ??= new Float64Array(matRows * per);
+        for (let b = 0; b < b1 - b0;) {
+          const n = Math.min(matRows - stagedRows, b1 - b0 - b);
+          staged.set(J.subarray(b * per, (b + n) * per), stagedRows * per);
+          stagedRows += n;
+          b += n;
+          if (stagedRows === matRows) await flushMat();
+        }
       },
       {
         signal: opts.signal,
@@ -189,6 +219,9 @@ export async function streamWholeJ(
       },
       (done) => opts.onProgress?.(done, B),
     );
+    if (what === 'full-mat' && stagedRows > 0) await flushMat();
+    if (what === 'full-mat' && B === 0)
+      throw new Error('there are no samples: a .mat of J needs at least one');
     if (what !== 'full-csv' && B === 0) await send(header(dtype ?? 'float64'));
     await writing;
   } catch (e) {
