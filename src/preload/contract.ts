@@ -182,9 +182,8 @@ export const LIMITS = {
 } as const;
 
 /**
- * Extensions opened by ranges when large (the renderer reads their rows as needed). HDF5 is read by rows only
- * from a dropped file, which the worker reads synchronously (the HDF5 library cannot wait for main); one opened
- * through the dialog is read whole, a range at a time, up to the whole-file limit.
+ * Extensions opened by ranges when large (the renderer reads their rows as needed). HDF5 is read by the library
+ * over synchronous slices of a dropped file, or over pages of ranges main reads (worker/paged-source.ts).
  */
 export const RANGED_EXTENSIONS = ['npy', 'npz', 'h5', 'hdf5'] as const;
 

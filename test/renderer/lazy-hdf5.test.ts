@@ -11,7 +11,9 @@ import { analysisFns, createEngineAdapter } from '../../src/renderer/worker/engi
 import { Explorer } from '../../src/renderer/worker/explore';
 import { openLazy } from '../../src/renderer/worker/lazy-open';
 import { Session } from '../../src/renderer/worker/session';
-import { relErr } from '../engine/helpers';
+import { randn, relErr, rng } from '../engine/helpers';
+import { loadHdf5 } from '../../src/engine/io/hdf5';
+import { writeHdf5 } from '../../src/engine/io/hdf5-write';
 
 const data = resolve(__dirname, '../fixtures/data');
 const deep = resolve(__dirname, '../fixtures/fno/deep-fno1d');
@@ -27,6 +29,20 @@ function syncReader(b: Uint8Array, name: string) {
     readSync: (o, n) => {
       seen.bytes += n;
       seen.largest = Math.max(seen.largest, n);
+      return b.slice(o, o + n);
+    },
+  };
+  return { reader, seen };
+}
+
+/** A reader like the desktop app's over a file main reads (ranges, asynchronously), counting the bytes. */
+function asyncReader(b: Uint8Array, name: string) {
+  const seen = { bytes: 0 };
+  const reader: RangeReader = {
+    name,
+    size: b.length,
+    read: async (o, n) => {
+      seen.bytes += n;
       return b.slice(o, o + n);
     },
   };
@@ -53,21 +69,70 @@ describe('HDF5 by rows', () => {
     expect(seen.largest).toBeLessThan(file.length);
   });
 
-  it('a file whose datasets are not x and p is read whole where it can be; without synchronous reads too', async () => {
+  it('a file whose datasets are not x and p is read whole where it can be', async () => {
     const dtypes = bytes(data, 'dtypes.h5');
     const o = await openLazy(syncReader(dtypes, 'dtypes.h5').reader, {});
     expect('bytes' in o && o.bytes.length).toBe(dtypes.length);
-    const file = bytes(data, 'deep.h5');
-    const { reader } = syncReader(file, 'deep.h5');
-    const remote: RangeReader = { name: reader.name, size: reader.size, read: reader.read };
-    const w = await openLazy(remote, {});
-    expect('bytes' in w && w.bytes.length).toBe(file.length);
+    const paged = await openLazy(asyncReader(dtypes, 'dtypes.h5').reader, {});
+    expect('bytes' in paged && paged.bytes.length).toBe(dtypes.length);
   });
 
-  it('a session on it computes PyTorch’s J for every sample', async () => {
+  it('without synchronous reads (a file main reads for the desktop app), by pages fetched as the library asks', async () => {
+    await loadHdf5();
+    // x [160, 601, 20] float64: 15 MB in chunks of a few rows
+    const [B, T, Xf, P] = [160, 601, 20, 3];
+    const r = rng(5);
+    const x = randn(r, B * T * Xf);
+    const p = randn(r, B * P);
+    const file = writeHdf5(
+      [
+        { name: 'x', tensor: { dtype: 'float64', shape: [B, T, Xf], data: x } },
+        { name: 'p', tensor: { dtype: 'float64', shape: [B, P], data: p } },
+      ],
+      { gzip: 1 },
+    );
+    expect(file.length).toBeGreaterThan(12 * 2 ** 20);
+    const { reader, seen } = asyncReader(file, 'big.h5');
+    const opened = await openLazy(reader, {});
+    if (!('parts' in opened)) throw new Error('expected lazy parts');
+    const rows = opened.parts.x!.rows!;
+    const per = T * Xf;
+    expect(Array.from(opened.parts.p!.data)).toEqual(Array.from(p));
+    const check = async (b0: number, b1: number) => {
+      await rows.ensure(b0, b1);
+      expect(Array.from(rows.get(b0, b1))).toEqual(Array.from(x.subarray(b0 * per, b1 * per)));
+    };
+    for (const [b0, b1] of [
+      [0, 1],
+      [97, 99],
+      [159, 160],
+    ])
+      await check(b0, b1);
+    // Only the pages those rows and the metadata live in were read (1 MiB pages), never the whole file.
+    expect(seen.bytes).toBeLessThan(file.length / 3);
+    await check(40, 72);
+    expect(opened.parts.notes.join('\n')).toMatch(/opened lazily/);
+  });
+
+  it('a file main fails to read gives the reason, naming the file', async () => {
+    const file = bytes(data, 'deep.h5');
+    const reader: RangeReader = {
+      name: 'deep.h5',
+      size: file.length,
+      read: async () => {
+        throw new Error('deep.h5: the file was removed');
+      },
+    };
+    await expect(openLazy(reader, {})).rejects.toThrow(/deep\.h5: the file was removed/);
+  });
+
+  it.each([
+    ['a dropped file', syncReader],
+    ['a file main reads', asyncReader],
+  ])('a session on it (%s) computes PyTorch’s J for every sample', async (_what, makeReader) => {
     const s = new Session(createEngineAdapter({ gpu: null }), { jBudgetBytes: 2 ** 30 });
     const model = ['model.pt', 'config.json'].map((name) => ({ name, bytes: bytes(deep, name) }));
-    const { reader } = syncReader(bytes(data, 'deep.h5'), 'deep.h5');
+    const { reader } = makeReader(bytes(data, 'deep.h5'), 'deep.h5');
     const o = await s.load([...model, { name: 'deep.h5', bytes: new Uint8Array(0), lazy: reader }]);
     if (o.kind !== 'computed') throw new Error(JSON.stringify(o.messages));
     const r = o.result;

@@ -22,6 +22,18 @@ export interface ByteSource {
   read(offset: number, length: number): Uint8Array;
 }
 
+/**
+ * Thrown by a ByteSource whose bytes are fetched asynchronously (the desktop app's worker reads a file through
+ * main) for a range it has not fetched yet: the read fails cleanly (the HDF5 library sees an I/O error and
+ * unwinds its own state), the source notes the range, and the caller fetches it and calls again.
+ */
+export class BytesNotReady extends Error {
+  constructor() {
+    super('bytes not fetched yet');
+    this.name = 'BytesNotReady';
+  }
+}
+
 /** A `ByteSource` over bytes already in memory (no copy: `read` returns views). */
 export function bytesSource(bytes: Uint8Array): ByteSource {
   return {

@@ -24,6 +24,7 @@ import type { DType, HostTensor } from '../tensor';
 import { OpenBudget } from './budget';
 import {
   type ByteSource,
+  BytesNotReady,
   type DataSource,
   type VariableInfo,
   bytesSource,
@@ -58,6 +59,8 @@ interface H5FsNode {
   stream_ops: Record<string, unknown>;
 }
 interface H5Fs {
+  /** Emscripten's file-system error: thrown from a device's read, the C code sees -1 and errno. */
+  ErrnoError: new (errno: number) => Error;
   writeFile(path: string, data: Uint8Array): void;
   readFile(path: string): Uint8Array;
   unlink(path: string): void;
@@ -423,6 +426,9 @@ export class Hdf5File {
   }
 }
 
+/** EIO in Emscripten's errno numbering. */
+const EMSCRIPTEN_EIO = 29;
+
 /** Makes `path` a read-only file in Emscripten's MEMFS whose reads come from `src`. */
 function mountSource(FS: H5Fs, path: string, src: ByteSource): void {
   FS.writeFile(path, new Uint8Array(0));
@@ -432,7 +438,15 @@ function mountSource(FS: H5Fs, path: string, src: ByteSource): void {
     ...node.stream_ops,
     read(_stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number): number {
       if (position >= src.size) return 0;
-      const bytes = src.read(position, Math.min(length, src.size - position));
+      let bytes: Uint8Array;
+      try {
+        bytes = src.read(position, Math.min(length, src.size - position));
+      } catch (e) {
+        // Any other exception would unwind through the library's C frames and leave its state broken;
+        // an I/O error (Emscripten's EIO) makes it fail the call and clean up.
+        if (e instanceof BytesNotReady) throw new FS.ErrnoError(EMSCRIPTEN_EIO);
+        throw e;
+      }
       buffer.set(bytes, offset);
       return bytes.length;
     },

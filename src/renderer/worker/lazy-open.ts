@@ -4,7 +4,9 @@
  * Any other file, or one whose arrays cannot be read by rows, is read whole when it can be, and refused with
  * the reason when it is too large for that.
  */
-import { openDataSourceAsync } from '../../engine/io/variables';
+import type { ByteSource } from '../../engine/io/data-source';
+import { loadHdf5 } from '../../engine/io/hdf5';
+import { openDataSource } from '../../engine/io/variables';
 import { formatBytes } from '../lib/memory-budget';
 import { readWhole } from './byte-reader';
 import type { RangeReader } from './byte-reader';
@@ -12,6 +14,7 @@ import type { DataParts, Tensor } from './engine-contract';
 import { npyLayout, npzLayouts } from './lazy-layout';
 import type { ArrayLayout, Layout } from './lazy-layout';
 import { LazyRows } from './lazy-rows';
+import { PagedSource } from './paged-source';
 import { SourceRows } from './source-rows';
 import type { VarChoice } from './pick-protocol';
 
@@ -97,24 +100,33 @@ export async function openLazy(
     );
     return { parts };
   }
-  if ((ext === 'h5' || ext === 'hdf5') && r.readSync) return openHdf5ByRows(r, choice);
-  return whole(
-    r,
-    r.readSync || (ext !== 'h5' && ext !== 'hdf5')
-      ? 'only .npy, .npz and HDF5 files are read by rows'
-      : 'HDF5 is read by rows only from a dropped file (the HDF5 library reads synchronously)',
-  );
+  if (ext === 'h5' || ext === 'hdf5') return openHdf5ByRows(r, choice);
+  return whole(r, 'only .npy, .npz and HDF5 files are read by rows');
 }
 
 /**
- * An HDF5 file by rows: the library reads the file through synchronous slices of the Blob (FileReaderSync, a
- * worker's), x's rows as hyperslabs when a sample needs them; p is read whole. The file stays open while its
- * rows are in use.
+ * How the HDF5 library reads `r`: through synchronous slices of a dropped File (FileReaderSync, a worker's), or,
+ * for a file main reads for the worker (the desktop app's dialog and recent list), through pages fetched
+ * asynchronously, each call run again until it has what it needs (paged-source.ts).
+ */
+function hdf5Bytes(r: RangeReader): { source: ByteSource; retry: <T>(f: () => T) => Promise<T> } {
+  if (r.readSync) {
+    const readSync = r.readSync;
+    return { source: { size: r.size, read: (o, n) => readSync(o, n) }, retry: async (f) => f() };
+  }
+  const paged = new PagedSource(r);
+  return { source: paged, retry: (f) => paged.retry(f) };
+}
+
+/**
+ * An HDF5 file by rows: the library reads the file through `hdf5Bytes`, x's rows as hyperslabs when a sample
+ * needs them; p is read whole. The file stays open while its rows are in use.
  */
 async function openHdf5ByRows(r: RangeReader, choice?: VarChoice): Promise<LazyOpened> {
-  const readSync = r.readSync!;
-  const src = await openDataSourceAsync({ size: r.size, read: (o, n) => readSync(o, n) }, r.name);
-  const vars = new Map(src.variables().map((v) => [v.name, v]));
+  const { source, retry } = hdf5Bytes(r);
+  await loadHdf5();
+  const src = await retry(() => openDataSource(source, r.name));
+  const vars = new Map((await retry(() => src.variables())).map((v) => [v.name, v]));
   const find = (chosen: string | undefined, names: string[]) => {
     const name = chosen ?? names.find((n) => vars.has(n));
     return name === undefined ? undefined : vars.get(name.startsWith('/') ? name : `/${name}`);
@@ -140,6 +152,7 @@ async function openHdf5ByRows(r: RangeReader, choice?: VarChoice): Promise<LazyO
       x.name,
       B,
       rest.reduce((a, d) => a * d, 1),
+      retry,
     );
     const filed: Tensor = { dtype: x.dtype!, shape: x.shape.slice(), data: new Float64Array(0), rows };
     // A 2-D x [B,T] is one feature per time step, as the whole-file readers read it.
@@ -149,7 +162,7 @@ async function openHdf5ByRows(r: RangeReader, choice?: VarChoice): Promise<LazyO
     used.push(`x = '${x.name}'`);
   }
   if (p && numeric(p)) {
-    const t = src.read(p.name);
+    const t = await retry(() => src.read(p.name));
     parts.p = { dtype: p.dtype!, shape: t.shape.slice(), data: t.data };
     used.push(`p = '${p.name}'`);
   }

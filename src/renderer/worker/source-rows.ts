@@ -1,6 +1,6 @@
 /**
  * Rows of an array in a data file the engine's readers hold open (an HDF5 file mounted over a Blob that the
- * worker reads synchronously, a slice at a time): the rows a sample or a streamed chunk needs are read as a
+ * worker reads synchronously, a slice at a time, or over pages fetched from main): the rows a sample or a streamed chunk needs are read as a
  * hyperslab when asked for, and the last few ranges are kept.
  */
 import type { DataSource } from '../../engine/io/data-source';
@@ -19,11 +19,13 @@ export class SourceRows implements XRows {
     private readonly name: string,
     readonly B: number,
     readonly per: number,
+    /** Runs a read until its bytes are there (a file fetched in pages); plain call where reads are synchronous. */
+    private readonly retry: <T>(f: () => T) => Promise<T> = async (f) => f(),
   ) {}
 
-  /** Reads are synchronous here: nothing to wait for. */
+  /** Reads the rows now (fetching the pages they live in first, where the file is read asynchronously). */
   async ensure(b0: number, b1: number): Promise<void> {
-    this.get(b0, b1);
+    await this.retry(() => this.get(b0, b1));
   }
 
   get(b0: number, b1: number): Float64Array {
