@@ -182,10 +182,11 @@ export const LIMITS = {
 } as const;
 
 /**
- * Extensions opened by ranges when large (the renderer reads their rows as needed). HDF5 is read by the library
- * over synchronous slices of a dropped file, or over pages of ranges main reads (worker/paged-source.ts).
+ * Extensions opened by ranges when large (the renderer reads their rows as needed). HDF5 (and MATLAB v7.3, which
+ * is HDF5) is read by the library over synchronous slices of a dropped file, or over pages of ranges main reads
+ * (worker/paged-source.ts); a MATLAB v5 .mat is read whole.
  */
-export const RANGED_EXTENSIONS = ['npy', 'npz', 'h5', 'hdf5'] as const;
+export const RANGED_EXTENSIONS = ['npy', 'npz', 'h5', 'hdf5', 'mat'] as const;
 
 /** Extensions jacscope opens (models, configs, data). */
 export const OPEN_EXTENSIONS = [

@@ -46,7 +46,8 @@ describe('files opened by ranges', () => {
     expect(deps.recent.list()).toContain(join(dir, 'big.npy'));
     expect(opensByRanges('/a/x.npz', 2000, 1000)).toBe(true);
     expect(opensByRanges('/a/x.h5', 2000, 1000)).toBe(true);
-    expect(opensByRanges('/a/x.mat', 2000, 1000)).toBe(false);
+    expect(opensByRanges('/a/x.mat', 2000, 1000)).toBe(true);
+    expect(opensByRanges('/a/x.csv', 2000, 1000)).toBe(false);
     expect(opensByRanges('/a/x.npy', 1000, 1000)).toBe(false);
   });
 

@@ -114,6 +114,26 @@ describe('HDF5 by rows', () => {
     expect(opened.parts.notes.join('\n')).toMatch(/opened lazily/);
   });
 
+  it.each([
+    ['a dropped file', syncReader],
+    ['a file main reads', asyncReader],
+  ])('MATLAB v7.3 by rows too (%s), v5 read whole', async (_what, makeReader) => {
+    const file = bytes(data, 'deep-v73.mat');
+    const ref = await readDataFileAsync(file, 'deep-v73.mat');
+    const opened = await openLazy(makeReader(file, 'deep-v73.mat').reader, {});
+    if (!('parts' in opened)) throw new Error('expected lazy parts');
+    const { x, p, notes } = opened.parts;
+    expect(x!.shape).toEqual(ref.x!.shape);
+    const per = x!.shape.slice(1).reduce((a, d) => a * d, 1);
+    await x!.rows!.ensure(1, 2);
+    expect(Array.from(x!.rows!.get(1, 2))).toEqual(Array.from(ref.x!.data.subarray(per, 2 * per)));
+    expect(Array.from(p!.data)).toEqual(Array.from(ref.p!.data));
+    expect(notes.join('\n')).toMatch(/deep-v73\.mat: MATLAB v7\.3; x = 'x', p = 'p'/);
+    const v5 = bytes(data, 'deep-v5.mat');
+    const w = await openLazy(makeReader(v5, 'deep-v5.mat').reader, {});
+    expect('bytes' in w && w.bytes.length).toBe(v5.length);
+  });
+
   it('a file main fails to read gives the reason, naming the file', async () => {
     const file = bytes(data, 'deep.h5');
     const reader: RangeReader = {

@@ -1,5 +1,5 @@
 /** The browser host: files through the File API, exports as downloads. */
-import type { SaveKind, SaveResult } from '../../preload/contract';
+import { RANGED_EXTENSIONS, type SaveKind, type SaveResult } from '../../preload/contract';
 import type { Host, HostOpenResult } from './host';
 
 const MIME: Record<SaveKind, string> = {
@@ -25,7 +25,8 @@ async function readAll(files: File[], lazyBytes: number): Promise<HostOpenResult
   const out: HostOpenResult = { files: [], failures: [] };
   await Promise.all(
     files.map(async (f) => {
-      if (f.size > lazyBytes && /\.(npy|npz|h5|hdf5)$/i.test(f.name)) {
+      const ext = f.name.toLowerCase().split('.').pop() ?? '';
+      if (f.size > lazyBytes && (RANGED_EXTENSIONS as readonly string[]).includes(ext)) {
         out.files.push({ name: f.name, bytes: new Uint8Array(0), blob: f });
         return;
       }

@@ -6,7 +6,7 @@
  */
 import type { ByteSource } from '../../engine/io/data-source';
 import { loadHdf5 } from '../../engine/io/hdf5';
-import { openDataSource } from '../../engine/io/variables';
+import { detectDataFormat, openDataSource } from '../../engine/io/variables';
 import { formatBytes } from '../lib/memory-budget';
 import { readWhole } from './byte-reader';
 import type { RangeReader } from './byte-reader';
@@ -100,8 +100,8 @@ export async function openLazy(
     );
     return { parts };
   }
-  if (ext === 'h5' || ext === 'hdf5') return openHdf5ByRows(r, choice);
-  return whole(r, 'only .npy, .npz and HDF5 files are read by rows');
+  if (ext === 'h5' || ext === 'hdf5' || ext === 'mat') return openHdf5ByRows(r, choice);
+  return whole(r, 'only .npy, .npz, HDF5 and MATLAB v7.3 files are read by rows');
 }
 
 /**
@@ -124,15 +124,24 @@ function hdf5Bytes(r: RangeReader): { source: ByteSource; retry: <T>(f: () => T)
  */
 async function openHdf5ByRows(r: RangeReader, choice?: VarChoice): Promise<LazyOpened> {
   const { source, retry } = hdf5Bytes(r);
+  const format = await retry(() => detectDataFormat(source, r.name));
+  if (format !== 'hdf5' && format !== 'mat73')
+    return whole(
+      r,
+      'of the MATLAB formats only v7.3 (HDF5) is read by rows; save with -v7.3 to open it by rows',
+    );
   await loadHdf5();
   const src = await retry(() => openDataSource(source, r.name));
   const vars = new Map((await retry(() => src.variables())).map((v) => [v.name, v]));
+  // HDF5 names datasets by path ('/x'); MATLAB v7.3 by variable name ('x').
+  const key = (name: string) =>
+    format === 'mat73' ? name.replace(/^\//, '') : name.startsWith('/') ? name : `/${name}`;
   const find = (chosen: string | undefined, names: string[]) => {
-    const name = chosen ?? names.find((n) => vars.has(n));
-    return name === undefined ? undefined : vars.get(name.startsWith('/') ? name : `/${name}`);
+    const name = chosen ?? names.find((n) => vars.has(key(n)));
+    return name === undefined ? undefined : vars.get(key(name));
   };
-  const x = find(choice?.x, ['/x', '/func_inp']);
-  const p = find(choice?.p, ['/p', '/scalar_inp']);
+  const x = find(choice?.x, ['x', 'func_inp']);
+  const p = find(choice?.p, ['p', 'scalar_inp']);
   const numeric = (v: typeof x) => v && v.dtype !== null && v.shape.length >= 1;
   if (!numeric(x) && !numeric(p)) {
     const names = [...vars.keys()].join(', ');
@@ -166,6 +175,9 @@ async function openHdf5ByRows(r: RangeReader, choice?: VarChoice): Promise<LazyO
     parts.p = { dtype: p.dtype!, shape: t.shape.slice(), data: t.data };
     used.push(`p = '${p.name}'`);
   }
-  parts.notes.push(`${r.name}: HDF5; ${used.join(', ')}`, lazyNote(r, parts.x ? 'rows of x are' : 'p is'));
+  parts.notes.push(
+    `${r.name}: ${format === 'mat73' ? 'MATLAB v7.3' : 'HDF5'}; ${used.join(', ')}`,
+    lazyNote(r, parts.x ? 'rows of x are' : 'p is'),
+  );
   return { parts };
 }
