@@ -2,7 +2,7 @@
  * `npm run bench`: jacscope's forward pass and Jacobian on the seed configuration (T=601, Xf=20,
  * P=14, O=15, modes=16, width=64) at B = 1, 16, 64, against PyTorch on the same machine in the
  * same run, one thread each; then the largest B on every core (jacscope's helper threads against
- * PyTorch's intra-op threads). Medians of ≥ 5 runs after a warm-up; each batch size runs in its own
+ * PyTorch's intra-op threads). Medians of ≥ 5 runs and ≥ 1 s of runs after a warm-up (both sides); each batch size runs in its own
  * process so its peak memory (max RSS) is its own. Then the command line as people run it: the wall
  * time of `jacscope info` and of a whole `jacscope jacobian` process at B=64, against the same
  * Jacobian timed in process. Writes bench/results/latest.json.
@@ -72,6 +72,9 @@ function median(xs: number[]): number {
 
 /** Warm-up per measured call: at least one call and this long, so that V8's optimising tiers have run. */
 const WARM_MS = 500;
+/** Short calls are timed until this much time has passed (pytorch_bench.py: MIN_TOTAL_MS). */
+const MIN_TOTAL_MS = 1000;
+const MAX_RUNS = 200;
 
 /** The `sensitivity` section of an earlier latest.json (bench/sobol-bench.ts), if any. */
 function previousSensitivity(file: string): unknown {
@@ -87,11 +90,16 @@ function time(fn: () => void, runs: number): number {
   const w0 = performance.now();
   do fn();
   while (performance.now() - w0 < WARM_MS);
+  // Short calls run until MIN_TOTAL_MS has passed (at least `runs` times), as pytorch_bench.py does:
+  // a median of 5 calls of a few milliseconds moves with every pause of the machine.
   const ts: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  let total = 0;
+  while (ts.length < runs || (total < MIN_TOTAL_MS && ts.length < MAX_RUNS)) {
     const t0 = performance.now();
     fn();
-    ts.push(performance.now() - t0);
+    const dt = performance.now() - t0;
+    ts.push(dt);
+    total += dt;
   }
   return median(ts);
 }
@@ -398,7 +406,7 @@ async function main(): Promise<void> {
   });
   const f = (v: number | undefined, d = 1) => (v === undefined ? '—' : v.toFixed(d));
   console.log(
-    `\njacscope vs PyTorch ${torch?.torch ?? '(absent)'}, seed configuration T=${T}, one thread each, median of ${RUNS} runs (ms)\n` +
+    `\njacscope vs PyTorch ${torch?.torch ?? '(absent)'}, seed configuration T=${T}, one thread each, median of ≥ ${RUNS} runs and ≥ ${MIN_TOTAL_MS / 1000} s of them (ms)\n` +
       `jacscope under its CLI's ${Object.entries(cliEnv(BIN))
         .map(([k, v]) => `${k}=${v}`)
         .join(' ')}; PyTorch the faster of with and without it\n`,
