@@ -51,7 +51,15 @@ async function cpuMaker(m: RecognizedModel, threads: number) {
   // A helper thread starts from its prebuilt bundle in a few tens of milliseconds (the engine's
   // default waits for 2 s of predicted work, for threads that compile the engine's sources first).
   const spawnAfterMs = typeof __JACSCOPE_BUNDLE__ !== 'undefined' ? HELPERS_AFTER_MS : undefined;
-  return () => new ParallelCpuBackend(m.config, m.tensors, nodePoolWorker, threads, { spawnAfterMs });
+  // A lost helper thread is said once per reason on stderr: the work goes on, only slower.
+  const said = new Set<string>();
+  const onHelperLost = (reason: string) => {
+    if (said.has(reason)) return;
+    said.add(reason);
+    process.stderr.write(`jacscope: note: ${reason}\n`);
+  };
+  return () =>
+    new ParallelCpuBackend(m.config, m.tensors, nodePoolWorker, threads, { spawnAfterMs, onHelperLost });
 }
 
 /** Predicted one-thread work (ms) from which the bundled CLI starts its helper threads. */

@@ -72,9 +72,15 @@ async function selectBatchBackend(
 ): Promise<BatchBackend> {
   const r = rec.raw as RecognizedModel;
   const { spawn, count } = threads;
+  // A helper thread that could not start or stopped: the results stay right, the note says why it is slower.
+  let lostHelper: string | undefined;
   const makeCpu =
     spawn && count > 1
-      ? () => new ParallelCpuBackend(r.config, r.tensors, spawn, count, { model: cpuModel(r) })
+      ? () =>
+          new ParallelCpuBackend(r.config, r.tensors, spawn, count, {
+            model: cpuModel(r),
+            onHelperLost: (reason) => (lostHelper = reason),
+          })
       : undefined;
   let laterReason: string | undefined;
   let sel;
@@ -104,7 +110,9 @@ async function selectBatchBackend(
     get fallbackReason() {
       return laterReason ?? (sel.fallbackReason ? forApp(sel.fallbackReason) : undefined);
     },
-    note: sel.note ? forApp(sel.note) : undefined,
+    get note() {
+      return lostHelper ?? (sel.note ? forApp(sel.note) : undefined);
+    },
     forward: (x, p, B, T, opts) => b.forward(x, p, B, T, opts),
     jacobian: (x, p, B, T, opts) => b.jacobian(x, p, B, T, opts),
     evaluate: (x, p, B, T, opts) => b.evaluate(x, p, B, T, opts),

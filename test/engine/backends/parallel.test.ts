@@ -106,14 +106,15 @@ describe('ParallelCpuBackend', () => {
     }
   });
 
-  it('redoes the chunk of a thread that dies, and carries on without it', async () => {
+  it('redoes the chunk of a thread that dies, and carries on without it, saying so once', async () => {
     let n = 0;
+    const lost: string[] = [];
     const par = new ParallelCpuBackend(
       config,
       tensors,
       () => fakeWorker(n++ === 0 ? { dieOnRun: 1 } : {}),
       3,
-      NOW,
+      { ...NOW, onHelperLost: (r) => lost.push(r) },
     );
     try {
       seen.died = 0;
@@ -123,6 +124,7 @@ describe('ParallelCpuBackend', () => {
       expect(seen.died, 'a thread died holding a chunk').toBe(1);
       expect(Array.from(J)).toEqual(Array.from(await one.jacobian(xb, pb, Bb, T)));
       expect(Array.from(await par.jacobian(xb, pb, Bb, T))).toEqual(Array.from(J));
+      expect(lost).toEqual(['a helper thread stopped (the thread exited); computing on 2 of 3 threads']);
     } finally {
       par.dispose();
     }
@@ -152,7 +154,8 @@ describe('ParallelCpuBackend', () => {
     expect(Array.from(J)).toEqual(Array.from(await one.jacobian(tile(x, 4), tile(p, 4), big, T)));
   });
 
-  it('computes alone where no thread can be started', async () => {
+  it('computes alone where no thread can be started, and says so', async () => {
+    const lost: string[] = [];
     const par = new ParallelCpuBackend(
       config,
       tensors,
@@ -160,9 +163,10 @@ describe('ParallelCpuBackend', () => {
         throw new Error('no workers here');
       },
       4,
-      NOW,
+      { ...NOW, onHelperLost: (r) => lost.push(r) },
     );
     expect(Array.from(await par.forward(x, p, B, T))).toEqual(Array.from(await one.forward(x, p, B, T)));
+    expect(lost).toEqual(['could not start a helper thread (no workers here); computing on 1 of 4 threads']);
     par.dispose();
   });
 

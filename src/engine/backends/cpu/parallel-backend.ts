@@ -34,6 +34,11 @@ const HELPER_DEPTH = 2;
 
 export interface ParallelCpuOptions extends CpuBackendOptions {
   /**
+   * Told once for each helper thread that could not start or stopped (not for dispose), with the
+   * reason: the call goes on without it, on fewer threads, so people should hear why it is slower.
+   */
+  onHelperLost?: (reason: string) => void;
+  /**
    * Start the helper threads only for a call whose remaining work, timed on its first samples, is
    * predicted to take longer than this on one thread (ms; default 2000). Starting a thread costs
    * up to half a second of CPU (in Node, compiling the engine's sources), which a short call
@@ -303,8 +308,13 @@ export class ParallelCpuBackend implements ComputeBackend {
       let worker: PoolWorker;
       try {
         worker = this.spawn();
-      } catch {
-        break; // no threads here (or no more): the calling thread computes alone
+      } catch (e) {
+        // No threads here (or no more): the calling thread computes alone.
+        const why = e instanceof Error ? e.message : String(e);
+        this.opts.onHelperLost?.(
+          `could not start a helper thread (${why}); computing on ${helpers.length + 1} of ${this.threads} threads`,
+        );
+        break;
       }
       const h: Helper = { worker, ready: false, pending: [] };
       const lose = (message: string) => {
@@ -312,6 +322,12 @@ export class ParallelCpuBackend implements ComputeBackend {
         h.dead = message;
         h.ready = false;
         for (const reply of h.pending.splice(0)) reply({ type: 'failed', id: -1, message });
+        if (message !== 'disposed') {
+          const alive = helpers.filter((o) => !o.dead).length + 1;
+          this.opts.onHelperLost?.(
+            `a helper thread stopped (${message}); computing on ${alive} of ${this.threads} threads`,
+          );
+        }
       };
       worker.onMessage((msg) => {
         if (msg.type === 'ready') {
