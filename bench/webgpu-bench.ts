@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNodeGpu } from '../src/cli/webgpu-node';
 import { CpuBackend } from '../src/engine/backends/cpu/cpu-backend';
+import { measureGemm } from '../src/engine/backends/webgpu/gemm-choice';
 import { WebGpuContext } from '../src/engine/backends/webgpu/context';
 import { WebGpuBackend } from '../src/engine/backends/webgpu/webgpu-backend';
 import { MapModeRead } from '../src/engine/backends/webgpu/wgsl-common';
@@ -234,6 +235,13 @@ async function main(): Promise<void> {
   console.log(
     `webgpu-bench: ${ctx.description}, seed config, T=${T}; maxBufferSize ${(L.maxBufferSize / MiB).toFixed(0)} MiB, maxStorageBufferBindingSize ${(L.maxStorageBufferBindingSize / MiB).toFixed(0)} MiB`,
   );
+  // The GEMM kernel this adapter runs, and both kernels' times (measured here even where the choice
+  // needs no measurement, so a GPU's table shows what tiling buys).
+  const gemmChoice = await ctx.gemmChoice();
+  const gemmMs = gemmChoice.ms ?? (await measureGemm(ctx));
+  console.log(
+    `GEMM kernel: ${gemmChoice.variant} (${gemmChoice.reason}); 8192×64×64: flat ${gemmMs.flat.toFixed(2)} ms, tiled ${gemmMs.tiled.toFixed(2)} ms`,
+  );
 
   let accuracy: Record<string, number> | undefined;
   if (verifyDir) {
@@ -360,6 +368,7 @@ async function main(): Promise<void> {
         node: process.version,
         adapter: ctx.adapter,
         description: ctx.description,
+        gemm: { variant: gemmChoice.variant, reason: gemmChoice.reason, ms: gemmMs },
         limits: {
           maxBufferSize: L.maxBufferSize,
           maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,

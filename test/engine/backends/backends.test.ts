@@ -32,7 +32,7 @@ interface MakeOptions {
 }
 
 interface BackendCase {
-  name: 'cpu' | 'webgpu';
+  name: 'cpu' | 'webgpu' | 'webgpu (tiled GEMM)';
   /** max|err| / max|ref| against float64 references. */
   tol: number;
   make(config: FnoConfig, tensors: Map<string, HostTensor>, opts?: MakeOptions): Promise<ComputeBackend>;
@@ -70,6 +70,21 @@ if (context) {
       const one = probeBackend.largestBufferBytesPerSample(opts.tinyChunks.mode, opts.tinyChunks.T);
       probeBackend.dispose();
       return WebGpuBackend.create(ctx, config, tensors, { maxBufferBytes: Math.floor(one * 1.5) });
+    },
+  });
+  // The same body with the workgroup-tiled GEMM kernel forced (a GPU's choice; SwiftShader's is flat).
+  backends.push({
+    name: 'webgpu (tiled GEMM)',
+    tol: 1e-5,
+    make: async (config, tensors, opts) => {
+      if (!opts?.tinyChunks) return WebGpuBackend.create(ctx, config, tensors, { gemm: 'tiled' });
+      const probeBackend = await WebGpuBackend.create(ctx, config, tensors, { gemm: 'tiled' });
+      const one = probeBackend.largestBufferBytesPerSample(opts.tinyChunks.mode, opts.tinyChunks.T);
+      probeBackend.dispose();
+      return WebGpuBackend.create(ctx, config, tensors, {
+        gemm: 'tiled',
+        maxBufferBytes: Math.floor(one * 1.5),
+      });
     },
   });
   console.log(`[backends.test] WebGPU tests run on ${ctx.description}`);
@@ -110,7 +125,7 @@ describe.each(backends)('backend $name', (bk) => {
     it.each(INPUT_SETS[name])('$x / $p', async (set) => {
       const backend = await bk.make(config, tensors);
       try {
-        expect(backend.kind).toBe(bk.name);
+        expect(backend.kind).toBe(bk.name.startsWith('webgpu') ? 'webgpu' : 'cpu');
         const x = loadNpy(name, set.x);
         const p = loadNpy(name, set.p);
         const [B, T] = x.shape;

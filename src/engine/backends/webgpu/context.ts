@@ -2,7 +2,8 @@ import type { ActivationName } from '../../ops/activations';
 import { activationKernelWgsl } from './kernel-activation';
 import { IRFFT_WGSL, RFFT_WGSL } from './kernel-dft';
 import { EWISE_WGSL, TRANSPOSE_WGSL } from './kernel-elementwise';
-import { GEMM_WGSL } from './kernel-gemm';
+import { type GemmChoice, chooseGemm } from './gemm-choice';
+import { GEMM_TILED_WGSL, GEMM_WGSL } from './kernel-gemm';
 import { MIX_WGSL } from './kernel-mix';
 import type { KernelKind } from './plan';
 
@@ -71,6 +72,7 @@ export class WebGpuContext {
   lostReason: string | undefined;
   private destroyed = false;
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private gemm: Promise<GemmChoice> | undefined;
 
   private constructor(device: GPUDevice, adapter: AdapterSummary) {
     this.device = device;
@@ -104,6 +106,15 @@ export class WebGpuContext {
       throw new WebGpuError(`could not create a WebGPU device on ${describeAdapter(summary)}: ${errText(e)}`);
     }
     return new WebGpuContext(device, summary);
+  }
+
+  /** Which GEMM kernel this adapter runs (gemm-choice.ts): decided, or measured, once per context. */
+  gemmChoice(): Promise<GemmChoice> {
+    if (!this.gemm) {
+      this.gemm = chooseGemm(this);
+      this.gemm.catch(() => (this.gemm = undefined));
+    }
+    return this.gemm;
   }
 
   /** The compute pipeline of one kernel, compiled once per context (the activation is compiled in). */
@@ -159,6 +170,8 @@ function kernelSource(kind: KernelKind, activation: ActivationName): string {
   switch (kind) {
     case 'gemm':
       return GEMM_WGSL;
+    case 'gemm-tiled':
+      return GEMM_TILED_WGSL;
     case 'rfft':
       return RFFT_WGSL;
     case 'irfft':

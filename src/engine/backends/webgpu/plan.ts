@@ -8,7 +8,7 @@ import {
   type EwiseShape,
   type RowMap,
 } from './kernel-elementwise';
-import { gemmParams } from './kernel-gemm';
+import { type GemmVariant, gemmParams } from './kernel-gemm';
 import { mixParams } from './kernel-mix';
 import type { Word } from './wgsl-common';
 
@@ -26,7 +26,7 @@ import type { Word } from './wgsl-common';
  */
 
 export type Mode = 'forward' | 'jacobian';
-export type KernelKind = 'gemm' | 'rfft' | 'irfft' | 'mix' | 'ewise' | 'act' | 'transpose';
+export type KernelKind = 'gemm' | 'gemm-tiled' | 'rfft' | 'irfft' | 'mix' | 'ewise' | 'act' | 'transpose';
 
 export type BufRef =
   /** A workspace buffer (per-sample size × chunk capacity). */
@@ -99,7 +99,8 @@ export const weightBias = (name: string) => `${name}.bias`;
 export const weightMixRe = (layer: number) => `spect${layer + 1}.re`;
 export const weightMixIm = (layer: number) => `spect${layer + 1}.im`;
 
-export function buildPlan(c: FnoConfig, T: number, mode: Mode): Plan {
+/** `gemmVariant`: the GEMM kernel this adapter runs (gemm-choice.ts); the same bits either way. */
+export function buildPlan(c: FnoConfig, T: number, mode: Mode, gemmVariant: GemmVariant = 'flat'): Plan {
   const P = c.inp_dim_scalar;
   const w = c.width;
   const modes = c.modes;
@@ -144,11 +145,11 @@ export function buildPlan(c: FnoConfig, T: number, mode: Mode): Plan {
     bias: boolean,
   ) =>
     step({
-      kernel: 'gemm',
+      kernel: gemmVariant === 'tiled' ? 'gemm-tiled' : 'gemm',
       label,
       bindings: [work(A), weight(weightW(name)), bias ? weight(weightBias(name)) : DUMMY, work(out)],
       writes: [3],
-      params: (n) => gemmParams({ rows: n * rowsPS, N, K, bias }),
+      params: (n) => gemmParams({ rows: n * rowsPS, N, K, bias }, gemmVariant),
     });
 
   // ---- primitives: forward + JVP, each mirroring its ops/*.ts rule ----

@@ -27,6 +27,7 @@ import {
   type Mode,
   type Plan,
 } from './plan';
+import type { GemmVariant } from './kernel-gemm';
 import { BufferUsage, UNIFORM_BYTES } from './wgsl-common';
 
 export interface WebGpuBackendOptions {
@@ -44,9 +45,12 @@ export interface WebGpuBackendOptions {
    * slow adapter too (a software one takes ~75 ms per seed Jacobian). Default 250.
    */
   chunkMs?: number;
+  /** The GEMM kernel; default: the context's choice for its adapter (gemm-choice.ts). */
+  gemm?: GemmVariant;
 }
 
-const KERNELS: KernelKind[] = ['gemm', 'rfft', 'irfft', 'mix', 'ewise', 'act', 'transpose'];
+/** The kernels a model runs; the GEMM is 'gemm' or 'gemm-tiled', as chosen. */
+const KERNELS: KernelKind[] = ['rfft', 'irfft', 'mix', 'ewise', 'act', 'transpose'];
 const MiB = 1024 * 1024;
 /** Samples in the chunk that measures an adapter's speed. */
 const FIRST_CHUNK = 4;
@@ -64,7 +68,9 @@ export class WebGpuBackend implements ComputeBackend {
   readonly context: WebGpuContext;
   private readonly ownsContext: boolean;
   private readonly opts: WebGpuBackendOptions;
-  private readonly pipelines: Record<KernelKind, GPUComputePipeline>;
+  private readonly pipelines: Partial<Record<KernelKind, GPUComputePipeline>>;
+  /** The GEMM kernel this backend runs. */
+  readonly gemm: GemmVariant;
   private readonly weights = new Map<string, GPUBuffer>();
   private readonly bases = new Map<number, { forward: GPUBuffer; inverse: GPUBuffer }>();
   private readonly workspaces: Workspace[] = [];
@@ -86,13 +92,15 @@ export class WebGpuBackend implements ComputeBackend {
     context: WebGpuContext,
     ownsContext: boolean,
     config: FnoConfig,
-    pipelines: Record<KernelKind, GPUComputePipeline>,
+    pipelines: Partial<Record<KernelKind, GPUComputePipeline>>,
     opts: WebGpuBackendOptions,
+    gemm: GemmVariant,
   ) {
     this.context = context;
     this.ownsContext = ownsContext;
     this.config = config;
     this.pipelines = pipelines;
+    this.gemm = gemm;
     this.opts = opts;
     this.description = context.description;
     const device = context.device;
@@ -112,12 +120,13 @@ export class WebGpuBackend implements ComputeBackend {
     ownsContext = false,
   ): Promise<WebGpuBackend> {
     checkTensors(config, tensors);
-    const compiled = await Promise.all(KERNELS.map((k) => context.pipeline(k, config.activation)));
-    const pipelines = Object.fromEntries(KERNELS.map((k, i) => [k, compiled[i]])) as Record<
-      KernelKind,
-      GPUComputePipeline
+    const gemm = opts.gemm ?? (await context.gemmChoice()).variant;
+    const kernels: KernelKind[] = [gemm === 'tiled' ? 'gemm-tiled' : 'gemm', ...KERNELS];
+    const compiled = await Promise.all(kernels.map((k) => context.pipeline(k, config.activation)));
+    const pipelines = Object.fromEntries(kernels.map((k, i) => [k, compiled[i]])) as Partial<
+      Record<KernelKind, GPUComputePipeline>
     >;
-    const b = new WebGpuBackend(context, ownsContext, config, pipelines, opts);
+    const b = new WebGpuBackend(context, ownsContext, config, pipelines, opts, gemm);
     b.uploadWeights(tensors);
     return b;
   }
@@ -162,13 +171,13 @@ export class WebGpuBackend implements ComputeBackend {
 
   /** Samples per chunk a call of this shape would use (for tests, and to show in the app). */
   chunkCapacity(mode: Mode, T: number): number {
-    const plan = buildPlan(this.config, T, mode);
+    const plan = buildPlan(this.config, T, mode, this.gemm);
     return this.capacity(plan, assignSlots(plan).slotPerSample);
   }
 
   /** Bytes the largest buffer needs per sample for a call of this shape (the unit of chunking). */
   largestBufferBytesPerSample(mode: Mode, T: number): number {
-    return Math.max(...assignSlots(buildPlan(this.config, T, mode)).slotPerSample) * 4;
+    return Math.max(...assignSlots(buildPlan(this.config, T, mode, this.gemm)).slotPerSample) * 4;
   }
 
   dispose(): void {
@@ -277,7 +286,7 @@ export class WebGpuBackend implements ComputeBackend {
   private workspace(mode: Mode, T: number, B: number): Workspace {
     const key = `${mode}:T=${T}`;
     const i = this.workspaces.findIndex((w) => w.key === key);
-    const plan = i >= 0 ? this.workspaces[i].plan : buildPlan(this.config, T, mode);
+    const plan = i >= 0 ? this.workspaces[i].plan : buildPlan(this.config, T, mode, this.gemm);
     const { slotOf, slotPerSample } = assignSlots(plan);
     const want = Math.min(B, this.capacity(plan, slotPerSample));
     if (i >= 0) {
@@ -372,6 +381,7 @@ export class WebGpuBackend implements ComputeBackend {
     };
     const dispatches: Dispatch[] = plan.steps.map((s, i) => {
       const pipeline = this.pipelines[s.kernel];
+      if (!pipeline) throw new Error(`internal: the kernel '${s.kernel}' was not compiled for this model`);
       const uniform = device.createBuffer({
         label: `${key} ${i} ${s.label}`,
         size: UNIFORM_BYTES,
