@@ -134,6 +134,12 @@ describe('HDF5 by rows', () => {
     expect('bytes' in w && w.bytes.length).toBe(v5.length);
   });
 
+  it('a .h5 that is not HDF5 goes to the whole-file readers, which say what it is not', async () => {
+    const junk = new TextEncoder().encode('not an hdf5 file at all'.repeat(100));
+    const o = await openLazy(asyncReader(junk, 'junk.h5').reader, {});
+    expect('bytes' in o && o.bytes.length).toBe(junk.length);
+  });
+
   it('a file main fails to read gives the reason, naming the file', async () => {
     const file = bytes(data, 'deep.h5');
     const reader: RangeReader = {

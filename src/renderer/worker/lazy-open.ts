@@ -23,6 +23,8 @@ export const WHOLE_MAX_BYTES = 2 * 1024 ** 3 - 1;
 
 export type LazyOpened = { parts: DataParts } | { bytes: Uint8Array };
 
+const extOf = (name: string) => name.toLowerCase().split('.').pop();
+
 /** The data panel's note on a file whose rows are read as needed. */
 export function lazyNote(r: RangeReader, what: string): string {
   return `${r.name}: ${formatBytes(r.size)}, opened lazily: ${what} read from disk as needed, never whole`;
@@ -128,7 +130,9 @@ async function openHdf5ByRows(r: RangeReader, choice?: VarChoice): Promise<LazyO
   if (format !== 'hdf5' && format !== 'mat73')
     return whole(
       r,
-      'of the MATLAB formats only v7.3 (HDF5) is read by rows; save with -v7.3 to open it by rows',
+      format === 'mat5' || extOf(r.name) === 'mat'
+        ? 'of the MATLAB formats only v7.3 (HDF5) is read by rows; save with -v7.3 to open it by rows'
+        : 'it does not start like an HDF5 file',
     );
   await loadHdf5();
   const src = await retry(() => openDataSource(source, r.name));
