@@ -5,8 +5,8 @@ const USAGE = `jacscope — exact Jacobians of PyTorch models with respect to th
 
 usage:
   jacscope info     --model M [--config C] [--backend auto|cpu|webgpu] [--json]
-  jacscope forward  --model M [--config C] (--x X --p P | --data D.npz) --out Y.npy|Y.csv|Y.h5 [--dtype float32|float64] [--backend auto|cpu|webgpu] [--threads N]
-  jacscope jacobian --model M [--config C] (--x X --p P | --data D.npz) --out J.npy|J.csv|J.h5 [--dtype float32|float64] [--backend auto|cpu|webgpu] [--threads N]
+  jacscope forward  --model M [--config C] (--x X --p P | --data D.npz) --out Y.npy|Y.csv|Y.h5|Y.mat [--dtype float32|float64] [--backend auto|cpu|webgpu] [--threads N]
+  jacscope jacobian --model M [--config C] (--x X --p P | --data D.npz) --out J.npy|J.csv|J.h5|J.mat [--dtype float32|float64] [--backend auto|cpu|webgpu] [--threads N]
   jacscope sobol    --model M [--x X] [--p P] [--sample b] [--dist D.json] [--n N] [--seed S] [--sampling sobol|random] [--dgsm on|off] [--threads k] [--shard i/n] --out S.json|S.csv
   jacscope sensitivity --model M (--data D.npz | --x X.npy --p P.npy) [--shard i/n] [--chunk N] [--ymax Y.json] [--pass ymax] [--threads k] --out S.json|S.csv
   jacscope merge    PART.json... --out S.json|S.csv
@@ -19,7 +19,8 @@ X and P are .npy, .csv or single-array .npz files; D.npz holds both (x/p or func
 --threads N: CPU threads (default: every core). Helper threads start for batches of a third of a
 second's work or more; results are the same bit for bit for any N.
 J has shape [B,T,O,P]: J[b,t,o,k] = d y[b,t,o] / d p[b,k]. CSV output is long format (b,t,o,k,value);
-.h5 holds one dataset (J or y) with the axis names as its 'axes' attribute.
+.h5 holds one dataset (J or y) with the axis names as its 'axes' attribute; .mat one variable
+(J or y) in MATLAB's order: v5 (double) up to 2 GB, v7.3 (HDF5) beyond.
 
 A TorchScript archive (torch.jit.trace or torch.jit.script, then .save) runs from its own code; its
 inputs follow its forward signature: --x FILE feeds the first tensor argument, --p FILE the

@@ -1,6 +1,8 @@
 import { LoadError } from '../engine/errors';
 import { hdf5StreamLayout } from '../engine/io/hdf5-stream';
 import { writeNpy } from '../engine/io/npy';
+import { cToFortran, writeMat } from '../engine/io/mat-write';
+import { mat73StreamLayout } from '../engine/io/mat73-stream';
 import { writeAtomic } from './files';
 
 export type OutDType = 'float32' | 'float64';
@@ -44,8 +46,14 @@ export function npyHeader(shape: readonly number[], dtype: OutDType): Uint8Array
   return out;
 }
 
-/** The output names the CLI writes: .npy, long-format .csv, or HDF5. */
-export const OUTPUT_NAME = /\.(npy|csv|h5|hdf5)$/i;
+/** The output names the CLI writes: .npy, long-format .csv, HDF5, or MATLAB .mat. */
+export const OUTPUT_NAME = /\.(npy|csv|h5|hdf5|mat)$/i;
+
+/**
+ * The largest array written as MATLAB v5 (class double, what scipy.io.loadmat, Octave and every MATLAB
+ * read): MATLAB's own limit for a -v7 variable. Larger ones are written as v7.3 (HDF5).
+ */
+export const MAT_V5_MAX_BYTES = 2 ** 31 - 1;
 
 /**
  * Write a tensor to .npy, to long-format CSV with one column per axis (named by `axes`) and a
@@ -111,5 +119,44 @@ export function writeTensor(
     });
     return;
   }
-  throw new LoadError(path, 'unknown output format: the name must end in .npy, .csv or .h5');
+  if (lower.endsWith('.mat')) {
+    writeMatlab(path, shape, data, dtype, name, MAT_V5_MAX_BYTES);
+    return;
+  }
+  throw new LoadError(path, 'unknown output format: the name must end in .npy, .csv, .h5 or .mat');
+}
+
+/**
+ * `name` as a MATLAB variable of MATLAB's shape (J [B,T,O,P] stays J(b,t,o,k)): v5 class double up to
+ * `v5MaxBytes` (float32 values are stored as the doubles they are), else v7.3 in the requested dtype.
+ */
+export function writeMatlab(
+  path: string,
+  shape: number[],
+  data: Float64Array | Float32Array,
+  dtype: OutDType,
+  name: string,
+  v5MaxBytes: number,
+): 'v5' | 'v7.3' {
+  const f64 = data instanceof Float64Array ? data : Float64Array.from(data);
+  const values = dtype === 'float32' && data instanceof Float64Array ? f64.map(Math.fround) : f64;
+  if (8 * values.length <= v5MaxBytes) {
+    const bytes = writeMat([{ name, tensor: { dtype: 'float64', shape, data: values } }]);
+    writeAtomic(path, (w) => w(bytes));
+    return 'v5';
+  }
+  if (!LITTLE_ENDIAN) throw new LoadError(path, 'MATLAB v7.3 output needs a little-endian machine');
+  const { header } = mat73StreamLayout({
+    name,
+    shape: shape.length >= 2 ? shape : [1, ...shape],
+    dtype,
+    chunkRows: null,
+  });
+  const col = cToFortran(values, shape);
+  const out = dtype === 'float32' ? Float32Array.from(col) : col;
+  writeAtomic(path, (w) => {
+    w(header);
+    w(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+  });
+  return 'v7.3';
 }

@@ -11,7 +11,7 @@ function outputOptions(args: ParsedArgs) {
   const dtype = parseDType(args.options.get('dtype'));
   const outPath = required(args, 'out');
   if (!OUTPUT_NAME.test(outPath))
-    throw new Error(`${outPath}: the output name must end in .npy, .csv or .h5`);
+    throw new Error(`${outPath}: the output name must end in .npy, .csv, .h5 or .mat`);
   return { dtype, outPath };
 }
 

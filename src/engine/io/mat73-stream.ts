@@ -19,8 +19,11 @@ export interface Mat73StreamVariable {
   /** MATLAB's shape, rows (samples) first: J is [B,T,O,P]. At least two axes. */
   shape: readonly number[];
   dtype: StreamDtype;
-  /** Rows per chunk (1…shape[0]); every chunk but the last is written whole. */
-  chunkRows: number;
+  /**
+   * Rows per chunk (1…shape[0]); every chunk but the last is written whole. Null: one contiguous
+   * dataset, all of it in MATLAB's order at once (readable by HDF5 1.8 too).
+   */
+  chunkRows: number | null;
 }
 
 /** The 512-byte user block MATLAB writes before the HDF5 data of a v7.3 file. */
@@ -43,7 +46,7 @@ export function mat73StreamLayout(v: Mat73StreamVariable, created?: Date): Strea
     throw new Error(`'${v.name}' is not a MATLAB variable name`);
   if (v.shape.length < 2) throw new Error(`'${v.name}': a MATLAB array has at least two axes`);
   if (!(v.shape[0] >= 1)) throw new Error(`'${v.name}': no rows to write`);
-  const rows = Math.min(v.shape[0], Math.max(1, Math.floor(v.chunkRows)));
+  const rows = v.chunkRows === null ? null : Math.min(v.shape[0], Math.max(1, Math.floor(v.chunkRows)));
   const hdf5Shape = [...v.shape].reverse();
   return hdf5StreamLayout(
     [
@@ -52,7 +55,7 @@ export function mat73StreamLayout(v: Mat73StreamVariable, created?: Date): Strea
         shape: hdf5Shape,
         dtype: v.dtype,
         attributes: { MATLAB_class: v.dtype === 'float64' ? 'double' : 'single' },
-        chunk: [...v.shape.slice(1)].reverse().concat(rows),
+        ...(rows === null ? {} : { chunk: [...v.shape.slice(1)].reverse().concat(rows) }),
       },
     ],
     { userBlock: mat73UserBlock(created) },
