@@ -29,10 +29,12 @@ const MIN_SUBARRAY_ROW = 24;
  */
 export function createWasmGemm(w: WasmKernels | null = wasmKernels()): Gemm | null {
   if (!w) return null;
-  const { ex, base } = w;
+  const { ex } = w;
 
   return (g: GemmArgs): void => {
     const { M, N, K, A, B, C } = g;
+    // The scratch's start moves up when parameters are pinned (wasm-module.ts).
+    const base = w.base;
     if (M <= 0 || N <= 0) return;
     // An empty sum leaves nothing for the kernels to do; gemmJs's zero fill (or no-op) is the answer.
     // Everything else goes to the module: measured, it is faster than gemmJs even at M=N=K=4.

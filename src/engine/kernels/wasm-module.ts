@@ -50,8 +50,20 @@ export interface WasmKernels {
   readonly ex: KernelExports;
   /** Which build runs here. */
   readonly build: KernelBuild;
-  /** First free byte after the module's static data, 64-byte aligned: the calls' scratch starts here. */
+  /**
+   * Where the calls' scratch starts, 64-byte aligned: after the module's static data and the pinned
+   * storage. It moves up when something is pinned, so read it at every call.
+   */
   readonly base: number;
+  /**
+   * Permanent storage for `n` float64 (a model parameter's packed copy): its first element's index,
+   * or null. Only while a resident region is placed (so the memory does not grow under a call), below
+   * the scratch, and at most PINNED_MAX_BYTES in all; never freed. Growing the memory detaches every
+   * view, so take one with `view` at each use.
+   */
+  pin(n: number): number | null;
+  /** A view of elements [at, at + n) of the memory as it is now. */
+  view(at: number, n: number): Float64Array;
   /**
    * A float64 view of the whole memory, grown to at least `bytes` first; null if the engine refuses to
    * grow it. Growing detaches earlier views, so take a fresh one per call.
@@ -75,6 +87,8 @@ export interface WasmKernels {
 
 /** Scratch kept below the resident region at least (GEMM operands copied in, tanh blocks). */
 const MIN_SCRATCH_BYTES = 16 * 2 ** 20;
+/** Pinned storage in all (packed model parameters): a model's are a few MB at most. */
+export const PINNED_MAX_BYTES = 64 * 2 ** 20;
 /** Tensor storage beyond this stays in the JS heap (wasm32 memory ends at 4 GiB). */
 export const RESIDENT_MAX_BYTES = 2 ** 30;
 
@@ -99,7 +113,8 @@ export function createKernels(build: KernelBuild): WasmKernels | null {
   const ex = instantiate(build === 'fused' ? GEMM_WASM_FUSED_BASE64 : GEMM_WASM_BASE64);
   if (!ex) return null;
   const memory = ex.memory;
-  const base = align64(ex.heapBase());
+  const heapBase = align64(ex.heapBase());
+  let base = heapBase;
   let f64 = new Float64Array(memory.buffer);
   // Where the resident region starts once placed (scratch must stay below it), and the most scratch
   // any call has asked for.
@@ -123,7 +138,22 @@ export function createKernels(build: KernelBuild): WasmKernels | null {
   return {
     ex,
     build,
-    base,
+    get base() {
+      return base;
+    },
+    pin(n) {
+      const bytes = align64(8 * n);
+      // Below the region only, leaving the scratch at least half its floor.
+      if (regionStart === null || base + bytes - heapBase > PINNED_MAX_BYTES) return null;
+      if (base + bytes + MIN_SCRATCH_BYTES / 2 > regionStart) return null;
+      const at = base >> 3;
+      base += bytes;
+      return at;
+    },
+    view(at, n) {
+      if (f64.buffer !== memory.buffer) f64 = new Float64Array(memory.buffer);
+      return f64.subarray(at, at + n);
+    },
     get generation() {
       return generation;
     },

@@ -9,7 +9,7 @@ import { Arena } from '../../../src/engine/graph/tensor';
 import { binaryBlockWasm } from '../../../src/engine/kernels/binary-wasm';
 import { gemmJs } from '../../../src/engine/kernels/gemm';
 import { createWasmGemm } from '../../../src/engine/kernels/gemm-wasm';
-import { wasmKernels } from '../../../src/engine/kernels/wasm-module';
+import { PINNED_MAX_BYTES, createKernels, wasmKernels } from '../../../src/engine/kernels/wasm-module';
 import { randn, rng } from '../helpers';
 
 const w = wasmKernels()!;
@@ -193,5 +193,31 @@ describe('resident tensors', () => {
     for (let i = 0; i < M * N; i++)
       expect(Math.abs(C2[i] - ref[i])).toBeLessThan(1e-10 * (1 + Math.abs(ref[i])));
     expect(w.generation).toBe(before + 1);
+  });
+});
+
+describe('pinned storage (packed model parameters)', () => {
+  it('is given only while a region is placed, below the scratch, kept across growth, read in place by the GEMM', () => {
+    const k = createKernels('fused')!;
+    expect(k.pin(10)).toBeNull(); // no region yet: the memory may still grow under a call
+    expect(k.residentRegion(1000)).not.toBeNull();
+    const base0 = k.base;
+    const at = k.pin(6)!;
+    expect(at).toBe(base0 >> 3);
+    expect(k.base).toBeGreaterThanOrEqual(base0 + 48);
+    expect(k.base % 64).toBe(0);
+    const A = k.view(at, 6);
+    A.set([1, 2, 3, 4, 5, 6]); // [2,3]
+    // The GEMM finds it resident and reads it in place.
+    const gemm = createWasmGemm(k)!;
+    expect(k.resident(A)).toBe(true);
+    const C = new Float64Array(4);
+    gemm({ M: 2, N: 2, K: 3, A, B: Float64Array.of(1, 0, 0, 1, 1, 1), C });
+    expect(Array.from(C)).toEqual([1 + 3, 2 + 3, 4 + 6, 5 + 6]);
+    // Growing the memory (a larger region) detaches views; a new view has the values.
+    k.residentRegion(64 * 2 ** 20);
+    expect(A.length).toBe(0);
+    expect(Array.from(k.view(at, 6))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(k.pin(PINNED_MAX_BYTES / 8)).toBeNull(); // over the cap (and the room below the region)
   });
 });

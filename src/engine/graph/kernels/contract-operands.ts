@@ -7,6 +7,7 @@
  */
 import { forBlocks, forRuns, physicalOrder, stridesInOrder } from '../strided';
 import { GTensor, allocData, sizeOf } from '../tensor';
+import { wasmKernels } from '../../kernels/wasm-module';
 import { storageSpan } from './layout';
 
 /** One operand seen per label: sizes, strides (0: broadcast), storage. */
@@ -28,7 +29,32 @@ export interface Side {
  * parameter, or a cut of it such as the spectral weights' leading modes in a JVP — are cached.
  */
 const constants = new WeakSet<Float64Array>();
-const packCache = new WeakMap<Float64Array, Map<string, { re: Float64Array; im: Float64Array | null }>>();
+/**
+ * A cached packed copy: in the JS heap, or pinned in the WebAssembly module's memory (`at`, element
+ * indices), where the GEMM reads it in place instead of copying it in at every call (a small batch's
+ * products are often as cheap as that copy). A pinned copy is viewed afresh at each use: growing the
+ * memory detaches earlier views.
+ */
+type Packed =
+  | { pinned: false; re: Float64Array; im: Float64Array | null }
+  | { pinned: true; n: number; re: number; im: number | null };
+const packCache = new WeakMap<Float64Array, Map<string, Packed>>();
+
+function packedArrays(p: Packed): { re: Float64Array; im: Float64Array | null } {
+  if (!p.pinned) return p;
+  const w = wasmKernels()!;
+  return { re: w.view(p.re, p.n), im: p.im === null ? null : w.view(p.im, p.n) };
+}
+
+/** Storage for a cached packed copy of n values: pinned where the module has room, else the JS heap. */
+function packStorage(n: number, complex: boolean): Packed {
+  const w = wasmKernels();
+  const re = w?.pin(n) ?? null;
+  const im = re !== null && complex ? w!.pin(n) : null;
+  if (re !== null && (!complex || im !== null)) return { pinned: true, n, re, im };
+  // (a real part pinned without room for its imaginary one stays pinned, unused: bounded by the cap)
+  return { pinned: false, re: new Float64Array(n), im: complex ? new Float64Array(n) : null };
+}
 
 /**
  * Declare that `t`'s root will not be written again (a model parameter), so products may cache
@@ -104,10 +130,12 @@ export function pack(s: Side, order: readonly number[], size: Map<number, number
   });
   const key = s.constant ? `${s.off}|${shape}|${strides}|${s.im ? 'c' : 'r'}` : '';
   const hit = s.constant ? packCache.get(s.re)?.get(key) : undefined;
-  if (hit) return { re: hit.re, im: hit.im, negIm: null, off: 0, negOff: 0, stride, numel: n };
+  if (hit) return { ...packedArrays(hit), negIm: null, off: 0, negOff: 0, stride, numel: n };
   // A cached copy outlives the run; any other is the run's (see tensor.ts Arena).
-  const re = s.constant ? new Float64Array(n) : allocData(n, false);
-  const im = s.im ? (s.constant ? new Float64Array(n) : allocData(n, false)) : null;
+  const stored = s.constant ? packStorage(n, s.im !== null) : null;
+  const own = stored ? packedArrays(stored) : null;
+  const re = own ? own.re : allocData(n, false);
+  const im = s.im ? (own ? own.im! : allocData(n, false)) : null;
   const parts: [Float64Array, Float64Array][] = [[re, s.re]];
   if (im) parts.push([im, s.im!]);
   // Loop with the destination's innermost axis innermost (contiguous writes) and the others in the
@@ -133,7 +161,7 @@ export function pack(s: Side, order: readonly number[], size: Map<number, number
     let m = packCache.get(s.re);
     if (!m) packCache.set(s.re, (m = new Map()));
     if (m.size >= 16) m.clear();
-    m.set(key, { re, im });
+    m.set(key, stored!);
   }
   return { re, im, negIm: null, off: 0, negOff: 0, stride, numel: n };
 }
