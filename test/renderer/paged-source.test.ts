@@ -50,6 +50,20 @@ describe('PagedSource', () => {
     expect(src.fetched).toBe(before + 16);
   });
 
+  it('runs concurrent calls one after the other, each with its pages', async () => {
+    const { bytes, reader } = fileOf(1000);
+    const src = new PagedSource(reader, 16, 2);
+    const ranges = [
+      [0, 100],
+      [500, 300],
+      [960, 40],
+    ];
+    const got = await Promise.all(ranges.map(([o, n]) => src.retry(() => src.read(o, n))));
+    got.forEach((g, i) =>
+      expect(Array.from(g)).toEqual(Array.from(bytes.subarray(ranges[i][0], ranges[i][0] + ranges[i][1]))),
+    );
+  });
+
   it('passes other errors through, and refuses a call that never settles', async () => {
     const { reader } = fileOf(10_000);
     const src = new PagedSource(reader, 16, 4);

@@ -20,6 +20,8 @@ export class PagedSource implements ByteSource {
   /** Pages by index, in the order last used (a Map keeps insertion order). */
   private readonly pages = new Map<number, Uint8Array>();
   private readonly missing = new Set<number>();
+  /** The last call queued (see `retry`). */
+  private queue: Promise<void> = Promise.resolve();
   /** Pages the call being retried has used: kept while it runs, whatever the bound. */
   private inCall: Set<number> | null = null;
   /** Bytes fetched from the file so far (for tests and the data panel). */
@@ -58,8 +60,18 @@ export class PagedSource implements ByteSource {
   }
 
   /** Runs `f` (which reads through this source) until it no longer needs pages it lacked; its result. */
-  async retry<T>(f: () => T): Promise<T> {
-    if (this.inCall) throw new Error('internal: PagedSource.retry calls do not nest');
+  retry<T>(f: () => T): Promise<T> {
+    // One call at a time (a sample view and a streamed pass may both ask for rows): each waits for the
+    // previous to finish, so a call's pages stay protected while it runs.
+    const run = this.queue.then(() => this.run(f));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async run<T>(f: () => T): Promise<T> {
     this.inCall = new Set();
     try {
       for (let round = 0; ; round++) {
