@@ -17,7 +17,7 @@ import {
   stridesInOrder,
 } from './strided';
 import { GTensor, type Kind, allocData, sizeOf } from './tensor';
-import { binaryBlockWasm } from '../kernels/binary-wasm';
+import { type BlockArgs, type BlockOperands, binaryBlockWasm } from '../kernels/binary-wasm';
 
 export type BinOp = 'add' | 'sub' | 'mul' | 'div';
 
@@ -89,27 +89,8 @@ function tangentLayout(shape: number[], sa: number[], sb: number[]): number[] {
   return layoutOf(shape, [sa, sb]);
 }
 
-/**
- * A block of n1 runs of n0 elements: o[io + u·o1 + j·o0] = a[...] op b[...], u < n1, j < n0
- * (see strided.ts forBlocks).
- */
-type RealKernel = (
-  n1: number,
-  n0: number,
-  o: Float64Array,
-  io: number,
-  o1: number,
-  o0: number,
-  a: Float64Array,
-  ia: number,
-  a1: number,
-  a0: number,
-  b: Float64Array,
-  ib: number,
-  b1: number,
-  b0: number,
-  alpha: number,
-) => void;
+/** One op over a block (binary-wasm.ts BlockArgs: n1 runs of n0 elements, see strided.ts forBlocks). */
+type RealKernel = (...block: BlockArgs) => void;
 
 // One top-level function per op (not a switch in a per-call closure): each gets its own
 // optimised code and type feedback, and the common unit-stride cases their own tight loops.
@@ -287,22 +268,7 @@ export type Map2Run = (
  * A whole block (n1 rows of n0, strides per row and within) of a Map2Run, where a faster kernel can take
  * it; false leaves it to the row loop.
  */
-export type Map2Block = (
-  n1: number,
-  n0: number,
-  o: Float64Array,
-  io: number,
-  o1: number,
-  o0: number,
-  x: Float64Array,
-  ix: number,
-  x1: number,
-  x0: number,
-  y: Float64Array,
-  iy: number,
-  y1: number,
-  y0: number,
-) => boolean;
+export type Map2Block = (...block: BlockOperands) => boolean;
 
 /** f applied to every element of a real tensor (through `run` when given). */
 export function map(

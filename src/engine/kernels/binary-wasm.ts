@@ -26,13 +26,10 @@ function span(at: number, n1: number, r: number, n0: number, unit: number): [num
 }
 
 /**
- * o[io + u·o1 + j] = a[...] op b[...] over u < n1, j < n0, with o contiguous along j and a, b contiguous
- * (a0/b0 = 1) or one value per row (0) there. Returns false, having done nothing, where the module cannot
- * take the block (operands not resident, other strides, too small, or an output that partly overlaps an
- * input: the JS loop's element order is then what the caller wants).
+ * A block of n1 rows of n0 values: o[io + u·o1 + j·o0] = a[ia + u·a1 + j·a0] op b[ib + u·b1 + j·b0],
+ * u < n1, j < n0 (strided.ts forBlocks); the elementwise kernels' arguments.
  */
-export function binaryBlockWasm(
-  op: 0 | 1 | 2 | 3,
+export type BlockOperands = [
   n1: number,
   n0: number,
   o: Float64Array,
@@ -47,8 +44,34 @@ export function binaryBlockWasm(
   ib: number,
   b1: number,
   b0: number,
-  alpha: number,
-): boolean {
+];
+/** A block and the op's scalar (add/sub: b's factor; alpha − a·b: alpha). */
+export type BlockArgs = [...BlockOperands, alpha: number];
+
+/**
+ * One block of op (0 add, 1 sub, 2 mul, 3 alpha − a·b) with o contiguous along j and a, b contiguous
+ * (a0/b0 = 1) or one value per row (0) there. Returns false, having done nothing, where the module cannot
+ * take the block (operands not resident, other strides, too small, or an output that partly overlaps an
+ * input: the JS loop's element order is then what the caller wants).
+ */
+export const binaryBlockWasm: (op: 0 | 1 | 2 | 3, ...block: BlockArgs) => boolean = (
+  op,
+  n1,
+  n0,
+  o,
+  io,
+  o1,
+  o0,
+  a,
+  ia,
+  a1,
+  a0,
+  b,
+  ib,
+  b1,
+  b0,
+  alpha,
+) => {
   if (o0 !== 1 || (a0 !== 0 && a0 !== 1) || (b0 !== 0 && b0 !== 1) || n1 * n0 < MIN_VALUES) return false;
   const w = wasmKernels();
   if (!w || !w.resident(o)) return false;
@@ -90,4 +113,4 @@ export function binaryBlockWasm(
   }
   w.ex.binaryBlock(op, n1, n0, 8 * (ob + io), 8 * o1, aPtr, 8 * a1, a0, bPtr, 8 * b1, b0, alpha);
   return true;
-}
+};
