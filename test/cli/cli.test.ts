@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
+import { openMat5 } from '../../src/engine/io/mat';
 import { readNpy, writeNpy } from '../../src/engine/io/npy';
 import { fixturePath } from '../engine/fixtures';
 import { relErr, rng } from '../engine/helpers';
@@ -102,6 +103,28 @@ describe('jacscope CLI', () => {
       );
     },
   );
+
+  it('jacobian --out J.mat --dtype float64: a MATLAB v5 variable J of shape [B,T,O,P], PyTorch’s J to 1e-10', () => {
+    const out = join(dir, 'J.mat');
+    const r = jacscope(
+      'jacobian',
+      '--model',
+      deep('model.pt'),
+      '--x',
+      deep('x.npy'),
+      '--p',
+      deep('p.npy'),
+      '--out',
+      out,
+      '--dtype',
+      'float64',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const ref = readNpy(new Uint8Array(readFileSync(deep('jacobian_f64.npy'))), 'ref');
+    const src = openMat5(new Uint8Array(readFileSync(out)), 'J.mat');
+    expect(src.variables()).toEqual([{ name: 'J', shape: ref.shape, dtype: 'float64' }]);
+    expect(relErr(src.read('J').data, ref.data)).toBeLessThan(1e-10);
+  });
 
   it('forward writes y and CSV output is long format b,t,o,k,value', () => {
     const y = join(dir, 'y.npy');
