@@ -1,21 +1,11 @@
 import { ENTRY, WORKGROUP_SIZE, type Word } from './wgsl-common';
 
 /**
- * Dense layer / 1×1 convolution: C[r, cOff + j] = Σ_k A[aOff + r·lda + k] · W[k, j] (+ bias[j]),
- * rows r = time × batch (× tangent) flattened, exactly as on the CPU.
- *
- * Each thread computes a 4×4 block (4 rows × 4 output channels): per k it loads 4 values of A and
- * one vec4 of W for 16 multiply-adds. That register blocking is what makes it fast where it runs
- * at all — measured on SwiftShader, 4–8× the one-output-per-thread kernel; tiling through
- * workgroup memory was 10× slower there (barriers), so there is none.
- *
- * W is uploaded as [K, N4·4] (N padded with zero columns to a multiple of 4) and read as vec4;
- * bias likewise. A is read as scalars (K, the input channels, need not be a multiple of 4).
- * Rows past M are clamped on read and skipped on write; padded columns are never written.
- *
- * Bindings: 0 params, 1 A, 2 W, 3 bias (a dummy when unused), 4 C.
+ * What both kernels share: the parameters and bindings (0 params, 1 A, 2 W, 3 bias, 4 C), and the end
+ * of a thread's 4×4 block: the bias added last (as the CPU adds it after the product), then its four
+ * rows written, rows past M and columns past N skipped.
  */
-export const GEMM_WGSL = /* wgsl */ `
+const GEMM_COMMON = /* wgsl */ `
 struct Params { total: u32, M: u32, N: u32, N4: u32, K: u32, lda: u32, aOff: u32, ldc: u32, cOff: u32, flags: u32 }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -31,6 +21,45 @@ fn store(r: u32, j0: u32, v: vec4<f32>) {
   if (j0 + 2u < u.N) { C[c0 + 2u] = v.z; }
   if (j0 + 3u < u.N) { C[c0 + 3u] = v.w; }
 }
+
+fn finish(r0: u32, jq: u32, p0: vec4<f32>, p1: vec4<f32>, p2: vec4<f32>, p3: vec4<f32>) {
+  var s0 = p0;
+  var s1 = p1;
+  var s2 = p2;
+  var s3 = p3;
+  // Bias last, as the CPU adds it after the product.
+  if ((u.flags & 1u) != 0u) {
+    let b = bias[jq];
+    s0 += b;
+    s1 += b;
+    s2 += b;
+    s3 += b;
+  }
+  let j0 = jq * 4u;
+  store(r0, j0, s0);
+  store(r0 + 1u, j0, s1);
+  store(r0 + 2u, j0, s2);
+  store(r0 + 3u, j0, s3);
+}
+`;
+
+/**
+ * Dense layer / 1×1 convolution: C[r, cOff + j] = Σ_k A[aOff + r·lda + k] · W[k, j] (+ bias[j]),
+ * rows r = time × batch (× tangent) flattened, exactly as on the CPU.
+ *
+ * Each thread computes a 4×4 block (4 rows × 4 output channels): per k it loads 4 values of A and
+ * one vec4 of W for 16 multiply-adds. That register blocking is what makes it fast where it runs
+ * at all — measured on SwiftShader, 4–8× the one-output-per-thread kernel; tiling through
+ * workgroup memory was 10× slower there (barriers), so there is none.
+ *
+ * W is uploaded as [K, N4·4] (N padded with zero columns to a multiple of 4) and read as vec4;
+ * bias likewise. A is read as scalars (K, the input channels, need not be a multiple of 4).
+ * Rows past M are clamped on read and skipped on write; padded columns are never written.
+ *
+ * Bindings: GEMM_COMMON's (bias a dummy when unused).
+ */
+export const GEMM_WGSL = /* wgsl */ `
+${GEMM_COMMON}
 ${ENTRY}
   let jq = i % u.N4;
   let r0 = (i / u.N4) * 4u;
@@ -52,19 +81,7 @@ ${ENTRY}
     s3 = fma(vec4<f32>(A[a3 + k]), w, s3);
     wk += u.N4;
   }
-  // Bias last, as the CPU adds it after the product.
-  if ((u.flags & 1u) != 0u) {
-    let b = bias[jq];
-    s0 += b;
-    s1 += b;
-    s2 += b;
-    s3 += b;
-  }
-  let j0 = jq * 4u;
-  store(r0, j0, s0);
-  store(r0 + 1u, j0, s1);
-  store(r0 + 2u, j0, s2);
-  store(r0 + 3u, j0, s3);
+  finish(r0, jq, s0, s1, s2, s3);
 }
 `;
 
@@ -83,27 +100,13 @@ const TM = 64;
 const TN4 = 16;
 const TK = 16;
 export const GEMM_TILED_WGSL = /* wgsl */ `
-struct Params { total: u32, M: u32, N: u32, N4: u32, K: u32, lda: u32, aOff: u32, ldc: u32, cOff: u32, flags: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> W: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> C: array<f32>;
+${GEMM_COMMON}
 
 const TM = ${TM}u;
 const TN4 = ${TN4}u;
 const TK = ${TK}u;
 var<workgroup> As: array<f32, ${TM * TK}>;
 var<workgroup> Ws: array<vec4<f32>, ${TK * TN4}>;
-
-fn store(r: u32, j0: u32, v: vec4<f32>) {
-  if (r >= u.M) { return; }
-  let c0 = u.cOff + r * u.ldc + j0;
-  C[c0] = v.x;
-  if (j0 + 1u < u.N) { C[c0 + 1u] = v.y; }
-  if (j0 + 2u < u.N) { C[c0 + 2u] = v.z; }
-  if (j0 + 3u < u.N) { C[c0 + 3u] = v.w; }
-}
 
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -155,20 +158,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let jq = colT + tx;
   if (jq >= u.N4) { return; }
-  // Bias last, as the CPU adds it after the product.
-  if ((u.flags & 1u) != 0u) {
-    let b = bias[jq];
-    s0 += b;
-    s1 += b;
-    s2 += b;
-    s3 += b;
-  }
-  let r0 = rowT + ty * 4u;
-  let j0 = jq * 4u;
-  store(r0, j0, s0);
-  store(r0 + 1u, j0, s1);
-  store(r0 + 2u, j0, s2);
-  store(r0 + 3u, j0, s3);
+  finish(rowT + ty * 4u, jq, s0, s1, s2, s3);
 }
 `;
 
