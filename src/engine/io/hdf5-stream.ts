@@ -203,11 +203,18 @@ function stringType(size: number): Uint8Array {
   return new Bytes().u8(0x13).u8(0x01).u8(0).u8(0).u32(size).bytes();
 }
 
-/** An attribute message (version 3): a 1-D array of fixed-length strings. */
-function stringsAttribute(name: string, values: readonly string[]): Uint8Array {
+/**
+ * An attribute message (version 3) of fixed-length ASCII strings, null-padded to the longest: a 1-D
+ * array of them (`shape` [n]), or one (`shape` []).
+ */
+function stringsAttribute(
+  name: string,
+  values: readonly string[],
+  shape: number[] = [values.length],
+): Uint8Array {
   const size = Math.max(1, ...values.map((v) => v.length));
   const type = stringType(size);
-  const space = dataspace([values.length]);
+  const space = dataspace(shape);
   const b = new Bytes()
     .u8(3)
     .u8(0)
@@ -223,26 +230,6 @@ function stringsAttribute(name: string, values: readonly string[]): Uint8Array {
     b.ascii(v);
     for (let i = v.length; i < size; i++) b.u8(0);
   }
-  return b.bytes();
-}
-
-/** An attribute message (version 3): one fixed-length string. */
-function stringAttribute(name: string, value: string): Uint8Array {
-  const type = stringType(Math.max(1, value.length));
-  const space = dataspace([]);
-  const b = new Bytes()
-    .u8(3)
-    .u8(0)
-    .u16(name.length + 1)
-    .u16(type.length)
-    .u16(space.length)
-    .u8(0) // ASCII name
-    .ascii(name)
-    .u8(0)
-    .append(type)
-    .append(space)
-    .ascii(value);
-  if (value.length === 0) b.u8(0);
   return b.bytes();
 }
 
@@ -292,7 +279,7 @@ function datasetHeader(d: StreamDataset, address: number, bytes: number): Uint8A
   ];
   if (d.axes) messages.push(message(0x0c, stringsAttribute('axes', d.axes)));
   for (const [name, value] of Object.entries(d.attributes ?? {}))
-    messages.push(message(0x0c, stringAttribute(name, value)));
+    messages.push(message(0x0c, stringsAttribute(name, [value], [])));
   return objectHeader(messages);
 }
 
