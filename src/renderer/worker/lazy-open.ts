@@ -63,7 +63,7 @@ export async function openLazy(
   hint: { Xf?: number; P?: number },
   choice?: VarChoice,
 ): Promise<LazyOpened> {
-  const ext = r.name.toLowerCase().split('.').pop();
+  const ext = extOf(r.name);
   if (ext === 'npy') {
     const l = await npyLayout(r);
     if ('reason' in l) return whole(r, l.reason);
