@@ -1,6 +1,7 @@
 /** Writing values into a strided view: the primitive under `copy_`, `fill_`, `cat` and densifying. */
 import { broadcastStrides, forRuns, physicalOrder } from './strided';
 import type { GTensor } from './tensor';
+import { recordAssign, recordFill } from './lower/record-tensor';
 
 /**
  * dst[...] = src broadcast to dst's shape. A real source into a complex destination clears the
@@ -13,6 +14,7 @@ export function assignInto(dst: GTensor, src: GTensor): void {
   const sr = src.re;
   const di = dst.im;
   const si = src.im;
+  recordAssign(dst, src, ss);
   forRuns(dst.shape, [dst.strides, ss], [dst.offset, src.offset], order, (n, [o, s], [io, is]) => {
     for (let j = 0; j < n; j++, o += io, s += is) dr[o] = sr[s];
   });
@@ -28,6 +30,7 @@ export function fillInto(dst: GTensor, v: number): void {
   const order = physicalOrder(dst.shape, dst.strides);
   const dr = dst.re;
   const di = dst.im;
+  recordFill(dst, v);
   forRuns(dst.shape, [dst.strides], [dst.offset], order, (n, [o], [io]) => {
     for (let j = 0; j < n; j++, o += io) {
       dr[o] = v;

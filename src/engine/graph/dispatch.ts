@@ -11,6 +11,7 @@ import type { Ctx, Rule, RuleTable } from './rule';
 import { boxed, dense, isFull, tan, type Tan } from './tangent';
 import { GTensor, copyOf, zerosTensor } from './tensor';
 import { flushReaders } from './lazy-join';
+import { activeRecorder } from './lower/record';
 
 /** The tangent of any tensor: a root's own, or its view's derived from the root's. */
 export function tangentOf(t: GTensor): Tan {
@@ -100,6 +101,26 @@ export function callOp(
 ): unknown {
   const rule: Rule | undefined = table[name];
   if (!rule) throw new UnsupportedError(`unsupported op ${name}`);
+  const rec = activeRecorder();
+  if (!rec) return call(rule, name, args, kwargs, ctx, tangents);
+  // A recorded run names the op on every record it makes.
+  const outer = rec.op;
+  rec.op = name;
+  try {
+    return call(rule, name, args, kwargs, ctx, tangents);
+  } finally {
+    rec.op = outer;
+  }
+}
+
+function call(
+  rule: Rule,
+  name: string,
+  args: readonly unknown[],
+  kwargs: Readonly<Record<string, unknown>>,
+  ctx: Ctx,
+  tangents: boolean,
+): unknown {
   const a = Args.bind(name, rule.params, args, kwargs);
   const differentiate =
     tangents &&

@@ -18,6 +18,8 @@ import {
 } from './strided';
 import { GTensor, type Kind, allocData, sizeOf } from './tensor';
 import { type BlockArgs, type BlockOperands, binaryBlockWasm } from '../kernels/binary-wasm';
+import { E, type Expr } from './lower/expr';
+import { recorder, type StridedArray } from './lower/record';
 
 export type BinOp = 'add' | 'sub' | 'mul' | 'div';
 
@@ -31,6 +33,48 @@ export interface ElementwiseOptions {
    * tangent is laid out like that tangent, so the product's loops run over stride-1 memory.
    */
   order?: readonly number[];
+  /**
+   * What the function computes, for backends that run a lowered program (lower/tape.ts): map and
+   * map2 take one expression over in0 (and in1), mapComplex two (real and imaginary parts) over
+   * in0 = re, in1 = im. A function without one cannot be lowered (the recorder says so).
+   */
+  lower?: Expr | readonly Expr[];
+}
+
+/** The expressions of a op b, real or complex, over the record's inputs (see recordBinary). */
+function binaryExprs(op: BinOp, alpha: number, complex: boolean, aIm: boolean, bIm: boolean): Expr[] {
+  const ar = E.in(0);
+  const ai = aIm ? E.in(1) : E.c(0);
+  const br = E.in(aIm ? 2 : 1);
+  const bi = bIm ? E.in(aIm ? 3 : 2) : E.c(0);
+  const al = (x: Expr) => (alpha === 1 ? x : E.mul(E.c(alpha), x));
+  if (!complex) {
+    if (op === 'add') return [E.add(ar, al(br))];
+    if (op === 'sub') return [E.sub(ar, al(br))];
+    return [E.bin(op, ar, br)];
+  }
+  switch (op) {
+    case 'add':
+      return [E.add(ar, al(br)), E.add(ai, al(bi))];
+    case 'sub':
+      return [E.sub(ar, al(br)), E.sub(ai, al(bi))];
+    case 'mul':
+      return [E.sub(E.mul(ar, br), E.mul(ai, bi)), E.add(E.mul(ar, bi), E.mul(ai, br))];
+    case 'div': {
+      const d = E.add(E.mul(br, br), E.mul(bi, bi));
+      return [
+        E.div(E.add(E.mul(ar, br), E.mul(ai, bi)), d),
+        E.div(E.sub(E.mul(ai, br), E.mul(ar, bi)), d),
+      ];
+    }
+  }
+}
+
+/** The parts of a strided operand a record reads: re, and im when the tensor has one and `complex`. */
+function parts(t: GTensor, strides: readonly number[], complex: boolean): StridedArray[] {
+  const out: StridedArray[] = [{ arr: t.re, strides, offset: t.offset }];
+  if (complex && t.kind === 'complex' && t.im) out.push({ arr: t.im, strides, offset: t.offset });
+  return out;
 }
 
 function outKind(a: Kind, b: Kind, op: BinOp | 'map'): Kind {
@@ -196,6 +240,16 @@ export function binaryInto(
   const os = L.workStrides;
   const ar = a.re;
   const br = b.re;
+  const rec = recorder();
+  if (rec) {
+    const complex = L.kind === 'complex';
+    const ins = [...parts(a, sa, complex), ...parts(b, sb, complex)];
+    const outs: StridedArray[] = [{ arr: or, strides: os, offset: 0 }];
+    if (complex) outs.push({ arr: oi!, strides: os, offset: 0 });
+    const aIm = complex && a.kind === 'complex' && !!a.im;
+    const bIm = complex && b.kind === 'complex' && !!b.im;
+    rec.ewise(ws, ins, outs, binaryExprs(op, alpha, complex, aIm, bIm));
+  }
   if (L.kind !== 'complex') {
     const kernel = REAL_KERNELS[op];
     forBlocks(ws, [sa, sb, os], [a.offset, b.offset, 0], order, (n1, n0, offs, i1, i0) =>
@@ -285,6 +339,7 @@ export function map(
   const xs = x.strides.map((s, i) => (flat[i] ? 0 : s));
   const xr = x.re;
   const or = work.re;
+  recordMap([x], [xs], work, opts.lower, 1);
   if (run)
     forBlocks(work.shape, [xs, work.strides], [x.offset, 0], order, (n1, n0, offs, i1, i0) => {
       for (let u = 0, ix = offs[0], io = offs[1]; u < n1; u++, ix += i1[0], io += i1[1])
@@ -318,6 +373,7 @@ export function map2(
   const ar = a.re;
   const br = b.re;
   const or = work.re;
+  recordMap([a, b], [sa, sb], work, opts.lower, 1);
   if (run)
     forBlocks(work.shape, [sa, sb, work.strides], [a.offset, b.offset, 0], order, (n1, n0, offs, i1, i0) => {
       if (block?.(n1, n0, or, offs[2], i1[2], i0[2], ar, offs[0], i1[0], i0[0], br, offs[1], i1[1], i0[1]))
@@ -357,6 +413,7 @@ export function mapComplex(
   const xi = x.im;
   const or = work.re;
   const oi = work.im!;
+  recordMap([x], [xs], work, opts.lower, 2, true);
   const pair = new Float64Array(2);
   forRuns(work.shape, [xs, work.strides], [x.offset, 0], order, (n, [ix, io], [dx, dd]) => {
     for (let j = 0; j < n; j++, ix += dx, io += dd) {
@@ -368,8 +425,55 @@ export function mapComplex(
   return out;
 }
 
+/**
+ * Report a map's computation to the recorder: `outs` expressions (opts.lower) over the inputs' real
+ * parts (and, for mapComplex, x's imaginary part as in1).
+ */
+function recordMap(
+  xs: readonly GTensor[],
+  strides: readonly (readonly number[])[],
+  work: GTensor,
+  lower: Expr | readonly Expr[] | undefined,
+  outs: number,
+  complexIn = false,
+): void {
+  const rec = recorder();
+  if (!rec) return;
+  const exprs = lower === undefined ? [] : Array.isArray(lower) ? [...lower] : [lower as Expr];
+  if (exprs.length !== outs) {
+    rec.unlowered('an elementwise function with no lowering');
+    return;
+  }
+  const ins: StridedArray[] = xs.map((x, i) => ({ arr: x.re, strides: strides[i], offset: x.offset }));
+  const x0 = xs[0];
+  if (complexIn) ins.push(x0.im ? { arr: x0.im, strides: strides[0], offset: x0.offset } : ins[0]);
+  const out: StridedArray[] = [{ arr: work.re, strides: work.strides, offset: 0 }];
+  if (outs === 2) out.push({ arr: work.im!, strides: work.strides, offset: 0 });
+  // a real x read as complex: its imaginary part is 0, not its real part again
+  const fixed = complexIn && !x0.im ? exprs.map((e) => zeroIn(e, 1)) : exprs;
+  rec.ewise(work.shape, ins, out, fixed);
+}
+
+/** `e` with input i read as 0. */
+function zeroIn(e: Expr, i: number): Expr {
+  switch (e.k) {
+    case 'in':
+      return e.i === i ? E.c(0) : e;
+    case 'const':
+      return e;
+    case 'un':
+      return E.un(e.f, zeroIn(e.x, i));
+    case 'bin':
+      return E.bin(e.f, zeroIn(e.x, i), zeroIn(e.y, i));
+    case 'select':
+      return E.select(zeroIn(e.c, i), zeroIn(e.t, i), zeroIn(e.e, i));
+  }
+}
+
 /** s · x for a real scalar s (complex x stays complex). */
 export function scale(x: GTensor, s: number, opts: ElementwiseOptions = {}): GTensor {
-  if (x.kind === 'complex') return mapComplex(x, (r, i, o) => ((o[0] = s * r), (o[1] = s * i)), opts);
-  return map(x, (v) => s * v, opts);
+  const times = (i: number) => E.mul(E.c(s), E.in(i));
+  if (x.kind === 'complex')
+    return mapComplex(x, (r, i, o) => ((o[0] = s * r), (o[1] = s * i)), { ...opts, lower: [times(0), times(1)] });
+  return map(x, (v) => s * v, { ...opts, lower: times(0) });
 }

@@ -14,6 +14,8 @@
 import { ShapeError } from '../errors';
 import { wasmKernels } from '../kernels/wasm-module';
 import type { Tan } from './tangent';
+import { E } from './lower/expr';
+import { activeRecorder, recorder } from './lower/record';
 
 export type Kind = 'float' | 'complex' | 'int' | 'bool';
 
@@ -297,7 +299,9 @@ export function withArena<R>(a: Arena, f: () => R): R {
 export function allocData(n: number, zeroed = true, what = 'tensor'): Float64Array {
   if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS)
     throw new ShapeError(`${what}: a tensor of ${n} elements is larger than the engine allows`);
-  return arena ? arena.alloc(n, zeroed) : new Float64Array(n);
+  const arr = arena ? arena.alloc(n, zeroed) : new Float64Array(n);
+  activeRecorder()?.allocated(arr);
+  return arr;
 }
 
 function allocFor(n: number, what: string, zeroed = true): Float64Array {
@@ -425,6 +429,17 @@ export function copyOf(t: GTensor): GTensor {
   const im = t.im ? allocData(n, false) : null;
   const sr = t.re;
   const si = t.im;
+  const rec = recorder();
+  if (rec) {
+    const cs = contiguousStrides(shape);
+    const ins = [{ arr: sr, strides, offset: t.offset }];
+    const outs = [{ arr: re, strides: cs, offset: 0 }];
+    if (im && si) {
+      ins.push({ arr: si, strides, offset: t.offset });
+      outs.push({ arr: im, strides: cs, offset: 0 });
+    }
+    rec.ewise(shape, ins, outs, outs.length === 2 ? [E.in(0), E.in(1)] : [E.in(0)]);
+  }
   if (n > 0) {
     const inner = r ? shape[r - 1] : 1;
     const is = r ? strides[r - 1] : 0;
@@ -459,6 +474,8 @@ export function contiguousData(t: GTensor): { re: Float64Array; im: Float64Array
 /** Read one element (real part) by logical index. */
 export function item(t: GTensor): number {
   if (t.numel !== 1) throw new ShapeError(`a tensor of shape ${shapeString(t.shape)} is not a single value`);
+  const rec = recorder();
+  if (rec?.derived(t.re)) rec.unlowered('a tensor value read on the host (control flow on data)');
   return t.re[t.offset];
 }
 

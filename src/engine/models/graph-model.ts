@@ -307,6 +307,29 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
     });
   }
 
+  /** Whether the samples of `inputs` (at least 2) are independent (see `independent`). */
+  samplesIndependent(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions = {}): boolean {
+    const run = this.prepare(inputs, opts);
+    return run.B >= 2 && this.independent(run, 0);
+  }
+
+  /**
+   * One run of the program over all of `inputs`' samples, outside the arena (the lowering records
+   * such runs): with `P` > 0, p (`wrt`) gets the identity seed. `declare` sees the argument
+   * tensors before the program runs. Returns the output tensor.
+   */
+  traceRun(
+    inputs: ReadonlyMap<string, InputArray>,
+    opts: { wrt: string; P: number; output?: number },
+    declare: (args: readonly unknown[]) => void,
+  ): GTensor {
+    const B = this.checkInputs(inputs, opts.wrt);
+    const host = this.makeHost(this.table, { P: Math.max(opts.P, 1) }, opts.P > 0);
+    const args = this.argsFor(inputs, 0, B, opts.P > 0 ? opts.wrt : undefined, opts.P);
+    declare(args);
+    return this.outputOf(this.program.run(host, args), opts.output);
+  }
+
   /**
    * Whether the model's samples are independent for these inputs' shapes: a probe run of two
    * samples, the first seeded in direction 0 and the second in direction 1 (direction 0 too when

@@ -41,6 +41,8 @@ import {
 import { type Plan, planFor } from './contract-plan';
 import { asBroadcast, catParts } from '../lazy-join';
 import { addInto, zeroInto, zerosInOrder } from './layout';
+import { recorder, type Recorder } from '../lower/record';
+import { recordContract } from '../lower/record-contract';
 
 export { markConstant, unmarkConstant } from './contract-operands';
 
@@ -82,6 +84,8 @@ export function contract(
   outLabels: readonly number[],
   opts: ContractOptions = {},
 ): GTensor {
+  const rec = recorder();
+  if (rec) return recorded(rec, a, b, outLabels, opts);
   const ra = resolved(a);
   const rb = resolved(b);
   if (!opts.compact) {
@@ -89,6 +93,53 @@ export function contract(
     if (split) return split;
   }
   return contractStrided(ra, rb, outLabels, opts);
+}
+
+/** The product computed as usual (quietly), reported as one product of the operands as they are. */
+function recorded(
+  rec: Recorder,
+  a: Operand,
+  b: Operand,
+  outLabels: readonly number[],
+  opts: ContractOptions,
+): GTensor {
+  // A pending repeat is the stride-0 view it stands for; anything else lazy is computed now, so
+  // that its values come from records too.
+  const ra = resolved(a);
+  const rb = resolved(b);
+  for (const t of [ra.t, rb.t, opts.accumulate ? opts.out : undefined])
+    if (t) for (const arr of [t.re, t.kind === 'complex' ? t.im : null]) if (arr) rec.read(arr);
+  const computed = rec.quiet(() => contract(ra, rb, outLabels, opts));
+  const out = opts.out ? computed : canonical(rec, computed);
+  recordContract(rec, ra, rb, outLabels, out, opts);
+  return out;
+}
+
+/**
+ * The product in row-major order over its labels (stride-0 axes kept): the orientation the CPU
+ * picks depends on the sizes, and a recording must lay its results out the same way whatever the
+ * batch (lowered.ts compares recordings at several).
+ */
+function canonical(rec: Recorder, t: GTensor): GTensor {
+  const flat = t.shape.map((d, i) => d > 1 && t.strides[i] === 0);
+  const work = t.shape.map((d, i) => (flat[i] ? 1 : d));
+  const strides = stridesInOrder(
+    work,
+    work.map((_, i) => i),
+  ).map((st, i) => (flat[i] ? 0 : st));
+  if (t.offset === 0 && strides.every((st, i) => t.shape[i] === 1 || st === t.strides[i])) return t;
+  const n = sizeOf(work);
+  const complex = t.kind === 'complex';
+  const out = new GTensor(
+    [...t.shape],
+    strides,
+    0,
+    allocData(n, false),
+    complex ? allocData(n, false) : null,
+    t.kind,
+  );
+  rec.quiet(() => addInto(out, t, 1, false));
+  return out;
 }
 
 function resolved(o: Operand): Operand {

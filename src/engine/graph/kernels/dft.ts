@@ -17,6 +17,7 @@ import { cosTurn, sinTurn } from '../../dft/twiddle';
 import { physicalOrder } from '../strided';
 import { GTensor, sizeOf } from '../tensor';
 import { contract } from './contract';
+import { activeRecorder } from '../lower/record';
 import { expandTo, leadAlong, materialize, raw, zerosInOrder } from './layout';
 
 export type DftKind = 'rfft' | 'fft' | 'ifft' | 'irfft';
@@ -168,7 +169,9 @@ export function dftAlong(x: GTensor, axis: number, s: DftSpec, rows: number, opt
     return zerosInOrder(outShape, order, outKind);
   }
   const parts = s.kind === 'irfft' || x.kind !== 'complex' ? 2 : 4;
-  const useFft = x.strides[axis] !== 0 && rows > 8 && fftFlops(s.n) * 4 < L * rows * parts;
+  // A recorded run takes the basis product, which lowers to a product on every backend.
+  const useFft =
+    !activeRecorder() && x.strides[axis] !== 0 && rows > 8 && fftFlops(s.n) * 4 < L * rows * parts;
   if (useFft) {
     // compact stride-0 axes first
     const flat = x.shape.map((d, i) => i !== axis && d > 1 && x.strides[i] === 0);

@@ -10,6 +10,7 @@
 import { broadcastStrides, forBlocks, forRuns, physicalOrder, stridesInOrder } from '../strided';
 import { binaryBlockWasm } from '../../kernels/binary-wasm';
 import { GTensor, type Kind, allocData, sizeOf } from '../tensor';
+import { recordAssign, recordFill, recordScaleStorage } from '../lower/record-tensor';
 
 /** A root over `t`'s storage with the given geometry (materialises a lazy `t`). */
 export function raw(
@@ -104,6 +105,7 @@ export function addInto(dst: GTensor, src: GTensor, s = 1, accumulate = true): v
   const si = src.kind === 'complex' ? src.im : null;
   const parts: [Float64Array, Float64Array | null][] = [[dr, sr]];
   if (di) parts.push([di, si]);
+  recordAssign(dst, src, ss, s, accumulate);
   for (const [d, sv] of parts)
     forBlocks(dst.shape, [dst.strides, ss], [dst.offset, src.offset], order, (n1, n0, offs, incs1, incs0) => {
       // indexing, not destructuring: no iterator objects per block
@@ -242,6 +244,7 @@ function addTiled(
 
 /** dst = 0 (both parts). */
 export function zeroInto(dst: GTensor): void {
+  recordFill(dst, 0);
   const order = physicalOrder(dst.shape, dst.strides);
   const parts = dst.kind === 'complex' && dst.im ? [dst.re, dst.im] : [dst.re];
   for (const d of parts)
@@ -253,6 +256,7 @@ export function zeroInto(dst: GTensor): void {
 /** x · s in place on a fresh tensor's storage (every storage element, so stride-0 data once). */
 export function scaleStorage(t: GTensor, s: number): void {
   if (s === 1) return;
+  recordScaleStorage(t, s);
   const re = t.re;
   for (let i = 0; i < re.length; i++) re[i] *= s;
   const im = t.kind === 'complex' ? t.im : null;

@@ -14,12 +14,42 @@ import { GTensor, scalarTensor, zerosTensor } from '../tensor';
 import { mulTan, sumTans, tanOfArg } from './pointwise-tan';
 import { withInPlace } from './pointwise-inplace';
 import { unaryRule } from './pointwise-unary';
+import { E, type Expr, type UnaryLowering } from '../lower/expr';
+import { recorder } from '../lower/record';
 
 type Bound = GTensor | number | null;
 
 function bound(a: Args, name: string | null): Bound {
   if (!name || !a.has(name)) return null;
   return a.tensorOrScalar(name);
+}
+
+const [V, L, H] = [E.in(0), E.in(1), E.in(2)];
+/** select's value and code as expressions of x, lo, hi. */
+const SELECT_EXPRS = [
+  E.select(E.bin('gt', L, H), H, E.select(E.bin('lt', V, L), L, E.select(E.bin('gt', V, H), H, V))),
+  E.select(
+    E.bin('gt', L, H),
+    E.c(2),
+    E.select(E.bin('lt', V, L), E.c(1), E.select(E.bin('gt', V, H), E.c(2), E.c(0))),
+  ),
+];
+const X = E.in(0);
+
+/** clamp's f and f' for scalar bounds (an infinite one is left out: WGSL has no infinite literals). */
+function clampLowering(l: number, h: number): UnaryLowering {
+  if (l > h) return { f: E.c(h), df: E.c(0) };
+  let f: Expr = X;
+  let df: Expr = E.c(1);
+  if (Number.isFinite(h)) {
+    f = E.select(E.bin('gt', X, E.c(h)), E.c(h), f);
+    df = E.mul(df, E.bin('le', X, E.c(h)));
+  }
+  if (Number.isFinite(l)) {
+    f = E.select(E.bin('lt', X, E.c(l)), E.c(l), f);
+    df = E.mul(df, E.bin('ge', X, E.c(l)));
+  }
+  return { f, df };
 }
 
 /** Which value each element takes: 0 the input, 1 the lower bound, 2 the upper bound. */
@@ -32,6 +62,12 @@ function select(x: GTensor, lo: GTensor, hi: GTensor): { value: GTensor; code: G
   const code = zerosTensor(shape);
   const ss = [x, lo, hi].map((t) => broadcastStrides(t, shape, 'clamp'));
   const [xr, lr, hr, vr, cr] = [x.re, lo.re, hi.re, value.re, code.re];
+  recorder()?.ewise(
+    shape,
+    [x, lo, hi].map((t, i) => ({ arr: t.re, strides: ss[i], offset: t.offset })),
+    [value, code].map((t) => ({ arr: t.re, strides: t.strides, offset: 0 })),
+    SELECT_EXPRS,
+  );
   forRuns(
     shape,
     [...ss, value.strides],
@@ -66,6 +102,7 @@ function clampRule(params: readonly string[], lo: string | null, hi: string | nu
       return {
         f: (x) => (l > h ? h : x < l ? l : x > h ? h : x),
         df: (x) => (x >= l && x <= h ? 1 : 0),
+        lower: clampLowering(l, h),
       };
     },
     { keepInt: true },
@@ -96,7 +133,8 @@ function clampRule(params: readonly string[], lo: string | null, hi: string | nu
       const x = a.tensor('self');
       const { code } = select(x, asTensor(l, -Infinity), asTensor(h, Infinity));
       const shape = code.shape;
-      const mask = (k: number) => map(code, (c) => (c === k ? 1 : 0));
+      const mask = (k: number) =>
+        map(code, (c) => (c === k ? 1 : 0), { lower: E.bin('eq', E.in(0), E.c(k)) });
       const tl = lo ? tanOfArg(a, lo, t) : null;
       const th = hi ? tanOfArg(a, hi, t) : null;
       const tx = t(x);
@@ -121,6 +159,10 @@ function hardtanhRule(params: readonly string[], fixed?: [number, number]): Rule
       return {
         f: (x) => (x < l ? l : x > h ? h : x),
         df: (x) => (x > l && x < h ? 1 : 0),
+        lower: {
+          f: E.select(E.bin('lt', X, E.c(l)), E.c(l), E.select(E.bin('gt', X, E.c(h)), E.c(h), X)),
+          df: E.mul(E.bin('gt', X, E.c(l)), E.bin('lt', X, E.c(h))),
+        },
       };
     },
     { keepInt: true },

@@ -16,6 +16,7 @@ import type { Rule, RuleTable, TanOf } from '../rule';
 import { physicalOrder } from '../strided';
 import { boxed, type Tan } from '../tangent';
 import { GTensor } from '../tensor';
+import { E } from '../lower/expr';
 
 const COPY = (op: string) =>
   `${op} is computed as a copy here (complex parts are stored apart), so it cannot be written in place`;
@@ -145,10 +146,12 @@ function partRule(op: 'real' | 'imag'): Rule {
       const d = tx.data;
       if (op === 'imag' && !isComplex(d)) return null;
       const src = op === 'real' ? reView(d) : imView(d);
-      return { data: map(src, (v) => v, { compact: true }), full: tx.full };
+      return { data: map(src, (v) => v, { compact: true, lower: E.in(0) }), full: tx.full };
     },
   };
 }
+
+const CONJ = [E.in(0), E.un('neg', E.in(1))];
 
 function conjRule(copyAlways: boolean): Rule {
   return {
@@ -156,10 +159,14 @@ function conjRule(copyAlways: boolean): Rule {
     forward(a: Args) {
       const x = a.tensor('self');
       if (x.kind !== 'complex') return x;
-      const out = mapComplex(x, (r, i, o) => {
-        o[0] = r;
-        o[1] = -i;
-      });
+      const out = mapComplex(
+        x,
+        (r, i, o) => {
+          o[0] = r;
+          o[1] = -i;
+        },
+        { lower: CONJ },
+      );
       return copyAlways ? out : readonly(out, a.op.replace('aten::', ''));
     },
     jvp(a, _out, t: TanOf): Tan {
@@ -175,7 +182,7 @@ function conjRule(copyAlways: boolean): Rule {
             o[0] = r;
             o[1] = -i;
           },
-          { compact: true },
+          { compact: true, lower: CONJ },
         ),
         full: tx.full,
       };

@@ -31,6 +31,7 @@ import { expandTo, leadAlong, pickAlong } from '../kernels/layout';
 import type { Rule, RuleTable, TanOf } from '../rule';
 import { boxed, type Tan } from '../tangent';
 import { GTensor, axis, contiguousData, lazyTensor } from '../tensor';
+import { E } from '../lower/expr';
 
 const PARAMS = ['self', 'n=', 'dim=', 'norm='] as const;
 
@@ -93,7 +94,7 @@ function complexScaled(v: GTensor, s: number): GTensor {
       o[0] = s * r;
       o[1] = s * i;
     },
-    { compact: true },
+    { compact: true, lower: [E.mul(E.c(s), E.in(0)), E.mul(E.c(s), E.in(1))] },
   );
 }
 
@@ -153,7 +154,7 @@ const irfft: Rule = {
     if (e === 1) {
       // the DC bin alone: Re(X0)·s at every time step
       const sc = dftScale(spec);
-      const v = map(pickAlong(d, dax, 0), (r) => sc * r, { compact: true });
+      const v = map(pickAlong(d, dax, 0), (r) => sc * r, { compact: true, lower: E.mul(E.c(sc), E.in(0)) });
       const shape = [...v.shape];
       shape[dax] = spec.n;
       return boxed(expandTo(v, shape), full);

@@ -16,6 +16,7 @@ import { dense, tan, type Tan } from '../tangent';
 import { GTensor, contiguous, fromArrays, shapeString, sizeOf } from '../tensor';
 import { type Layout, standardize, standardizeJvp } from './norm-kernel';
 import { addTans, mulTan, restride, scaleTan, sumTans, tanOfArg } from './pointwise-tan';
+import { E } from '../lower/expr';
 
 function input(a: Args, name: string): GTensor {
   const x = a.tensor(name);
@@ -149,7 +150,9 @@ function batchNormArgs(a: Args): BatchNormArgs {
 
 /** Evaluation mode: per-channel g = w/√(var + eps) and s = b − mean·g. */
 function evalScaleShift(n: BatchNormArgs): { r: GTensor; g: GTensor; s: GTensor } {
-  const r = map2(n.variance!, fromArrays([], Float64Array.of(n.eps)), (v, e) => 1 / Math.sqrt(v + e));
+  const r = map2(n.variance!, fromArrays([], Float64Array.of(n.eps)), (v, e) => 1 / Math.sqrt(v + e), {
+    lower: E.un('rsqrt', E.add(E.in(0), E.in(1))),
+  });
   const g = n.w ? binary(n.w, r, 'mul') : r;
   const s = binary(n.b ?? fromArrays([], Float64Array.of(0)), binary(n.mean!, g, 'mul'), 'sub');
   return { r, g, s };
@@ -222,7 +225,9 @@ export const normRules = {
       const dr = dvar
         ? mulTan(
             dvar,
-            map2(r, r, (u) => -0.5 * u * u * u),
+            map2(r, r, (u) => -0.5 * u * u * u, {
+              lower: E.mul(E.c(-0.5), E.mul(E.in(0), E.mul(E.in(0), E.in(0)))),
+            }),
             C,
           )
         : null;

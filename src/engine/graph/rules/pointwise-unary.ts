@@ -10,6 +10,7 @@ import { physicalOrder } from '../strided';
 import type { Rule } from '../rule';
 import { boxed, primalBox } from '../tangent';
 import type { GTensor, Kind } from '../tensor';
+import type { UnaryLowering } from '../lower/expr';
 import { withInPlace } from './pointwise-inplace';
 import { restride } from './pointwise-tan';
 
@@ -22,6 +23,8 @@ export interface RealFn {
   dRun?: Map2Run;
   /** A block-level kernel for f' (WebAssembly), tried before dRun's rows. */
   dBlock?: Map2Block;
+  /** f and f' as expressions (f over in0 = x; f' over in0 = x, in1 = y), for lowered programs. */
+  lower?: UnaryLowering;
 }
 
 export interface UnaryOptions {
@@ -49,7 +52,7 @@ export function unaryRule(
       if (x.isComplex) return opts.complex ? opts.complex.forward(a, ctx) : fail(a);
       const kind: Kind = opts.keepInt && (x.kind === 'int' || x.kind === 'bool') ? 'int' : 'float';
       const fn = fnOf(a);
-      return map(x, fn.f, {}, kind, fn.run);
+      return map(x, fn.f, { lower: fn.lower?.f }, kind, fn.run);
     },
     jvp(a, out, t, ctx) {
       const x = a.tensor(xName);
@@ -78,7 +81,14 @@ export function unaryRule(
         (n, i) => i > 0 && n > 1 && tx.data.strides[i] === 0 && xb.strides[i - 1] !== 0,
       );
       if (growing) order = physicalOrder(xb.shape, xb.strides);
-      const factor = map2(xb, primalBox(y, tx), fn.df, { compact: true, order }, fn.dRun, fn.dBlock);
+      const factor = map2(
+        xb,
+        primalBox(y, tx),
+        fn.df,
+        { compact: true, order, lower: fn.lower?.df },
+        fn.dRun,
+        fn.dBlock,
+      );
       // A tangent constant along an axis f'(x) varies along (p broadcast over time) would grow by
       // that axis: keep the product as its factors for a linear map that follows (deferred.ts).
       const d = tx.data;

@@ -14,6 +14,7 @@ import { boxOf, type Tan } from '../tangent';
 import type { GTensor, Kind } from '../tensor';
 import { mathRules } from './pointwise-math';
 import { withInPlace } from './pointwise-inplace';
+import { E } from '../lower/expr';
 import { addTans, expandTan, mulTan, operand, primalIn, scaleTan, sumTans, tanOfArg } from './pointwise-tan';
 
 function isNumber(v: unknown): v is number | boolean {
@@ -88,10 +89,10 @@ function roundedDiv(a: Args, x: GTensor, y: GTensor, mode: 'floor' | 'trunc'): G
     mode === 'floor'
       ? (u: number, v: number) => Math.floor(u / v)
       : (u: number, v: number) => Math.trunc(u / v);
-  const out = map2(x, y, q);
+  const out = map2(x, y, q, { lower: E.un(mode, E.div(E.in(0), E.in(1))) });
   if (!isInt(x.kind) || !isInt(y.kind)) return out;
   for (const v of out.re) if (!Number.isFinite(v)) throw new ShapeError(`${a.op}: integer division by zero`);
-  return map(out, (v) => v, {}, 'int');
+  return map(out, (v) => v, { lower: E.in(0) }, 'int');
 }
 
 /** d(a/b) = da/b − (a/b)·db/b. */
@@ -136,7 +137,9 @@ const neg: Rule = {
   params: ['self'],
   forward(a) {
     const x = a.tensor('self');
-    return x.isComplex ? scale(x, -1) : map(x, (v) => -v, {}, isInt(x.kind) ? 'int' : 'float');
+    return x.isComplex
+      ? scale(x, -1)
+      : map(x, (v) => -v, { lower: E.un('neg', E.in(0)) }, isInt(x.kind) ? 'int' : 'float');
   },
   jvp(a, _out, t) {
     return scaleTan(t(a.tensor('self')), -1);
@@ -153,8 +156,8 @@ const pow: Rule = {
     const x = operand(a, 'self');
     const e = operand(a, 'exponent');
     if (x.isComplex || e.isComplex) throw new UnsupportedError(`${a.op}: complex tensors are not supported`);
-    const out = map2(x, e, Math.pow);
-    return isInt(x.kind) && isInt(e.kind) ? map(out, (v) => v, {}, 'int') : out;
+    const out = map2(x, e, Math.pow, { lower: E.bin('pow', E.in(0), E.in(1)) });
+    return isInt(x.kind) && isInt(e.kind) ? map(out, (v) => v, { lower: E.in(0) }, 'int') : out;
   },
   jvp(a, out, t: TanOf) {
     const o = out as GTensor;
@@ -173,6 +176,11 @@ const pow: Rule = {
         (u, v) => (v === 0 ? 0 : v * Math.pow(u, v - 1)),
         {
           compact: true,
+          lower: E.select(
+            E.bin('eq', E.in(1), E.c(0)),
+            E.c(0),
+            E.mul(E.in(1), E.bin('pow', E.in(0), E.sub(E.in(1), E.c(1)))),
+          ),
         },
       );
       terms.push(mulTan(ex, f, shape));
@@ -186,6 +194,11 @@ const pow: Rule = {
         (u, v) => (u === 0 && v >= 0 ? 0 : Math.log(u)),
         {
           compact: true,
+          lower: E.select(
+            E.mul(E.bin('eq', E.in(0), E.c(0)), E.bin('ge', E.in(1), E.c(0))),
+            E.c(0),
+            E.un('log', E.in(0)),
+          ),
         },
       );
       terms.push(mulTan(ee, binary(lx, primalIn(o, box, shape), 'mul', { compact: true }), shape));

@@ -6,6 +6,8 @@
  */
 import { forRuns, physicalOrder, stridesInOrder } from '../strided';
 import { GTensor, type Kind, axis, sizeOf } from '../tensor';
+import { recorder } from '../lower/record';
+import { recordSum } from '../lower/record-reduce';
 
 export interface SumOptions {
   /** Keep axes broadcast in the input at stride 0 in the output (tangent data only). */
@@ -55,6 +57,24 @@ export function sumAxes(
   const xi = x.im;
   const im = kind === 'complex' ? new Float64Array(n) : null;
   const xr = x.re;
+  const rec = recorder();
+  if (rec) {
+    recordSum(
+      rec,
+      iter,
+      { arr: xr, strides: x.strides, offset: x.offset },
+      { arr: re, strides: os, offset: 0 },
+      factor,
+    );
+    if (im && xi)
+      recordSum(
+        rec,
+        iter,
+        { arr: xi, strides: x.strides, offset: x.offset },
+        { arr: im, strides: os, offset: 0 },
+        factor,
+      );
+  }
   forRuns(iter, [x.strides, os], [x.offset, 0], order, (len, [ix, io], [dx, dd]) => {
     if (dd === 0) {
       let s = 0;

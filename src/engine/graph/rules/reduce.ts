@@ -13,6 +13,8 @@ import { boxed, primalBox } from '../tangent';
 import { GTensor, type Kind, axis, contiguous, fromArrays, sizeOf } from '../tensor';
 import { reducedAxes, reducedShape, sumAxes } from './reduce-kernel';
 import { castTo, dtypeArg } from './scalar';
+import { recorder } from '../lower/record';
+import { recordProd, recordProdOthers } from '../lower/record-reduce';
 
 function dimsOf(a: Args, x: GTensor): boolean[] {
   return reducedAxes(a.optInts('dim'), x.rank);
@@ -79,6 +81,35 @@ function prodKind(a: Args, x: GTensor): Kind {
   return kind === 'bool' ? 'int' : kind;
 }
 
+/** Report a kernel over contiguous lines [outer, n, inner] of v (out's strides given) to the recorder. */
+function recordLines(
+  v: Float64Array,
+  out: Float64Array,
+  outer: number,
+  n: number,
+  inner: number,
+  kernel: typeof recordProd,
+  outStrides: number[],
+): void {
+  const rec = recorder();
+  if (!rec) return;
+  if (n > MAX_CHAIN) {
+    rec.unlowered(`a product of ${n} entries (at most ${MAX_CHAIN} lower)`);
+    return;
+  }
+  const shape = [outer, n, inner];
+  kernel(
+    rec,
+    shape,
+    1,
+    { arr: v, strides: [n * inner, inner, 1], offset: 0 },
+    { arr: out, strides: outStrides, offset: 0 },
+  );
+}
+
+/** Longest product along an axis that lowers (one record per entry). */
+const MAX_CHAIN = 64;
+
 const prod: Rule = {
   params: ['self', 'dim=', 'keepdim=', 'dtype='],
   forward(a) {
@@ -87,6 +118,7 @@ const prod: Rule = {
     const x = isInt(kind) && !isInt(self.kind) ? castTo(self, 'int') : self;
     const { v, outer, n, inner } = lines(x, d);
     const out = new Float64Array(outer * inner);
+    recordLines(v, out, outer, n, inner, recordProd, [inner, 0, 1]);
     for (let o = 0; o < outer; o++)
       for (let i = 0; i < inner; i++) {
         let p = 1;
@@ -102,6 +134,7 @@ const prod: Rule = {
     // The product of the other entries of each line.
     const { v, outer, n, inner } = lines(x, d);
     const others = new Float64Array(v.length);
+    recordLines(v, others, outer, n, inner, recordProdOthers, [n * inner, inner, 1]);
     for (let o = 0; o < outer; o++)
       for (let i = 0; i < inner; i++) {
         const base = o * n * inner + i;

@@ -7,6 +7,9 @@ import { UnsupportedError, type Args } from '../args';
 import type { Rule, RuleTable } from '../rule';
 import { dense, tan } from '../tangent';
 import { GTensor, axis, contiguous, fromArrays } from '../tensor';
+import { E } from '../lower/expr';
+import { recorder, type Recorder, type StridedArray } from '../lower/record';
+import { recordMax, recordSum } from '../lower/record-reduce';
 
 /** x as [outer, n, inner] around axis d, contiguous. */
 function lines(a: Args, x: GTensor): { v: Float64Array; outer: number; n: number; inner: number; d: number } {
@@ -23,6 +26,8 @@ function lines(a: Args, x: GTensor): { v: Float64Array; outer: number; n: number
 /** softmax (log: log_softmax) of x along its lines. */
 function forward(x: Float64Array, outer: number, n: number, inner: number, log: boolean): Float64Array {
   const out = new Float64Array(outer * n * inner);
+  const rec = recorder();
+  if (rec) recordForward(rec, x, out, [outer, n, inner], log);
   for (let o = 0; o < outer; o++)
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;
@@ -41,6 +46,51 @@ function forward(x: Float64Array, outer: number, n: number, inner: number, log: 
       } else for (let j = 0, k = base; j < n; j++, k += inner) out[k] /= s;
     }
   return out;
+}
+
+const view = (arr: Float64Array, strides: number[]): StridedArray => ({ arr, strides, offset: 0 });
+
+/** The forward pass as records: the line maximum, e^{x−m}, its sum, then y or log y. */
+function recordForward(
+  rec: Recorder,
+  x: Float64Array,
+  out: Float64Array,
+  shape: number[],
+  log: boolean,
+): void {
+  const [outer, n, inner] = shape;
+  const full = [n * inner, inner, 1];
+  const perLine = [inner, 0, 1];
+  const m = view(new Float64Array(outer * inner), perLine);
+  const e = view(new Float64Array(x.length), full);
+  const s = view(new Float64Array(outer * inner), perLine);
+  recordMax(rec, shape, 1, view(x, full), m);
+  // an all −∞ line has m = −∞: use 0, as the loop does (WGSL has no infinite literal: m·0 ≠ 0 there)
+  const M = E.select(E.bin('gt', E.in(1), E.c(-3.4e38)), E.in(1), E.c(0));
+  rec.ewise(shape, [view(x, full), m], [e], [E.un('exp', E.sub(E.in(0), M))]);
+  recordSum(rec, shape, e, s);
+  const y = log ? E.sub(E.in(0), E.add(E.un('log', E.in(2)), M)) : E.div(E.in(3), E.in(2));
+  rec.ewise(shape, [view(x, full), m, s, e], [view(out, full)], [y]);
+}
+
+/** The JVP as records: s = Σ y·dx along the line, then y·(dx − s) or dx − s. */
+function recordJvp(
+  rec: Recorder,
+  out: Float64Array,
+  dx: Float64Array,
+  dy: Float64Array,
+  shape: number[],
+  log: boolean,
+): void {
+  const [P, outer, n, inner] = shape;
+  const size = outer * n * inner;
+  const full = [size, n * inner, inner, 1];
+  const y = view(log ? new Float64Array(size) : out, [0, n * inner, inner, 1]);
+  if (log) rec.ewise([size], [view(out, [1])], [view(y.arr, [1])], [E.un('exp', E.in(0))]);
+  const s = view(new Float64Array(P * outer * inner), [outer * inner, inner, 0, 1]);
+  recordSum(rec, shape, view(dx, full), s, 1, y);
+  const r = log ? E.sub(E.in(0), E.in(1)) : E.mul(E.in(2), E.sub(E.in(0), E.in(1)));
+  rec.ewise(shape, [view(dx, full), s, y], [view(dy, full)], [r]);
 }
 
 function softmaxRule(log: boolean): Rule {
@@ -62,6 +112,8 @@ function softmaxRule(log: boolean): Rule {
       const P = tx.data.shape[0];
       const size = outer * n * inner;
       const dy = new Float64Array(P * size);
+      const rec = recorder();
+      if (rec) recordJvp(rec, yv, dx, dy, [P, outer, n, inner], log);
       for (let p = 0; p < P; p++)
         for (let o = 0; o < outer; o++)
           for (let i = 0; i < inner; i++) {
