@@ -45,8 +45,6 @@ interface Row {
   jacobian_ms: number | null;
   jacobian_f32_ms: number | null;
   jacobian_f32_reused_ms: number | null;
-  /** WebGpuBackend.timings of the last reused-array run. */
-  timings?: Record<string, number>;
   skipped?: string;
 }
 
@@ -240,7 +238,7 @@ async function main(): Promise<void> {
   const gemmChoice = await ctx.gemmChoice();
   const gemmMs = gemmChoice.ms ?? (await measureGemm(ctx));
   console.log(
-    `GEMM kernel: ${gemmChoice.variant} (${gemmChoice.reason}); 8192×64×64: flat ${gemmMs.flat.toFixed(2)} ms, tiled ${gemmMs.tiled.toFixed(2)} ms`,
+    `GEMM-shaped products: ${gemmChoice.mode} (${gemmChoice.reason}); 8192×64×64: generic ${gemmMs.generic.toFixed(2)} ms, tiled ${gemmMs.tiled.toFixed(2)} ms`,
   );
 
   let accuracy: Record<string, number> | undefined;
@@ -306,18 +304,11 @@ async function main(): Promise<void> {
           () => backend.jacobian(x.data, p.data, B, T, { out: reused }),
           budget,
         );
-        row.timings = { ...backend.timings };
         perSample = row.jacobian_ms / B;
       }
       rows.push(row);
       console.log(
-        `  ${String(B).padStart(5)} | ${String(row.chunk).padStart(6)} |${fmt(row.forward_ms)}|${fmt(row.jacobian_ms)}|${fmt(row.jacobian_f32_ms)}|${fmt(row.jacobian_f32_reused_ms)}${row.skipped ? `  (skipped: ${row.skipped})` : ''}${
-          row.timings
-            ? `   [${Object.entries(row.timings)
-                .map(([k, v]) => `${k} ${v.toFixed(k === 'chunks' ? 0 : 1)}`)
-                .join(', ')}]`
-            : ''
-        }`,
+        `  ${String(B).padStart(5)} | ${String(row.chunk).padStart(6)} |${fmt(row.forward_ms)}|${fmt(row.jacobian_ms)}|${fmt(row.jacobian_f32_ms)}|${fmt(row.jacobian_f32_reused_ms)}${row.skipped ? `  (skipped: ${row.skipped})` : ''}`,
       );
     }
     backend.dispose();
@@ -368,7 +359,7 @@ async function main(): Promise<void> {
         node: process.version,
         adapter: ctx.adapter,
         description: ctx.description,
-        gemm: { variant: gemmChoice.variant, reason: gemmChoice.reason, ms: gemmMs },
+        gemm: { mode: gemmChoice.mode, reason: gemmChoice.reason, ms: gemmMs },
         limits: {
           maxBufferSize: L.maxBufferSize,
           maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,

@@ -32,7 +32,9 @@ export function graphInfoLines(m: TorchScriptModel, wrt: string | undefined): st
   lines.push(
     `differentiated argument (p): ${p}${wrt ? ' (--wrt)' : ' (the last tensor argument; --wrt NAME to choose)'}`,
   );
-  lines.push('backend: cpu — graph models run on the CPU (float64); WebGPU runs fno1d-scalar only for now');
+  lines.push(
+    'backend: WebGPU (float32) when a hardware adapter is found and the model lowers to it (--backend webgpu to insist), else the CPU (float64)',
+  );
   for (const n of m.archive.notes) lines.push(`note: ${n}`);
   return lines;
 }

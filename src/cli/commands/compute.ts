@@ -78,8 +78,9 @@ function progress(what: string): ((done: number, total: number) => void) | undef
 }
 
 /**
- * forward/jacobian of a TorchScript model: on the CPU (the graph engine; WebGPU runs fno1d-scalar
- * only for now), y as the model returns it and J = y's shape followed by P.
+ * forward/jacobian of a TorchScript model: y as the model returns it and J = y's shape followed by
+ * P. On WebGPU when one is chosen or found (`auto`: a hardware adapter) and the model lowers to it;
+ * on the CPU's graph engine otherwise.
  */
 async function graphCompute(
   args: ParsedArgs,
@@ -98,18 +99,31 @@ async function graphCompute(
   const wrt = model.wrtArg(args.options.get('wrt'));
   const inputs = g.graphInputs(model, args, wrt);
   const output = g.parseOutputIndex(args.options.get('output'));
-  if (want === 'webgpu')
-    note('note: WebGPU runs fno1d-scalar only for now; this TorchScript model computes on the CPU');
+  const onProgress = progress(what === 'forward' ? 'forward' : 'Jacobian');
+  const gpu = want === 'cpu' ? null : await import('../graph-gpu');
+  const ctx = gpu ? await gpu.graphGpu(want) : null;
   const t0 = performance.now();
-  const opts = { wrt, output, onProgress: progress(what === 'forward' ? 'forward' : 'Jacobian') };
-  const r = what === 'forward' ? model.forward(inputs, opts) : await model.evaluateAsync(inputs, opts);
+  let r: { y: Out; yShape: number[]; J: Out | null; jShape: number[] | null } | null = null;
+  let where = 'cpu';
+  if (ctx && gpu) {
+    try {
+      r = await gpu.runGraphOnGpu(ctx, model, { inputs, wrt, output, what, dtype, onProgress }, note);
+      if (r) where = 'webgpu';
+    } finally {
+      ctx.destroy();
+    }
+  }
+  if (!r) {
+    const opts = { wrt, output, onProgress };
+    r = what === 'forward' ? model.forward(inputs, opts) : await model.evaluateAsync(inputs, opts);
+  }
   const ms = performance.now() - t0;
   const [data, shape] = what === 'forward' ? [r.y, r.yShape] : [r.J!, r.jShape!];
-  const out = dtype === 'float32' ? Float32Array.from(data) : data;
+  const out = dtype === 'float32' && !(data instanceof Float32Array) ? Float32Array.from(data) : data;
   const name = what === 'forward' ? 'y' : 'J';
   writeTensor(outPath, shape, out, g.axisNames(r.yShape.length, what === 'jacobian'), dtype, name);
   log(
-    `${name} [${shape.join(',')}] → ${outPath} (${dtype}; ${what === 'forward' ? 'forward' : 'Jacobian'} ${ms.toFixed(1)} ms on cpu, p = ${wrt})`,
+    `${name} [${shape.join(',')}] → ${outPath} (${dtype}; ${what === 'forward' ? 'forward' : 'Jacobian'} ${ms.toFixed(1)} ms on ${where}, p = ${wrt})`,
   );
 }
 

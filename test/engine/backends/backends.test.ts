@@ -8,8 +8,9 @@ import {
   erfApprox,
   onePlusErfApprox,
   tanhFit,
-} from '../../../src/engine/backends/webgpu/kernel-activation';
-import { assignSlots, buildPlan } from '../../../src/engine/backends/webgpu/plan';
+} from '../../../src/engine/backends/webgpu/wgsl-functions';
+import { bufferBytes } from '../../../src/engine/backends/webgpu/graph-runner';
+import { lowerGraphModel } from '../../../src/engine/models/lowered';
 import { WebGpuBackend } from '../../../src/engine/backends/webgpu/webgpu-backend';
 import { CancelledError, ShapeError } from '../../../src/engine/errors';
 import type { FnoConfig } from '../../../src/engine/models/config';
@@ -50,6 +51,31 @@ if ('gpu' in probe) {
   }
 } else noWebGpu = probe.reason;
 
+/**
+ * Options that make the backend run chunks of one sample through the real limit (bytes per buffer):
+ * the largest size that fits one sample of every buffer and not two of some.
+ */
+function tinyChunkOptions(
+  config: FnoConfig,
+  tensors: Map<string, HostTensor>,
+  mode: 'forward' | 'jacobian',
+  T: number,
+) {
+  const model = new Fno1dScalar(config, tensors);
+  const shapes = new Map([
+    ['x', [T, config.inp_dim_func]],
+    ['p', [config.inp_dim_scalar]],
+  ]);
+  const r = lowerGraphModel(model.graph, { shapes, wrt: 'p', mode });
+  if (!r.ok) throw new Error(r.reason);
+  const bytes = bufferBytes(r.model);
+  const one = Math.max(...bytes.map((b) => b.c + b.s));
+  const two = Math.min(...bytes.filter((b) => b.s > 0).map((b) => b.c + 2 * b.s));
+  // Where a constant (a DFT basis) is larger than two samples of everything else, bytes cannot
+  // force one sample per chunk: the sample limit does.
+  return two - 4 >= one ? { maxBufferBytes: two - 4 } : { maxBufferBytes: one, maxChunkSamples: 1 };
+}
+
 const backends: BackendCase[] = [
   {
     name: 'cpu',
@@ -64,26 +90,26 @@ if (context) {
     name: 'webgpu',
     tol: 1e-5,
     make: async (config, tensors, opts) => {
-      if (!opts?.tinyChunks) return WebGpuBackend.create(ctx, config, tensors);
-      // The limit is the real one (bytes per buffer), set just above what one sample needs.
-      const probeBackend = await WebGpuBackend.create(ctx, config, tensors);
-      const one = probeBackend.largestBufferBytesPerSample(opts.tinyChunks.mode, opts.tinyChunks.T);
-      probeBackend.dispose();
-      return WebGpuBackend.create(ctx, config, tensors, { maxBufferBytes: Math.floor(one * 1.5) });
+      const tiny = opts?.tinyChunks;
+      const b = await WebGpuBackend.create(
+        ctx,
+        config,
+        tensors,
+        tiny ? tinyChunkOptions(config, tensors, tiny.mode, tiny.T) : {},
+      );
+      if (tiny) expect(b.chunkCapacity(tiny.mode, tiny.T)).toBe(1);
+      return b;
     },
   });
-  // The same body with the workgroup-tiled GEMM kernel forced (a GPU's choice; SwiftShader's is flat).
+  // The same body with the workgroup-tiled GEMM kernel forced (a GPU's choice; SwiftShader's is the generic one).
   backends.push({
     name: 'webgpu (tiled GEMM)',
     tol: 1e-5,
     make: async (config, tensors, opts) => {
-      if (!opts?.tinyChunks) return WebGpuBackend.create(ctx, config, tensors, { gemm: 'tiled' });
-      const probeBackend = await WebGpuBackend.create(ctx, config, tensors, { gemm: 'tiled' });
-      const one = probeBackend.largestBufferBytesPerSample(opts.tinyChunks.mode, opts.tinyChunks.T);
-      probeBackend.dispose();
+      const tiny = opts?.tinyChunks;
       return WebGpuBackend.create(ctx, config, tensors, {
         gemm: 'tiled',
-        maxBufferBytes: Math.floor(one * 1.5),
+        ...(tiny ? tinyChunkOptions(config, tensors, tiny.mode, tiny.T) : {}),
       });
     },
   });
@@ -326,17 +352,34 @@ describe('WebGPU kernels on the host', () => {
     expect(t).toBeLessThan(1e-9);
   });
 
-  it('plans the seed Jacobian with structure: dense tangents only after the first activation', () => {
-    const { config } = loadCase('seed-fno1d');
-    const plan = buildPlan(config, 601, 'jacobian');
-    const labels = plan.steps.map((s) => s.label);
-    expect(labels).toContain('drfft re (dc)');
-    expect(labels).toContain('dspect1 (dc)');
-    expect(labels).toContain('dlin0 (const)');
-    expect(labels.some((l) => l.startsWith('drfft (dense)'))).toBe(false);
-    // Reusing slots keeps the workspace well below one buffer per value.
-    const { slotPerSample } = assignSlots(plan);
-    expect(slotPerSample.length).toBeLessThan(plan.buffers.length);
+  it('lowers the seed Jacobian with structure: no tangent grows with T before the first activation', () => {
+    const { config, tensors } = loadCase('seed-fno1d');
+    const model = new Fno1dScalar(config, tensors);
+    const { inp_dim_func: Xf, inp_dim_scalar: P, width: w } = config;
+    const T = 601;
+    const shapes = new Map([
+      ['x', [T, Xf]],
+      ['p', [P]],
+    ]);
+    const r = lowerGraphModel(model.graph, { shapes, wrt: 'p', mode: 'jacobian' });
+    if (!r.ok) throw new Error(r.reason);
+    const tape = r.model.at(1);
+    const first = tape.recs.findIndex((x) => x.op === 'aten::tanh');
+    expect(first).toBeGreaterThan(0);
+    // Before it: every record that reads the seed's descendants stays within P·(2w) values per
+    // sample (p broadcast over time is one row), while the forward values are T·w.
+    const seed = tape.bufs.findIndex((b) => b.init.k === 'seed');
+    const tangent = new Set([seed]);
+    for (const rec of tape.recs.slice(0, first)) {
+      const ins = rec.kind === 'ewise' ? rec.ins : [rec.a, rec.b];
+      const outs = rec.kind === 'ewise' ? rec.outs : [rec.out];
+      if (!ins.some((a) => tangent.has(a.buf))) continue;
+      for (const o of outs) {
+        tangent.add(o.buf);
+        expect(tape.bufs[o.buf].len, rec.op).toBeLessThanOrEqual(P * 2 * w);
+      }
+    }
+    expect(tangent.size).toBeGreaterThan(5);
   });
 });
 

@@ -1,11 +1,4 @@
-import type { ActivationName } from '../../ops/activations';
-import { activationKernelWgsl } from './kernel-activation';
-import { IRFFT_WGSL, RFFT_WGSL } from './kernel-dft';
-import { EWISE_WGSL, TRANSPOSE_WGSL } from './kernel-elementwise';
 import { type GemmChoice, chooseGemm } from './gemm-choice';
-import { GEMM_TILED_WGSL, GEMM_WGSL } from './kernel-gemm';
-import { MIX_WGSL } from './kernel-mix';
-import type { KernelKind } from './plan';
 
 /** What the adapter says about itself, for `jacscope info` and the app's status line. */
 export interface AdapterSummary {
@@ -117,14 +110,21 @@ export class WebGpuContext {
     return this.gemm;
   }
 
-  /** The compute pipeline of one kernel, compiled once per context (the activation is compiled in). */
-  pipeline(kind: KernelKind, activation: ActivationName): Promise<GPUComputePipeline> {
-    const key = kind === 'act' ? `act:${activation}` : kind;
-    let p = this.pipelines.get(key);
+  /**
+   * The compute pipeline of a generated kernel (the tape runner's), compiled once per context under
+   * `key`, which must determine `wgsl` (the text itself will do). Its first line names it in errors.
+   */
+  pipelineFor(key: string, wgsl: string): Promise<GPUComputePipeline> {
+    const k = key;
+    let p = this.pipelines.get(k);
     if (!p) {
-      p = this.compile(key, kernelSource(kind, activation));
-      this.pipelines.set(key, p);
-      p.catch(() => this.pipelines.delete(key));
+      const first = wgsl
+        .trimStart()
+        .split('\n', 1)[0]
+        .replace(/^\/\/\s*/, '');
+      p = this.compile(first.length > 100 ? `${first.slice(0, 97)}...` : first, wgsl);
+      this.pipelines.set(k, p);
+      p.catch(() => this.pipelines.delete(k));
     }
     return p;
   }
@@ -163,27 +163,6 @@ export class WebGpuContext {
     if (this.destroyed) return;
     this.destroyed = true;
     this.device.destroy();
-  }
-}
-
-function kernelSource(kind: KernelKind, activation: ActivationName): string {
-  switch (kind) {
-    case 'gemm':
-      return GEMM_WGSL;
-    case 'gemm-tiled':
-      return GEMM_TILED_WGSL;
-    case 'rfft':
-      return RFFT_WGSL;
-    case 'irfft':
-      return IRFFT_WGSL;
-    case 'mix':
-      return MIX_WGSL;
-    case 'ewise':
-      return EWISE_WGSL;
-    case 'act':
-      return activationKernelWgsl(activation);
-    case 'transpose':
-      return TRANSPOSE_WGSL;
   }
 }
 

@@ -1,23 +1,27 @@
 /**
- * Which GEMM kernel an adapter runs (kernel-gemm.ts): the flat one (a thread per 4×4 block) or the tiled one
- * (workgroup tiles staged in workgroup memory). Tiling is what makes a GPU's GEMM fast, and on SwiftShader it
- * was 10× slower (its barriers cost more than the reuse saves), so no fixed choice fits every adapter.
+ * Whether an adapter tiles its GEMM-shaped products (tape-wgsl-gemm.ts: 64×64 workgroup tiles staged
+ * in workgroup memory) or runs them on the generic product kernel (one thread per output). Tiling is
+ * what makes a GPU's GEMM fast; on SwiftShader it was slower but for large products (its barriers
+ * cost more than the reuse saves), so no fixed choice fits every adapter.
  *
- * A software adapter takes the flat kernel without measuring. Any other is measured once per context: both
- * kernels on a seed-sized product (8,192 rows × 64 × 64, the spectral layers' 1×1 convolutions at B = 64 of
- * one tangent direction's worth), the faster of their best times wins. Both give the same bits, so the choice
- * changes only the time.
+ * A software adapter takes the runner's own rule (tile only large products: gemmWorthTiling) without
+ * measuring. Any other is measured once per context: both kernels on a seed-sized product (8,192
+ * rows × 64 × 64: a 1×1 convolution of 64 seed samples' worth of one tangent direction), the faster
+ * of their best times wins.
  */
+import type { Tape } from '../../graph/lower/tape';
 import type { WebGpuContext } from './context';
-import { GEMM_TILED_WGSL, GEMM_WGSL, type GemmVariant, gemmParams } from './kernel-gemm';
-import { BufferUsage, UNIFORM_BYTES, dispatchGrid, packWords } from './wgsl-common';
+import { TapeRunner, type TapeRunnerOptions } from './tape-runner';
+
+export type GemmMode = NonNullable<TapeRunnerOptions['gemm']>;
 
 export interface GemmChoice {
-  variant: GemmVariant;
+  /** What the runners of this context use: 'auto' tiles products big enough, 'generic' never. */
+  mode: GemmMode;
   /** For people: how it was chosen ('software adapter', or the two times). */
   reason: string;
   /** Best milliseconds of each kernel, when measured. */
-  ms?: Record<GemmVariant, number>;
+  ms?: { tiled: number; generic: number };
 }
 
 /** The product measured: rows × K · K × N. */
@@ -26,87 +30,68 @@ const K = 64;
 const N = 64;
 const RUNS = 5;
 
-/** The kernel for this context's adapter (see above). */
+/** The choice for this context's adapter (see above). */
 export async function chooseGemm(context: WebGpuContext): Promise<GemmChoice> {
   if (context.adapter.software)
-    return { variant: 'flat', reason: 'software adapter: workgroup tiling costs more than it saves there' };
+    return {
+      mode: 'auto',
+      reason: 'software adapter: only large products are tiled (measured on SwiftShader)',
+    };
   const ms = await measureGemm(context);
-  const variant: GemmVariant = ms.tiled < ms.flat ? 'tiled' : 'flat';
   return {
-    variant,
+    mode: ms.tiled < ms.generic ? 'auto' : 'generic',
     ms,
-    reason: `measured ${DEFAULT_ROWS}×${K}×${N}: tiled ${ms.tiled.toFixed(2)} ms, flat ${ms.flat.toFixed(2)} ms`,
+    reason: `measured ${DEFAULT_ROWS}×${K}×${N}: tiled ${ms.tiled.toFixed(2)} ms, generic ${ms.generic.toFixed(2)} ms`,
   };
 }
 
-/** Best wall time (submit to done) of each kernel over RUNS runs after a warm-up, in ms, on `ROWS` rows. */
+/** C [rows, N] = A [rows, K] · W [K, N] as a tape (A and W constants, C its y). */
+function productTape(rows: number): Tape {
+  const fill = (n: number) => Float64Array.from({ length: n }, (_, i) => ((i * 7) % 13) / 13);
+  return {
+    bufs: [
+      { len: rows * K, init: { k: 'const', data: fill(rows * K) }, op: 'A' },
+      { len: K * N, init: { k: 'const', data: fill(K * N) }, op: 'W' },
+      { len: rows * N, init: { k: 'output', name: 'y' }, op: 'C' },
+    ],
+    recs: [
+      {
+        kind: 'contract',
+        op: 'gemm choice',
+        shape: [rows, N, K],
+        a: { buf: 0, strides: [K, 0, 1], offset: 0 },
+        b: { buf: 1, strides: [0, 1, N], offset: 0 },
+        out: { buf: 2, strides: [N, 1, 0], offset: 0 },
+        scale: 1,
+        accumulate: false,
+      },
+    ],
+    y: 2,
+    J: null,
+  };
+}
+
+/** Best wall time of each kernel (a run and its read-back) over RUNS runs after a warm-up, in ms. */
 export async function measureGemm(
   context: WebGpuContext,
-  ROWS = DEFAULT_ROWS,
-): Promise<Record<GemmVariant, number>> {
+  rows = DEFAULT_ROWS,
+): Promise<{ tiled: number; generic: number }> {
   context.checkAlive();
-  const device = context.device;
-  const bytes = { A: ROWS * K * 4, W: K * N * 4, C: ROWS * N * 4 };
-  const storage = BufferUsage.STORAGE | BufferUsage.COPY_DST;
-  const A = device.createBuffer({ label: 'gemm choice A', size: bytes.A, usage: storage });
-  const W = device.createBuffer({ label: 'gemm choice W', size: bytes.W, usage: storage });
-  const bias = device.createBuffer({ label: 'gemm choice bias', size: N * 4, usage: storage });
-  const C = device.createBuffer({ label: 'gemm choice C', size: bytes.C, usage: BufferUsage.STORAGE });
-  const uniforms: GPUBuffer[] = [];
-  try {
-    // Values do not change the time; zeros would let nothing be skipped anyway on a GPU.
-    const fill = (buf: GPUBuffer, n: number) =>
-      device.queue.writeBuffer(
-        buf,
-        0,
-        Float32Array.from({ length: n }, (_, i) => ((i * 7) % 13) / 13),
-      );
-    fill(A, ROWS * K);
-    fill(W, K * N);
-    fill(bias, N);
-    const out = {} as Record<GemmVariant, number>;
-    for (const [variant, code] of [
-      ['flat', GEMM_WGSL],
-      ['tiled', GEMM_TILED_WGSL],
-    ] as const) {
-      const module = device.createShaderModule({ label: `gemm ${variant}`, code });
-      const pipeline = await device.createComputePipelineAsync({
-        label: `gemm ${variant}`,
-        layout: 'auto',
-        compute: { module, entryPoint: 'main' },
-      });
-      const { words, threads } = gemmParams({ rows: ROWS, N, K, bias: true }, variant);
-      const uniform = device.createBuffer({
-        label: 'gemm choice params',
-        size: UNIFORM_BYTES,
-        usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
-      });
-      uniforms.push(uniform);
-      device.queue.writeBuffer(uniform, 0, packWords(words));
-      const group = device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [uniform, A, W, bias, C].map((buffer, binding) => ({ binding, resource: { buffer } })),
-      });
-      const [gx, gy] = dispatchGrid(threads, device.limits.maxComputeWorkgroupsPerDimension);
-      const once = async () => {
-        const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(gx, gy);
-        pass.end();
+  const tape = productTape(rows);
+  const out = new Float32Array(rows * N);
+  const ms = { tiled: Infinity, generic: Infinity };
+  for (const gemm of ['tiled', 'generic'] as const) {
+    const runner = await TapeRunner.create(context, tape, 1, 0, { gemm });
+    try {
+      await runner.run(new Map(), { y: out });
+      for (let r = 0; r < RUNS; r++) {
         const t0 = performance.now();
-        device.queue.submit([enc.finish()]);
-        await device.queue.onSubmittedWorkDone();
-        return performance.now() - t0;
-      };
-      await once();
-      let best = Infinity;
-      for (let r = 0; r < RUNS; r++) best = Math.min(best, await once());
-      out[variant] = best;
+        await runner.run(new Map(), { y: out });
+        ms[gemm] = Math.min(ms[gemm], performance.now() - t0);
+      }
+    } finally {
+      runner.destroy();
     }
-    return out;
-  } finally {
-    for (const b of [A, W, bias, C, ...uniforms]) b.destroy();
   }
+  return ms;
 }

@@ -1,11 +1,9 @@
-import type { ActivationName } from '../../ops/activations';
 import { erf } from '../../ops/erf';
-import { ENTRY, wgslFloat, type Word } from './wgsl-common';
+import { wgslFloat } from './wgsl-common';
 
 /**
- * Activations in WGSL, with their derivatives, and the kernel that applies one after the add of
- * a Fourier layer (pre = A + B; h = f(pre); d = f'(pre) kept for the JVP, which is then
- * dh = d ⊙ (du + dv) in the elementwise kernel).
+ * The special functions of the tape kernels' expressions in f32 WGSL (tape-wgsl-expr.ts): erf,
+ * tanh and 1 − tanh², the sigmoid, GELU and its derivative.
  *
  * WGSL has no erf, and its builtin tanh is only specified "as sinh/cosh" (some drivers overflow to
  * NaN for |x| ≳ 44), so both are written here from exp, with inputs clamped where the result has
@@ -145,8 +143,9 @@ export function onePlusErfApprox(z: number): number {
 /**
  * erf_f32, and one_plus_erf(z) = erfc(−z) — which GELU needs: for z ≪ 0, 1 + erf(z) in f32 keeps
  * only erf's rounding error, while e^{−z²}·erfcx(−z) is accurate to a few ulp relative.
+ * (Exported for the tape kernels, which call erf_f32 and one_plus_erf directly.)
  */
-function erfWgsl(): string {
+export function erfWgsl(): string {
   const { small, tail } = erfFits();
   return [
     chebyshevWgsl('erf_small', small),
@@ -169,84 +168,51 @@ fn one_plus_erf(z: f32) -> f32 {
   ].join('\n');
 }
 
-/** act_f(x) and act_df(x, y = act_f(x)) for one activation, matching ops/activations.ts. */
-export function activationWgsl(name: ActivationName): string {
-  switch (name) {
-    case 'tanh': {
-      // Near 0 a fitted x·g(x²) (exp-based forms lose ~1e-7 absolute there to exp's rounding);
-      // elsewhere (1 − e^{−2|x|}) / (1 + e^{−2|x|}), which cannot overflow.
-      return `${chebyshevWgsl('tanh_small', tanhFit())}
-fn act_f(x: f32) -> f32 {
+/**
+ * tanh_f32(x): near 0 a fitted x·g(x²) (exp-based forms lose ~1e-7 absolute there to exp's
+ * rounding); elsewhere (1 − e^{−2|x|}) / (1 + e^{−2|x|}), which cannot overflow.
+ */
+export function tanhWgsl(): string {
+  return `${chebyshevWgsl('tanh_small', tanhFit())}
+fn tanh_f32(x: f32) -> f32 {
   let ax = abs(x);
   if (ax < ${wgslFloat(TANH_SMALL)}) { return x * tanh_small(x * x); }
   let e = exp(-2.0 * min(ax, 20.0));
   let r = (1.0 - e) / (1.0 + e);
   return select(r, -r, x < 0.0);
+}`;
 }
-// 1 − y² computed as 4e/(1 + e)²: where tanh saturates, 1 − y² in f32 would keep only the
-// rounding error of y (relative error ~6e-8 / (1 − |y|)); this form is accurate to a few ulp.
-fn act_df(x: f32, y: f32) -> f32 {
+
+/**
+ * dtanh_f32(x) = 1 − tanh(x)², computed as 4e/(1 + e)², e = e^{−2|x|}: where tanh saturates,
+ * 1 − y² in f32 would keep only the rounding error of y (relative error ~6e-8 / (1 − |y|)); this
+ * form is accurate to a few ulp.
+ */
+export const DTANH_WGSL = /* wgsl */ `
+fn dtanh_f32(x: f32) -> f32 {
   let e = exp(-2.0 * min(abs(x), 40.0));
   let d = 1.0 + e;
   return 4.0 * e / (d * d);
 }`;
-    }
-    case 'gelu':
-      // nn.GELU(approximate="none"): x·Φ(x); d/dx = Φ(x) + x·φ(x).
-      return `${erfWgsl()}
-fn act_f(x: f32) -> f32 { return 0.5 * x * one_plus_erf(x * ${wgslFloat(Math.SQRT1_2)}); }
-fn act_df(x: f32, y: f32) -> f32 {
-  let xc = clamp(x, -20.0, 20.0);
-  return 0.5 * one_plus_erf(x * ${wgslFloat(Math.SQRT1_2)}) + x * ${wgslFloat(1 / Math.sqrt(2 * Math.PI))} * exp(-0.5 * xc * xc);
-}`;
-    case 'relu':
-      // PyTorch's convention: the derivative at the kink is 0.
-      return /* wgsl */ `
-fn act_f(x: f32) -> f32 { return select(0.0, x, x > 0.0); }
-fn act_df(x: f32, y: f32) -> f32 { return select(0.0, 1.0, x > 0.0); }`;
-    case 'silu':
-      return /* wgsl */ `
-// exp of a non-positive argument only: it may underflow to 0 (harmless) but never overflow, and
-// σ stays relatively accurate far into the negative tail, where silu' ≈ x·eˣ is all there is.
+
+/**
+ * sigmoid(x): exp of a non-positive argument only: it may underflow to 0 (harmless) but never
+ * overflow, and σ stays relatively accurate far into the negative tail, where silu' ≈ x·eˣ is all
+ * there is.
+ */
+export const SIGMOID_WGSL = /* wgsl */ `
 fn sigmoid(x: f32) -> f32 {
   let e = exp(-abs(x));
   return select(1.0 / (1.0 + e), e / (1.0 + e), x < 0.0);
-}
-fn act_f(x: f32) -> f32 { return x * sigmoid(x); }
-fn act_df(x: f32, y: f32) -> f32 {
-  let s = sigmoid(x);
-  return s * (1.0 + x * (1.0 - s));
 }`;
-  }
-}
 
 /**
- * h[i] = f(A[i] (+ B[i])), and d[i] = f'(·) when asked (Jacobian runs keep it for the JVP).
- * Bindings: 0 params, 1 A, 2 B (dummy when absent), 3 h, 4 d (dummy when not kept).
+ * The exact GELU (nn.GELU(approximate="none")), x·Φ(x), and its derivative Φ(x) + x·φ(x), as
+ * gelu_f32 and dgelu_f32; they call erfWgsl()'s one_plus_erf, which must be defined alongside.
  */
-export function activationKernelWgsl(name: ActivationName): string {
-  return /* wgsl */ `
-struct Params { total: u32, flags: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> Bv: array<f32>;
-@group(0) @binding(3) var<storage, read_write> H: array<f32>;
-@group(0) @binding(4) var<storage, read_write> D: array<f32>;
-${activationWgsl(name)}
-${ENTRY}
-  var x = A[i];
-  if ((u.flags & 1u) != 0u) { x += Bv[i]; }
-  let y = act_f(x);
-  H[i] = y;
-  if ((u.flags & 2u) != 0u) { D[i] = act_df(x, y); }
-}
-`;
-}
-
-export function activationParams(
-  n: number,
-  withB: boolean,
-  keepDerivative: boolean,
-): { words: Word[]; threads: number } {
-  return { threads: n, words: [n, (withB ? 1 : 0) | (keepDerivative ? 2 : 0)] };
-}
+export const GELU_WGSL = /* wgsl */ `
+fn gelu_f32(x: f32) -> f32 { return 0.5 * x * one_plus_erf(x * ${wgslFloat(Math.SQRT1_2)}); }
+fn dgelu_f32(x: f32) -> f32 {
+  let xc = clamp(x, -20.0, 20.0);
+  return 0.5 * one_plus_erf(x * ${wgslFloat(Math.SQRT1_2)}) + x * ${wgslFloat(1 / Math.sqrt(2 * Math.PI))} * exp(-0.5 * xc * xc);
+}`;
