@@ -14,6 +14,7 @@
  */
 import { tangentOf } from '../graph/dispatch';
 import { Recorder, withRecorder } from '../graph/lower/record';
+import { fuseElementwise } from '../graph/lower/fuse';
 import { runTape } from '../graph/lower/run-tape';
 import { intsOf, mapInts, type Tape } from '../graph/lower/tape';
 import { dense } from '../graph/tangent';
@@ -38,8 +39,11 @@ export interface LoweredModel {
   readonly P: number;
   /** y's per-sample shape. */
   readonly yShape: readonly number[];
-  /** The tape for a batch of n samples (inputs [n, ...]; y [n, ...yShape]; J [n, ...yShape, P]). */
-  at(n: number): Tape;
+  /**
+   * The tape for a batch of n samples (inputs [n, ...]; y [n, ...yShape]; J [n, ...yShape, P]),
+   * elementwise chains fused unless `fuse` is false (graph/lower/fuse.ts).
+   */
+  at(n: number, fuse?: boolean): Tape;
 }
 
 export type Lowering = { ok: true; model: LoweredModel } | { ok: false; reason: string };
@@ -93,9 +97,10 @@ function lower(model: GraphModel, req: LowerRequest): Lowering {
   const problem = constantProblem(t2, t3, t2b);
   if (problem) return { ok: false, reason: problem };
 
-  const at = (n: number): Tape => {
+  const at = (n: number, fuse = true): Tape => {
     if (!Number.isInteger(n) || n < 1) throw new Error(`internal: a tape for ${n} samples`);
-    return mapInts(t2, (v, i) => v + slope[i] * (n - N0));
+    const t = mapInts(t2, (v, i) => v + slope[i] * (n - N0));
+    return fuse ? fuseElementwise(t) : t;
   };
   const lowered: LoweredModel = { mode: req.mode, P, yShape, at };
   const diff = verify(model, req, lowered, N0);

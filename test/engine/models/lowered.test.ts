@@ -2,7 +2,7 @@
  * Lowering graph models to tapes (models/lowered.ts): every TorchScript fixture lowers, and its tape
  * run in float64 (graph/lower/run-tape.ts, the reference semantics every tape backend is held to)
  * gives PyTorch's float64 y and J — at the fixture's batch and at another, with the samples in
- * another order. A model with an op that has no lowering, one that reads tensor values on the host
+ * another order — and fusing its elementwise chains changes no bit. A model with an op that has no lowering, one that reads tensor values on the host
  * and one whose samples interact are refused with a reason naming what.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -71,6 +71,14 @@ describe('lowered fixtures vs PyTorch float64', () => {
         expect(relErr(got.y, rows(y, B, order))).toBeLessThan(1e-10);
         expect(relErr(got.J!, rows(J, B, order))).toBeLessThan(1e-10);
       }
+
+      // Fusing the elementwise chains changes no bit, and leaves fewer records or as many.
+      const [fused, plain] = [lowered.model.at(B), lowered.model.at(B, false)];
+      expect(fused.recs.length).toBeLessThanOrEqual(plain.recs.length);
+      const io = { inputs: new Map([...inputs].map(([k, v]) => [k, v.data])), n: B, P: lowered.model.P };
+      const [a, b] = [runTape(fused, io), runTape(plain, io)];
+      expect(a.y).toEqual(b.y);
+      expect(a.J).toEqual(b.J);
     });
   }
 });

@@ -54,12 +54,6 @@ export class Recorder {
     // All zeros (a fresh tensor a product accumulates into, say): a buffer like any other, whose
     // size may follow the batch; other values are constants, copied as they are now.
     const zero = arr.every((v) => v === 0 && !Object.is(v, -0));
-    console.log(
-      'CONST-FROM-RUN',
-      this.allocOp.get(arr),
-      this.op,
-      new Error().stack?.split('\n').slice(2, 9).join('\n'),
-    );
     return this.add(arr, zero ? { k: 'zero' } : { k: 'const', data: arr.slice() });
   }
 
