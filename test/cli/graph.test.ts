@@ -4,13 +4,14 @@
  * user meets with a graph model.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readNpy } from '../../src/engine/io/npy';
+import { readNpy, writeNpy } from '../../src/engine/io/npy';
 import { relErr } from '../engine/helpers';
+import { buildArchive } from '../engine/torchscript/zip-builder';
 
 const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../fixtures/graph/', import.meta.url));
@@ -19,9 +20,17 @@ const CASES = readdirSync(ROOT, { withFileTypes: true })
   .map((d) => d.name);
 
 function jacscope(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return run(args);
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+/** Dawn on SwiftShader's Vulkan driver: what `--backend webgpu` finds on a machine without a GPU. */
+const ON_SWIFTSHADER = { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER };
 
 const npy = (path: string) => readNpy(new Uint8Array(readFileSync(path)), path);
 
@@ -136,4 +145,84 @@ describe('jacscope CLI on TorchScript models', () => {
     expect(badShape.code).toBe(1);
     expect(badShape.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it.runIf(existsSync(SWIFTSHADER))(
+    '--backend webgpu runs a TorchScript model on WebGPU (SwiftShader here): J matches PyTorch float64 to 1e-5',
+    () => {
+      const c = join(ROOT, 'film-mlp');
+      const out = join(dir, 'film-webgpu.npy');
+      const r = run(
+        [
+          'jacobian',
+          '--model',
+          join(c, 'model.pt'),
+          '--x',
+          join(c, 'x.npy'),
+          '--p',
+          join(c, 'p.npy'),
+          '--backend',
+          'webgpu',
+          '--out',
+          out,
+        ],
+        ON_SWIFTSHADER,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/on webgpu/);
+      expect(relErr(npy(out).data, npy(join(c, 'J_f64.npy')).data)).toBeLessThan(1e-5);
+    },
+  );
+
+  it.runIf(existsSync(SWIFTSHADER))(
+    'a model with an op WebGPU cannot run computes on the CPU after one note naming the op',
+    () => {
+      // y = atan(p)·x: aten::atan has no lowering; J[b,i,k] = δ_ik · x[b,i] / (1 + p[b,i]²).
+      const code = [
+        'class M(Module):',
+        '  __parameters__ = []',
+        '  __buffers__ = []',
+        '  training : bool',
+        '  def forward(self: __torch__.M, x: Tensor, p: Tensor) -> Tensor:',
+        '    return torch.mul(torch.atan(p), x)',
+        '',
+      ].join('\n');
+      const model = join(dir, 'atan.pt');
+      writeFileSync(model, buildArchive(code));
+      const x = Float64Array.from([1, 2, 3, -1, 0.5, 4]);
+      const p = Float64Array.from([0.1, -0.2, 0.3, 1.5, -2, 0]);
+      writeFileSync(join(dir, 'atan-x.npy'), writeNpy({ shape: [2, 3], data: x }, 'float64'));
+      writeFileSync(join(dir, 'atan-p.npy'), writeNpy({ shape: [2, 3], data: p }, 'float64'));
+      const out = join(dir, 'atan-J.npy');
+      const r = run(
+        [
+          'jacobian',
+          '--model',
+          model,
+          '--x',
+          join(dir, 'atan-x.npy'),
+          '--p',
+          join(dir, 'atan-p.npy'),
+          '--backend',
+          'webgpu',
+          '--dtype',
+          'float64',
+          '--out',
+          out,
+        ],
+        ON_SWIFTSHADER,
+      );
+      expect(r.code).toBe(0);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^note: WebGPU cannot run this model \(aten::atan: .*\); computing on the CPU$/,
+        ),
+      ]);
+      expect(r.stdout).toMatch(/on cpu/);
+      const J = new Float64Array(2 * 3 * 3);
+      for (let b = 0; b < 2; b++)
+        for (let i = 0; i < 3; i++) J[(b * 3 + i) * 3 + i] = x[b * 3 + i] / (1 + p[b * 3 + i] ** 2);
+      expect(relErr(npy(out).data, J)).toBeLessThan(1e-14);
+    },
+  );
 });
