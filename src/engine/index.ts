@@ -10,6 +10,7 @@ export type { FnoConfig, ConfigKey } from './models/config';
 export { CONFIG_KEYS, parseConfigJson, modesProblem } from './models/config';
 export { Fno1dScalar, type JacobianOptions } from './models/fno1d-scalar';
 export { GraphModel, type InputArray, type GraphResult, type GraphRunOptions } from './models/graph-model';
+export { lowerGraphModel, type LoweredModel, type Lowering, type LowerRequest } from './models/lowered';
 export { openModel, type OpenedModel, type Fno1dModel, type TorchScriptModel } from './models/open-model';
 export { recognizeFno, type RecognizedModel, type ConfigSource } from './models/recognize';
 export { demoModel, demoData, DEMO_CONFIG } from './models/demo';
@@ -30,6 +31,13 @@ export { sweep, sweepInputs, linspace, type SweepResult } from './analysis/sweep
 export type { ComputeBackend, BackendChoice, BackendKind, RunOptions } from './backends/backend';
 export { BACKEND_CHOICES } from './backends/backend';
 export { selectBackend, type SelectOptions, type Selected } from './backends/select';
+export { WebGpuContext } from './backends/webgpu/context';
+export {
+  WebGpuGraphRunner,
+  type GraphRunnerOptions,
+  type GraphRunRequest,
+  type GraphRunResult,
+} from './backends/webgpu/graph-runner';
 export { CpuBackend } from './backends/cpu/cpu-backend';
 export { ParallelCpuBackend, type ParallelCpuOptions } from './backends/cpu/parallel-backend';
 export type { PoolWorker, PoolRequest, PoolReply } from './backends/cpu/pool-protocol';

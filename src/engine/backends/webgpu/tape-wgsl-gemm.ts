@@ -4,13 +4,13 @@
  * (columns n) and at most one more output dimension (a batch, any strides). Most of a model's
  * arithmetic is such products (dense layers, 1×1 convolutions, spectral mixing, tangents).
  *
- * As kernel-gemm.ts's tiled GEMM: a workgroup of 256 threads computes a 64×64 output tile, each
- * thread a 4×4 block, with 16 values of k of the tile's a rows and b columns staged in workgroup
- * memory at a time — but every view strided, and edges (m, n, k past the sizes) read as zeros.
+ * A workgroup of 256 threads computes a 64×64 output tile, each thread a 4×4 block, with 16 values
+ * of k of the tile's a rows and b columns staged in workgroup memory at a time; every view is
+ * strided, and edges (m, n, k past the sizes) read as zeros.
  * How the staging loads walk the tile follows which stride of a (and of b) is the smaller, so that
  * neighbouring threads read neighbouring elements; that choice is compiled in (four variants).
  * The generic kernel is kept for small products, and on software adapters for all but large ones
- * (gemmWorthTiling).
+ * (gemmWorthTiling); gemm-choice.ts measures, once per hardware adapter, whether tiling pays.
  */
 import {
   bindingsOf,
