@@ -177,17 +177,20 @@ describe('jacscope CLI on TorchScript models', () => {
   it.runIf(existsSync(SWIFTSHADER))(
     'a model with an op WebGPU cannot run computes on the CPU after one note naming the op',
     () => {
-      // y = atan(p)·x: aten::atan has no lowering; J[b,i,k] = δ_ik · x[b,i] / (1 + p[b,i]²).
+      // Control flow on a value of p (aten::Float reads it on the host) cannot be lowered. Here
+      // p[0,0] > 0, so y = p·x and J[b,i,k] = δ_ik · x[b,i].
       const code = [
         'class M(Module):',
         '  __parameters__ = []',
         '  __buffers__ = []',
         '  training : bool',
         '  def forward(self: __torch__.M, x: Tensor, p: Tensor) -> Tensor:',
-        '    return torch.mul(torch.atan(p), x)',
+        '    if float(torch.select(torch.select(p, 0, 0), 0, 0)) > 0.:',
+        '      return torch.mul(p, x)',
+        '    return torch.sub(x, p)',
         '',
       ].join('\n');
-      const model = join(dir, 'atan.pt');
+      const model = join(dir, 'branch.pt');
       writeFileSync(model, buildArchive(code));
       const x = Float64Array.from([1, 2, 3, -1, 0.5, 4]);
       const p = Float64Array.from([0.1, -0.2, 0.3, 1.5, -2, 0]);
@@ -215,13 +218,12 @@ describe('jacscope CLI on TorchScript models', () => {
       expect(r.code).toBe(0);
       expect(r.stderr.trim().split('\n')).toEqual([
         expect.stringMatching(
-          /^note: WebGPU cannot run this model \(aten::atan: .*\); computing on the CPU$/,
+          /^note: WebGPU cannot run this model \(aten::Float: a tensor value read on the host .*\); computing on the CPU$/,
         ),
       ]);
       expect(r.stdout).toMatch(/on cpu/);
       const J = new Float64Array(2 * 3 * 3);
-      for (let b = 0; b < 2; b++)
-        for (let i = 0; i < 3; i++) J[(b * 3 + i) * 3 + i] = x[b * 3 + i] / (1 + p[b * 3 + i] ** 2);
+      for (let b = 0; b < 2; b++) for (let i = 0; i < 3; i++) J[(b * 3 + i) * 3 + i] = x[b * 3 + i];
       expect(relErr(npy(out).data, J)).toBeLessThan(1e-14);
     },
   );

@@ -109,15 +109,20 @@ describe.each(backends)('graph fixtures on $name vs PyTorch float64', (bk) => {
 const AT = { file: 'test', line: 1, col: 1 };
 
 describe.skipIf(!context)('WebGPU graph runner', () => {
-  it('refuses a model with an op that has no GPU lowering, naming the op', async () => {
+  it('refuses a model it cannot lower (control flow on a value of p), naming the op', async () => {
+    // if p[0, 0] > 0: y = p·x — the branch reads a value on the host (aten::Float)
     const prog: GraphProgram<TensorHost<GTensor>> = {
       origin: 'unknown',
       signature: [
         { name: 'x', type: 'Tensor' },
         { name: 'p', type: 'Tensor' },
       ],
-      run: (h, args) =>
-        h.call('aten::mul', [h.call('aten::atan', [args[1] as GTensor], {}, AT), args[0] as GTensor], {}, AT),
+      run: (h, args) => {
+        const [x, p] = args as GTensor[];
+        const p00 = h.call('aten::select', [h.call('aten::select', [p, 0, 0], {}, AT), 0, 0], {}, AT);
+        const v = h.call('aten::Float', [p00], {}, AT) as number;
+        return h.call(v > 0 ? 'aten::mul' : 'aten::sub', [p, x], {}, AT);
+      },
     };
     const model = new GraphModel(prog, graphHost, RULES);
     const runner = new WebGpuGraphRunner(context!, model);
@@ -131,10 +136,10 @@ describe.skipIf(!context)('WebGPU graph runner', () => {
     ]);
     const low = runner.lowerFor(shapes, 'p', 'jacobian');
     expect(low.ok).toBe(false);
-    if (!low.ok) expect(low.reason).toMatch(/^aten::atan: /);
+    if (!low.ok) expect(low.reason).toMatch(/^aten::Float: a tensor value read on the host/);
     const run = runner.run({ inputs, wrt: 'p', mode: 'jacobian' });
     await expect(run).rejects.toBeInstanceOf(WebGpuError);
-    await expect(run).rejects.toThrow(/cannot run on WebGPU: aten::atan/);
+    await expect(run).rejects.toThrow(/cannot run on WebGPU: aten::Float/);
     runner.dispose();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The test body every graph op's JVP rule goes through: random tangent directions on the
  * arguments, the rule's tangent of the output, and float64 central finite differences of the
- * forward rule along each direction. In-place ops are checked on fresh arguments every time.
+ * forward rule along each direction. In-place ops are checked on fresh arguments every time. Then
+ * the op's lowering (lower-check.ts): its tape must give the same values and tangents.
  */
 import { expect } from 'vitest';
 import { callOp, tangentOf } from '../../../src/engine/graph/dispatch';
@@ -9,6 +10,7 @@ import type { RuleTable } from '../../../src/engine/graph/rule';
 import { dense, tan } from '../../../src/engine/graph/tangent';
 import { GTensor, contiguous, fromArrays, type Kind } from '../../../src/engine/graph/tensor';
 import { randn, rng } from '../helpers';
+import { checkLowering } from './lower-check';
 
 export interface Call {
   args: unknown[];
@@ -133,4 +135,6 @@ export function checkJvp(
       );
     });
   }
+
+  checkLowering(table, op, build, dirs, P);
 }

@@ -121,6 +121,9 @@ const HELPERS: Record<Helper, { deps: readonly Helper[]; code: () => string }> =
   pow: { deps: ['special'], code: () => POW },
 };
 
+/** 1/ln 10, for log10 (WGSL has log and log2 only). */
+const LOG10_E = '0.4342944819032518';
+
 /** A unary function applied to a WGSL value, and the helper it needs. */
 function unary(f: UnaryFn, x: string): [string, Helper | null] {
   switch (f) {
@@ -134,6 +137,10 @@ function unary(f: UnaryFn, x: string): [string, Helper | null] {
       return [`expm1_f32(${x})`, 'expm1'];
     case 'log':
       return [`log(${x})`, null];
+    case 'log2':
+      return [`log2(${x})`, null];
+    case 'log10':
+      return [`(log(${x}) * ${LOG10_E})`, null];
     case 'log1p':
       return [`log1p_f32(${x})`, 'log1p'];
     case 'sqrt':
@@ -144,6 +151,12 @@ function unary(f: UnaryFn, x: string): [string, Helper | null] {
       return [`sin_f32(${x})`, 'trig'];
     case 'cos':
       return [`cos_f32(${x})`, 'trig'];
+    // tan as sin/cos on the reduced argument (WGSL's tan, like its sin and cos, is loosely specified)
+    case 'tan':
+      return [`(sin_f32(${x}) / cos_f32(${x}))`, 'trig'];
+    // WGSL's atan is within a few ulp in f32 (no large-argument reduction is involved)
+    case 'atan':
+      return [`atan(${x})`, null];
     case 'tanh':
       return [`tanh_f32(${x})`, 'tanh'];
     case 'dtanh':

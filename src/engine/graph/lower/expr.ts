@@ -16,11 +16,15 @@ export type UnaryFn =
   | 'exp'
   | 'expm1'
   | 'log'
+  | 'log2'
+  | 'log10'
   | 'log1p'
   | 'sqrt'
   | 'rsqrt'
   | 'sin'
   | 'cos'
+  | 'tan'
+  | 'atan'
   | 'tanh'
   /** 1 − tanh(x)², from x (a backend can compute it without cancellation where tanh saturates). */
   | 'dtanh'
@@ -72,11 +76,15 @@ const UNARY: Record<UnaryFn, (x: number) => number> = {
   exp: Math.exp,
   expm1: Math.expm1,
   log: Math.log,
+  log2: Math.log2,
+  log10: Math.log10,
   log1p: Math.log1p,
   sqrt: Math.sqrt,
   rsqrt: (x) => 1 / Math.sqrt(x),
   sin: Math.sin,
   cos: Math.cos,
+  tan: Math.tan,
+  atan: Math.atan,
   tanh,
   dtanh: (x) => {
     const t = tanh(x);

@@ -123,13 +123,19 @@ export class Recorder {
   }
 
   /** out buffer (from `output`) = src, element by element over `shape` (the results' copy-out). */
-  copyOut(shape: readonly number[], src: StridedArray, out: number, strides: readonly number[]): void {
+  copyOut(
+    shape: readonly number[],
+    src: StridedArray,
+    out: number,
+    strides: readonly number[],
+    offset = 0,
+  ): void {
     const rec: EwiseRec = {
       kind: 'ewise',
       op: '(output)',
       shape: [...shape],
       ins: [this.access(src, false)],
-      outs: [{ buf: out, strides: [...strides], offset: 0 }],
+      outs: [{ buf: out, strides: [...strides], offset }],
       exprs: [{ k: 'in', i: 0 }],
     };
     this.recs.push(rec);
@@ -167,7 +173,8 @@ export class Recorder {
       const outs = r.kind === 'ewise' ? r.outs : [r.out];
       if (!outs.some((o) => live.has(o.buf))) continue;
       keep.push(r);
-      for (const a of ins) live.add(a.buf);
+      // a kept record's other results need their buffers too (clamp's value and code)
+      for (const a of [...ins, ...outs]) live.add(a.buf);
     }
     keep.reverse();
     const id = new Map<number, number>();

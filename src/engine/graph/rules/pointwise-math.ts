@@ -116,8 +116,16 @@ export const mathRules = {
     df: (x) => 1 / (1 + x),
     lower: { f: E.un('log1p', X), df: E.un('recip', E.add(E.c(1), X)) },
   }),
-  ...unaryPair('log2', { f: Math.log2, df: (x) => 1 / (x * Math.LN2) }),
-  ...unaryPair('log10', { f: Math.log10, df: (x) => 1 / (x * Math.LN10) }),
+  ...unaryPair('log2', {
+    f: Math.log2,
+    df: (x) => 1 / (x * Math.LN2),
+    lower: { f: E.un('log2', X), df: E.un('recip', E.mul(X, E.c(Math.LN2))) },
+  }),
+  ...unaryPair('log10', {
+    f: Math.log10,
+    df: (x) => 1 / (x * Math.LN10),
+    lower: { f: E.un('log10', X), df: E.un('recip', E.mul(X, E.c(Math.LN10))) },
+  }),
   'aten::abs': abs,
   'aten::abs_': inPlaceOf(abs),
   ...unaryPair('sin', {
@@ -130,8 +138,16 @@ export const mathRules = {
     df: (x) => -Math.sin(x),
     lower: { f: E.un('cos', X), df: E.un('neg', E.un('sin', X)) },
   }),
-  ...unaryPair('tan', { f: Math.tan, df: (_x, y) => 1 + y * y }),
-  ...unaryPair('atan', { f: Math.atan, df: (x) => 1 / (1 + x * x) }),
+  ...unaryPair('tan', {
+    f: Math.tan,
+    df: (_x, y) => 1 + y * y,
+    lower: { f: E.un('tan', X), df: E.add(E.c(1), E.mul(Y, Y)) },
+  }),
+  ...unaryPair('atan', {
+    f: Math.atan,
+    df: (x) => 1 / (1 + x * x),
+    lower: { f: E.un('atan', X), df: E.un('recip', E.add(E.c(1), E.mul(X, X))) },
+  }),
   ...unaryPair('erf', {
     f: erf,
     df: (x) => TWO_OVER_SQRT_PI * Math.exp(-x * x),

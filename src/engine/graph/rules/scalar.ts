@@ -13,6 +13,8 @@ import { assignInto } from '../copy';
 import type { Rule, RuleTable } from '../rule';
 import type { Tan } from '../tangent';
 import { GTensor, type Kind, item, scalarTensor, zerosTensor } from '../tensor';
+import { E, type Expr } from '../lower/expr';
+import { recorder } from '../lower/record';
 
 const CODES: Record<number, Kind> = {
   0: 'int',
@@ -103,8 +105,12 @@ function isDevice(v: unknown): boolean {
 export function castTo(x: GTensor, kind: Kind): GTensor {
   const out = zerosTensor([...x.shape], kind);
   assignInto(out, x);
+  const rec = recorder();
+  const whole = (arr: Float64Array) => ({ arr, strides: [1], offset: 0 });
+  const nonzero = (v: Expr) => E.bin('ne', v, E.c(0));
   if (kind === 'int' && x.kind !== 'int' && x.kind !== 'bool') {
     const r = out.re;
+    rec?.ewise([r.length], [whole(r)], [whole(r)], [E.un('trunc', E.in(0))]);
     for (let i = 0; i < r.length; i++) r[i] = Math.trunc(r[i]);
   } else if (kind === 'bool' && x.kind !== 'bool') {
     const r = out.re;
@@ -112,8 +118,17 @@ export function castTo(x: GTensor, kind: Kind): GTensor {
       const src = zerosTensor([...x.shape], 'complex');
       assignInto(src, x);
       const si = src.im!;
+      rec?.ewise(
+        [r.length],
+        [whole(r), whole(si)],
+        [whole(r)],
+        [E.select(nonzero(E.in(0)), E.c(1), nonzero(E.in(1)))],
+      );
       for (let i = 0; i < r.length; i++) r[i] = r[i] !== 0 || si[i] !== 0 ? 1 : 0;
-    } else for (let i = 0; i < r.length; i++) r[i] = r[i] !== 0 ? 1 : 0;
+    } else {
+      rec?.ewise([r.length], [whole(r)], [whole(r)], [nonzero(E.in(0))]);
+      for (let i = 0; i < r.length; i++) r[i] = r[i] !== 0 ? 1 : 0;
+    }
   }
   return out;
 }
