@@ -13,7 +13,7 @@ import {
   contractShape,
   ewiseKernel,
 } from '../../../src/engine/backends/webgpu/tape-wgsl-kernels';
-import { E, type BinaryFn, type Expr, type UnaryFn } from '../../../src/engine/graph/lower/expr';
+import { E, UNARY_FNS, type BinaryFn, type Expr, type UnaryFn } from '../../../src/engine/graph/lower/expr';
 import { runTape } from '../../../src/engine/graph/lower/run-tape';
 import type { Access, BufInfo, BufInit, Rec, Tape } from '../../../src/engine/graph/lower/tape';
 import { randn, relErr, rng } from '../helpers';
@@ -166,6 +166,10 @@ const UNARY: [UnaryFn, string, Gen][] = [
   ['sin', '[-1e-3, 1e-3]', U(-1e-3, 1e-3)],
   ['cos', '[-30, 30]', U(-30, 30)],
   ['cos', '[1.5, 1.64]', U(1.5, 1.64)],
+  ['tan', '[-1.4, 1.4]', U(-1.4, 1.4)],
+  ['atan', '[-50, 50]', U(-50, 50)],
+  ['log2', '[1e-3, 1e3]', LogU(1e-3, 1e3)],
+  ['log10', '[1e-3, 1e3]', LogU(1e-3, 1e3)],
   ['tanh', '[-100, 100]', U(-100, 100)],
   ['tanh', '[-2, 2]', U(-2, 2)],
   ['tanh', '[-1e-3, 1e-3]', U(-1e-3, 1e-3)],
@@ -190,6 +194,10 @@ const UNARY: [UnaryFn, string, Gen][] = [
 ];
 
 describe.skipIf(!context)('WebGPU tape runner: expressions', () => {
+  it('tries every unary function of the language', () => {
+    expect(new Set(UNARY.map(([f]) => f))).toEqual(new Set(UNARY_FNS));
+  });
+
   it.each(UNARY)('%s on %s', async (f, _domain, gen) => {
     await checkUnary(f, gen);
   });

@@ -101,6 +101,9 @@ const UNARY: Record<UnaryFn, (x: number) => number> = {
   recip: (x) => 1 / x,
 };
 
+/** Every unary function of the language (for backends' and tests' exhaustive checks). */
+export const UNARY_FNS = Object.keys(UNARY) as UnaryFn[];
+
 const BINARY: Record<BinaryFn, (x: number, y: number) => number> = {
   add: (x, y) => x + y,
   sub: (x, y) => x - y,
