@@ -129,17 +129,23 @@ function canonical(rec: Recorder, t: GTensor): GTensor {
   ).map((st, i) => (flat[i] ? 0 : st));
   if (t.offset === 0 && strides.every((st, i) => t.shape[i] === 1 || st === t.strides[i])) return t;
   const n = sizeOf(work);
-  const complex = t.kind === 'complex';
-  const out = new GTensor(
-    [...t.shape],
-    strides,
+  const re = allocData(n, false);
+  const im = t.kind === 'complex' ? allocData(n, false) : null;
+  // copied over the stored part alone (the stride-0 axes once)
+  const src = new GTensor(work, [...t.strides], t.offset, t.re, t.kind === 'complex' ? t.im : null, t.kind);
+  const dst = new GTensor(
+    work,
+    stridesInOrder(
+      work,
+      work.map((_, i) => i),
+    ),
     0,
-    allocData(n, false),
-    complex ? allocData(n, false) : null,
+    re,
+    im,
     t.kind,
   );
-  rec.quiet(() => addInto(out, t, 1, false));
-  return out;
+  rec.quiet(() => addInto(dst, src, 1, false));
+  return new GTensor([...t.shape], strides, 0, re, im, t.kind);
 }
 
 function resolved(o: Operand): Operand {
