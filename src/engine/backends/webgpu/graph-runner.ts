@@ -6,8 +6,9 @@
  *
  * Chunks: the first call of a shape runs a few samples and measures them; later chunks take about
  * `chunkMs` each (so progress and cancel come that often on a slow adapter too), within the
- * device's buffer limits and the workspace budget. A chunk shorter than its runner's batch is
- * padded (samples are independent, checked by the lowering).
+ * device's buffer limits and the workspace budget, pipelined (the next chunk computes while the
+ * last one is read back). A chunk shorter than its runner's batch is padded (samples are
+ * independent, checked by the lowering).
  */
 import { CancelledError, ShapeError } from '../../errors';
 import type { GraphModel, InputArray } from '../../models/graph-model';
@@ -114,29 +115,51 @@ export class WebGpuGraphRunner {
       J,
       jShape: J ? [B, ...lowered.yShape, P] : null,
     };
-    for (let b0 = 0, k = 0; b0 < B; k++) {
-      if (req.signal?.aborted) throw new CancelledError();
-      this.checkAlive();
-      const want = Math.min(this.chunkSize(shape, k), B - b0);
-      const runner = await this.runnerFor(shape, want);
-      const n = Math.min(want, runner.n);
-      const inputs = new Map<string, Float64Array>();
-      for (const [name, a] of req.inputs) {
-        const per = a.data.length / B;
-        inputs.set(name, a.data.subarray(b0 * per, (b0 + n) * per));
+    // Chunks are pipelined: chunk k+1 is submitted before chunk k's read-back is awaited, so the
+    // GPU computes while the host copies the previous chunk out. The first chunk alone is awaited
+    // at once: it measures the adapter (and a cancel made at its progress stops the rest).
+    let inFlight: { done: Promise<void>; end: number } | undefined;
+    const finish = async (f: { done: Promise<void>; end: number }) => {
+      await f.done;
+      req.onProgress?.(f.end, B);
+    };
+    try {
+      for (let b0 = 0, k = 0; b0 < B; k++) {
+        if (req.signal?.aborted) throw new CancelledError();
+        this.checkAlive();
+        const want = Math.min(this.chunkSize(shape, k), B - b0);
+        const runner = await this.runnerFor(shape, want);
+        const n = Math.min(want, runner.n);
+        const inputs = new Map<string, Float64Array>();
+        for (const [name, a] of req.inputs) {
+          const per = a.data.length / B;
+          inputs.set(name, a.data.subarray(b0 * per, (b0 + n) * per));
+        }
+        const started = performance.now();
+        const { done } = await runner.start(
+          inputs,
+          {
+            y: y.subarray(b0 * perY, (b0 + n) * perY),
+            J: J ? J.subarray(b0 * perY * P, (b0 + n) * perY * P) : undefined,
+          },
+          n,
+        );
+        b0 += n;
+        const previous = inFlight;
+        inFlight = { done, end: b0 };
+        if (previous) await finish(previous);
+        if (k === 0) {
+          const first = inFlight;
+          inFlight = undefined;
+          await finish(first);
+          shape.msPerSample = (performance.now() - started) / n;
+        }
       }
-      const started = performance.now();
-      await runner.run(
-        inputs,
-        {
-          y: y.subarray(b0 * perY, (b0 + n) * perY),
-          J: J ? J.subarray(b0 * perY * P, (b0 + n) * perY * P) : undefined,
-        },
-        n,
-      );
-      if (k === 0) shape.msPerSample = (performance.now() - started) / n;
-      b0 += n;
-      req.onProgress?.(b0, B);
+      if (inFlight) await finish(inFlight);
+      inFlight = undefined;
+    } finally {
+      // a chunk still reading back (after a cancel or an error) finishes before its buffers serve again
+      await inFlight?.done.catch(() => undefined);
     }
     if (req.signal?.aborted) throw new CancelledError();
     return result;

@@ -18,10 +18,13 @@ interface Step {
   readonly grid: [number, number];
 }
 
-/** An output buffer's read-back: its staging buffer (mapped for each run) and values per sample. */
+/**
+ * An output buffer's read-back: two staging buffers (runs take turns, so one run's read-back
+ * overlaps the next run's work) and its values per sample.
+ */
 interface Readback {
   readonly buf: number;
-  readonly staging: GPUBuffer;
+  readonly staging: [GPUBuffer, GPUBuffer];
   readonly perSample: number;
 }
 
@@ -39,8 +42,11 @@ const UNIFORM_ALIGN = 256;
 
 export class TapeRunner {
   private destroyed = false;
-  /** Runs one at a time: they share the staging buffers. */
+  /** Runs are submitted one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The staging set the next run uses, and each set's read-back in flight. */
+  private turn = 0;
+  private readonly reading: [Promise<void> | null, Promise<void> | null] = [null, null];
 
   private constructor(
     private readonly ctx: WebGpuContext,
@@ -170,9 +176,11 @@ export class TapeRunner {
           const bindGroup = device.createBindGroup({ layout, entries });
           return { pipeline: pipelines[k], bindGroup, grid: dispatchGrid(p.threads, maxDim) };
         });
+        const staging = (k: number, name: string) =>
+          buffer(tape.bufs[k].len * 4, BufferUsage.MAP_READ | BufferUsage.COPY_DST, `read ${name}`);
         const readback = (k: number, name: string): Readback => ({
           buf: k,
-          staging: buffer(tape.bufs[k].len * 4, BufferUsage.MAP_READ | BufferUsage.COPY_DST, `read ${name}`),
+          staging: [staging(k, name), staging(k, name)],
           perSample: tape.bufs[k].len / n,
         });
         const scratch = new Map<number, Float32Array>();
@@ -191,17 +199,46 @@ export class TapeRunner {
    * the chunk is zeros), and read the first `samples` samples of y (and of J, when the tape has one
    * and out.J is given) into `out`.
    */
-  run(inputs: ReadonlyMap<string, Values>, out: { y?: Values; J?: Values }, samples = this.n): Promise<void> {
-    const p = this.queue.then(() => this.runOnce(inputs, out, samples));
+  async run(
+    inputs: ReadonlyMap<string, Values>,
+    out: { y?: Values; J?: Values },
+    samples = this.n,
+  ): Promise<void> {
+    const { done } = await this.start(inputs, out, samples);
+    await done;
+  }
+
+  /**
+   * Submit a run (as `run`) and resolve once its work is queued on the GPU, with `done` for its
+   * read-back: the caller may start the next run meanwhile, and the GPU computes it while this one's
+   * results are copied out. The inputs are copied at submission.
+   */
+  start(
+    inputs: ReadonlyMap<string, Values>,
+    out: { y?: Values; J?: Values },
+    samples = this.n,
+  ): Promise<{ done: Promise<void> }> {
+    const p = this.queue.then(async () => {
+      const set = this.turn;
+      this.turn ^= 1;
+      // the staging buffers of this set are free once the run that used them last is read back
+      await this.reading[set]?.catch(() => undefined);
+      const { done } = await this.submit(inputs, out, samples, set);
+      done.catch(() => undefined); // awaited by the caller
+      this.reading[set] = done;
+      return { done };
+    });
     this.queue = p.catch(() => undefined);
     return p;
   }
 
-  private async runOnce(
+  /** Upload, encode and submit one run; `done` reads its results back. */
+  private async submit(
     inputs: ReadonlyMap<string, Values>,
     out: { y?: Values; J?: Values },
     samples: number,
-  ): Promise<void> {
+    set: number,
+  ): Promise<{ done: Promise<void> }> {
     if (this.destroyed) throw new Error('the tape runner has been destroyed');
     this.ctx.checkAlive();
     if (!Number.isInteger(samples) || samples < 0 || samples > this.n)
@@ -244,24 +281,28 @@ export class TapeRunner {
       pass.end();
       for (const [r] of reads) {
         const bytes = samples * r.perSample * 4;
-        if (bytes > 0) enc.copyBufferToBuffer(this.gpu[r.buf], 0, r.staging, 0, bytes);
+        if (bytes > 0) enc.copyBufferToBuffer(this.gpu[r.buf], 0, r.staging[set], 0, bytes);
       }
       device.queue.submit([enc.finish()]);
     });
-    for (const [r, arr] of reads) {
-      const count = samples * r.perSample;
-      if (count === 0) continue;
-      try {
-        await r.staging.mapAsync(MapModeRead, 0, count * 4);
-      } catch (e) {
-        throw new WebGpuError(`WebGPU read-back failed: ${errText(e)}`);
+    const done = (async () => {
+      for (const [r, arr] of reads) {
+        const count = samples * r.perSample;
+        if (count === 0) continue;
+        const staging = r.staging[set];
+        try {
+          await staging.mapAsync(MapModeRead, 0, count * 4);
+        } catch (e) {
+          throw new WebGpuError(`WebGPU read-back failed: ${errText(e)}`);
+        }
+        try {
+          arr.set(new Float32Array(staging.getMappedRange(0, count * 4)));
+        } finally {
+          staging.unmap();
+        }
       }
-      try {
-        arr.set(new Float32Array(r.staging.getMappedRange(0, count * 4)));
-      } finally {
-        r.staging.unmap();
-      }
-    }
+    })();
+    return { done };
   }
 
   destroy(): void {
@@ -270,8 +311,7 @@ export class TapeRunner {
     for (const g of this.gpu) g.destroy();
     for (const [, g] of this.restore) g.destroy();
     this.uniforms.destroy();
-    this.y.staging.destroy();
-    this.J?.staging.destroy();
+    for (const r of [this.y, this.J]) r?.staging.forEach((g) => g.destroy());
   }
 }
 
