@@ -424,6 +424,40 @@ describe.skipIf(!context)('WebGPU tape runner: contractions', () => {
     await check(b.tape(y), { n, inputs: { x: f32(randn(r, n * K)) }, gemm });
   });
 
+  // An epilogue (a bias broadcast over rows, an activation, a second input at the output's element)
+  // stored by either kernel, with accumulation, in a batched product.
+  it.each(['generic', 'tiled'] as const)('a product with an epilogue, %s kernel', async (gemm) => {
+    const [nb, M, K, N] = [2, 70, 33, 66];
+    const r = rng(41);
+    const b = new Builder();
+    const x = b.input('x', nb * M * K);
+    const W = b.const(f32(randn(r, K * N)));
+    const bias = b.const(f32(randn(r, N)));
+    const g = b.input('g', nb * M * N);
+    const y = b.output('y', nb * M * N);
+    const out = view(y, [M * N, N, 1, 0]);
+    b.contract([nb, M, N, K], view(x, [M * K, K, 0, 1]), view(W, [0, 0, 1, N]), out, 0.5);
+    b.recs.push({
+      kind: 'contract',
+      op: 'test',
+      shape: [nb, M, N, K],
+      a: view(x, [M * K, K, 0, 1]),
+      b: view(W, [0, 0, 1, N]),
+      out,
+      scale: 2,
+      accumulate: true,
+      epilogue: {
+        ins: [view(bias, [0, 0, 1, 0]), view(g, [M * N, N, 1, 0])],
+        expr: E.mul(E.un('tanh', E.add(E.in(0), E.in(1))), E.in(2)),
+      },
+    });
+    await check(b.tape(y), {
+      n: nb,
+      inputs: { x: f32(randn(r, nb * M * K)), g: f32(randn(r, nb * M * N)) },
+      gemm,
+    });
+  });
+
   // The tiled kernel at the edges of its 64×64 tiles and 16-deep k steps, each staging order
   // (a k-fast or m-fast, b k-fast or n-fast), with a batch, offsets, scale and accumulation.
   const TILED: [M: number, K: number, N: number, aKFast: boolean, bKFast: boolean, batch: number][] = [

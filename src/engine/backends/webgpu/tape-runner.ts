@@ -4,7 +4,7 @@
  * does not change between runs — buffers, constants, the seed, pipelines, bind groups, parameter
  * blocks — is made once in `create`, so a run is an upload, one command buffer and a read-back.
  */
-import type { Rec, Tape } from '../../graph/lower/tape';
+import { readsOf, writesOf, type Rec, type Tape } from '../../graph/lower/tape';
 import { errText, WebGpuError, type WebGpuContext } from './context';
 import { contractKernel, contractShape, ewiseKernel, type KernelPlan, viewRange } from './tape-wgsl-kernels';
 import { gemmDims, gemmKernel, gemmWorthTiling } from './tape-wgsl-gemm';
@@ -128,9 +128,7 @@ export class TapeRunner {
     });
 
     const written = new Set<number>();
-    for (const r of tape.recs)
-      if (r.kind === 'ewise') r.outs.forEach((o) => written.add(o.buf));
-      else written.add(r.out.buf);
+    for (const r of tape.recs) writesOf(r).forEach((o) => written.add(o.buf));
 
     const made: GPUBuffer[] = [];
     const buffer = (size: number, usage: number, label: string) => {
@@ -325,7 +323,7 @@ function seed(n: number, P: number): Float32Array {
 /** Every view of a record must stay inside its buffer (a GPU would clamp, not fail). */
 function checkRanges(tape: Tape, r: Rec, k: number): void {
   if (r.shape.some((d) => d === 0)) return;
-  const views = r.kind === 'ewise' ? [...r.ins, ...r.outs] : [r.a, r.b, r.out];
+  const views = [...readsOf(r), ...writesOf(r)];
   for (const v of views) {
     const buf = tape.bufs[v.buf];
     if (!buf || v.strides.length !== r.shape.length)

@@ -12,8 +12,12 @@
  * The generic kernel is kept for small products, and on software adapters for all but large ones
  * (gemmWorthTiling); gemm-choice.ts measures, once per hardware adapter, whether tiling pays.
  */
+import type { Expr } from '../../graph/lower/expr';
+import { exprKey } from '../../graph/lower/expr';
+import type { ContractRec } from '../../graph/lower/tape';
 import {
   bindingsOf,
+  epilogueCode,
   type ContractShape,
   type KernelPlan,
   ParamBlock,
@@ -89,6 +93,12 @@ function gemmParams(
     block.add(`${name}o`, 'i32', v.offset);
     for (const [dim, d] of Object.entries(dims)) block.add(`${name}${dim}`, 'i32', stride(v.strides, d));
   }
+  // The epilogue's inputs, read at the output's element: e{k}o, e{k}b, e{k}m, e{k}n.
+  cs.ep.forEach((v, k) => {
+    block.add(`e${k}o`, 'i32', v.offset);
+    for (const [dim, d] of Object.entries({ b: g.batch, m: g.m, n: g.n }))
+      block.add(`e${k}${dim}`, 'i32', stride(v.strides, d));
+  });
   return { block, tiles };
 }
 
@@ -100,6 +110,8 @@ export interface GemmSpec {
   /** Staging loads walk k fastest (a's k stride is its smaller), else rows (columns for b). */
   readonly aKFast: boolean;
   readonly bKFast: boolean;
+  /** What is stored (tape.ts Epilogue), as in the generic kernel. */
+  readonly epilogue?: { readonly expr: Expr; readonly ins: readonly number[] };
 }
 
 /** One operand's staging: names in the WGSL of its tile, bounds and strides. */
@@ -141,6 +153,7 @@ export function gemmWgsl(spec: GemmSpec): string {
     a: zero,
     b: zero,
     out: zero,
+    ep: (spec.epilogue?.ins ?? []).map(() => zero),
     outDims: [0, 1, 2],
     sumDims: [3],
   };
@@ -148,22 +161,34 @@ export function gemmWgsl(spec: GemmSpec): string {
   const A = `g${spec.a}`;
   const B = `g${spec.b}`;
   const O = `g${spec.out}`;
-  return `// tape contract, GEMM tiled ${TM}x${TN}x${TK} (a ${spec.aKFast ? 'k' : 'm'}-fast, b ${spec.bKFast ? 'k' : 'n'}-fast)
+  const ep = epilogueCode(
+    spec.epilogue,
+    (k) => `u.e${k}o + batch * u.e${k}b + i32(row) * u.e${k}m + i32(col) * u.e${k}n`,
+  );
+  const store = [
+    `let v = select(u.scale * s[j], ${O}[p] + u.scale * s[j], u.accumulate != 0u);`,
+    ...ep.lines,
+    `${O}[p] = ${ep.value};`,
+  ]
+    .map((l) => `      ${l}`)
+    .join('\n');
+  const what = spec.epilogue ? `, storing ${exprKey(spec.epilogue.expr)}` : '';
+  return `// tape contract, GEMM tiled ${TM}x${TN}x${TK} (a ${spec.aKFast ? 'k' : 'm'}-fast, b ${spec.bKFast ? 'k' : 'n'}-fast)${what}
 ${block.struct()}
 ${storageDecls(spec.writable)}
+${ep.functions}
 const TK = ${TK}u;
 var<workgroup> As: array<f32, ${TM * TK}>;
 var<workgroup> Bs: array<f32, ${TN * TK}>;
 
-fn put(row: u32, col0: u32, ob: i32, s: vec4<f32>) {
+fn put(row: u32, col0: u32, batch: i32, s: vec4<f32>) {
   if (row >= u.M) { return; }
-  let base = ob + i32(row) * u.om;
+  let base = u.oo + batch * u.ob + i32(row) * u.om;
   for (var j = 0u; j < 4u; j++) {
     let col = col0 + j;
     if (col < u.N) {
       let p = base + i32(col) * u.on;
-      let v = s[j];
-      if (u.accumulate != 0u) { ${O}[p] = ${O}[p] + u.scale * v; } else { ${O}[p] = u.scale * v; }
+${store}
     }
   }
 }
@@ -202,26 +227,21 @@ ${stage({ dst: 'Bs', T: TN, kFast: spec.bKFast, src: B, base: 'pb', x0: 'colT', 
     }
     workgroupBarrier();
   }
-  let ob = u.oo + batch * u.ob;
   let r0 = rowT + ty * 4u;
   let c0 = colT + tx * 4u;
-  put(r0, c0, ob, s0);
-  put(r0 + 1u, c0, ob, s1);
-  put(r0 + 2u, c0, ob, s2);
-  put(r0 + 3u, c0, ob, s3);
+  put(r0, c0, batch, s0);
+  put(r0 + 1u, c0, batch, s1);
+  put(r0 + 2u, c0, batch, s2);
+  put(r0 + 3u, c0, batch, s3);
 }
 `;
 }
 
 /** The tiled kernel of a GEMM-shaped contraction (one workgroup per 64×64 tile of each batch). */
-export function gemmKernel(
-  r: { a: { buf: number }; b: { buf: number }; out: { buf: number }; scale: number; accumulate: boolean },
-  cs: ContractShape,
-  g: GemmDims,
-  maxBindings: number,
-): KernelPlan {
+export function gemmKernel(r: ContractRec, cs: ContractShape, g: GemmDims, maxBindings: number): KernelPlan {
+  const epIns = r.epilogue?.ins ?? [];
   const { bufs, writable } = bindingsOf(
-    [r.a.buf, r.b.buf, ...(r.accumulate ? [r.out.buf] : [])],
+    [r.a.buf, r.b.buf, ...(r.accumulate ? [r.out.buf] : []), ...epIns.map((a) => a.buf)],
     [r.out.buf],
     maxBindings,
   );
@@ -232,6 +252,7 @@ export function gemmKernel(
     out: bufs.indexOf(r.out.buf),
     aKFast: Math.abs(cs.a.strides[g.k]) <= Math.abs(cs.a.strides[g.m]),
     bKFast: Math.abs(cs.b.strides[g.k]) <= Math.abs(cs.b.strides[g.n]),
+    epilogue: r.epilogue && { expr: r.epilogue.expr, ins: epIns.map((a) => bufs.indexOf(a.buf)) },
   };
   const { block, tiles } = gemmParams(cs, g, r.scale, r.accumulate);
   return { wgsl: gemmWgsl(spec), bufs, params: block.bytes(), threads: tiles * WORKGROUP_SIZE };

@@ -251,6 +251,24 @@ export interface ContractSpec {
   readonly rankOut: number;
   readonly rankSum: number;
   readonly accumulate: boolean;
+  /** What is stored (tape.ts Epilogue): its expression and the bound buffer of each input view. */
+  readonly epilogue?: { readonly expr: Expr; readonly ins: readonly number[] };
+}
+
+/**
+ * The statements that turn a product's value `v` into what is stored, for an epilogue reading its
+ * inputs at `pos(k)`: [declarations, the stored value, module-level functions].
+ */
+export function epilogueCode(
+  ep: { readonly expr: Expr; readonly ins: readonly number[] } | undefined,
+  pos: (k: number) => string,
+): { lines: string[]; value: string; functions: string } {
+  if (!ep) return { lines: [], value: 'v', functions: '' };
+  const code = exprsToWgsl([ep.expr], (i) => (i === 0 ? 'v' : `e${i - 1}`), 'ep');
+  const lines = code.inputs
+    .filter((i) => i > 0)
+    .map((i) => `let e${i - 1} = g${ep.ins[i - 1]}[${pos(i - 1)}];`);
+  return { lines: [...lines, ...code.lines], value: code.values[0], functions: code.functions };
 }
 
 /**
@@ -264,7 +282,8 @@ export function contractWgsl(spec: ContractSpec): string {
   const sumDims = Array.from({ length: spec.rankSum }, (_, d) => spec.rankOut + d);
   const zero: View = { buf: 0, strides: new Array<number>(spec.rankOut + spec.rankSum).fill(0), offset: 0 };
   const shape = new Array<number>(spec.rankOut + spec.rankSum).fill(1);
-  const block = contractParams({ shape, a: zero, b: zero, out: zero, outDims, sumDims }, 0);
+  const epViews = (spec.epilogue?.ins ?? []).map(() => zero);
+  const block = contractParams({ shape, a: zero, b: zero, out: zero, ep: epViews, outDims, sumDims }, 0);
   const idx = nOut.map((_, j) => `i${j}`);
   const body = [
     ...decompose(nOut, 'i'),
@@ -292,11 +311,15 @@ export function contractWgsl(spec: ContractSpec): string {
     }
   }
   const o = `g${spec.out}[po]`;
-  body.push(spec.accumulate ? `${o} = ${o} + u.scale * acc;` : `${o} = u.scale * acc;`);
+  body.push(spec.accumulate ? `let v = ${o} + u.scale * acc;` : `let v = u.scale * acc;`);
+  const ep = epilogueCode(spec.epilogue, (k) => position(`e${k}`, nOut, idx));
+  body.push(...ep.lines, `${o} = ${ep.value};`);
+  const what = spec.epilogue ? `, storing ${exprKey(spec.epilogue.expr)}` : '';
   return [
-    `// tape contract, ${spec.rankOut} output and ${spec.rankSum} summed dims${spec.accumulate ? ', accumulating' : ''}`,
+    `// tape contract, ${spec.rankOut} output and ${spec.rankSum} summed dims${spec.accumulate ? ', accumulating' : ''}${what}`,
     block.struct(),
     storageDecls(spec.writable),
+    ep.functions,
     ENTRY.trim(),
     ...body.map((l) => `  ${l}`),
     '}',
@@ -310,19 +333,21 @@ export interface ContractShape {
   readonly a: View;
   readonly b: View;
   readonly out: View;
+  /** The epilogue's input views (tape.ts Epilogue), none without one. */
+  readonly ep: readonly View[];
   /** Dimensions of `shape`: the output ones (out stride ≠ 0) and the summed ones. */
   readonly outDims: readonly number[];
   readonly sumDims: readonly number[];
 }
 
 export function contractShape(r: ContractRec): ContractShape | null {
-  const c = canonicalise(r.shape, [r.a, r.b, r.out]);
+  const c = canonicalise(r.shape, [r.a, r.b, r.out, ...(r.epilogue?.ins ?? [])]);
   if (!c) return null;
-  const [a, b, out] = c.views;
+  const [a, b, out, ...ep] = c.views;
   const outDims: number[] = [];
   const sumDims: number[] = [];
   c.shape.forEach((_, d) => (out.strides[d] === 0 ? sumDims : outDims).push(d));
-  return { shape: c.shape, a, b, out, outDims, sumDims };
+  return { shape: c.shape, a, b, out, ep, outDims, sumDims };
 }
 
 /** The generic contract kernel's parameter block (the layout contractWgsl declares). */
@@ -342,13 +367,15 @@ function contractParams(cs: ContractShape, scale: number): ParamBlock {
   block.addView('a', cs.a, dims, [...nOut, ...nSum]);
   block.addView('b', cs.b, dims, [...nOut, ...nSum]);
   block.addView('o', cs.out, cs.outDims, nOut);
+  cs.ep.forEach((v, k) => block.addView(`e${k}`, v, cs.outDims, nOut));
   return block;
 }
 
 /** A contract record's generic kernel (one thread per output element). */
 export function contractKernel(r: ContractRec, cs: ContractShape, maxBindings: number): KernelPlan {
+  const epIns = r.epilogue?.ins ?? [];
   const { bufs, writable } = bindingsOf(
-    [r.a.buf, r.b.buf, ...(r.accumulate ? [r.out.buf] : [])],
+    [r.a.buf, r.b.buf, ...(r.accumulate ? [r.out.buf] : []), ...epIns.map((a) => a.buf)],
     [r.out.buf],
     maxBindings,
   );
@@ -360,6 +387,7 @@ export function contractKernel(r: ContractRec, cs: ContractShape, maxBindings: n
     rankOut: cs.outDims.length,
     rankSum: cs.sumDims.length,
     accumulate: r.accumulate,
+    epilogue: r.epilogue && { expr: r.epilogue.expr, ins: epIns.map((a) => bufs.indexOf(a.buf)) },
   };
   const total = cs.outDims.reduce((p, d) => p * cs.shape[d], 1);
   const block = contractParams(cs, r.scale);

@@ -11,11 +11,22 @@
  *  - nothing between them writes a buffer r1 reads (its inputs still hold the values r1 saw), and
  *    r2 writes such a buffer only through the view r1 reads it with (element by element, in place);
  *  - the fused record binds at most MAX_BUFFERS distinct buffers.
- * Siblings are merged too (mergeSiblings): an activation's f(x) and f'(x) read x once.
+ * Siblings are merged too (mergeSiblings): an activation's f(x) and f'(x) read x once. Last, an
+ * elementwise record that alone reads a product's fresh result becomes that product's epilogue
+ * (foldEpilogues): a bias add, f'(x)·dz after the tangent's product, stored as the product is.
  * The values are the same to the bit: the same operations on the same operands, in one kernel.
  */
 import type { Expr } from './expr';
-import type { Access, EwiseRec, Rec, Tape } from './tape';
+import {
+  readsOf,
+  renumber,
+  writesOf,
+  type Access,
+  type ContractRec,
+  type EwiseRec,
+  type Rec,
+  type Tape,
+} from './tape';
 
 /** Distinct buffers one fused record may bind (WebGPU guarantees 8 storage buffers per stage). */
 const MAX_BUFFERS = 7;
@@ -43,10 +54,8 @@ function uses(recs: readonly Rec[], nbufs: number): { readers: number[][]; write
   const readers = Array.from({ length: nbufs }, () => [] as number[]);
   const writers = Array.from({ length: nbufs }, () => [] as number[]);
   recs.forEach((r, i) => {
-    const ins = r.kind === 'ewise' ? r.ins : [r.a, r.b];
-    const outs = r.kind === 'ewise' ? r.outs : [r.out];
-    for (const a of ins) readers[a.buf].push(i);
-    for (const a of outs) writers[a.buf].push(i);
+    for (const a of readsOf(r)) readers[a.buf].push(i);
+    for (const a of writesOf(r)) writers[a.buf].push(i);
   });
   return { readers, writers };
 }
@@ -90,8 +99,8 @@ function merge(r1: EwiseRec, r2: EwiseRec): EwiseRec | null {
 }
 
 const bufsOf = (r: Rec) => ({
-  ins: new Set((r.kind === 'ewise' ? r.ins : [r.a, r.b]).map((a) => a.buf)),
-  outs: new Set((r.kind === 'ewise' ? r.outs : [r.out]).map((a) => a.buf)),
+  ins: new Set(readsOf(r).map((a) => a.buf)),
+  outs: new Set(writesOf(r).map((a) => a.buf)),
 });
 
 /**
@@ -167,6 +176,76 @@ function pruneInputs(r: Rec): Rec {
   return { ...r, ins: kept.map((i) => r.ins[i]), exprs: r.exprs.map((e) => substitute(e, map)) };
 }
 
+/**
+ * r2 (elementwise, one result) folded into the product r1 before it as its epilogue, when r2 reads
+ * r1's result element for element: r2's dimensions are r1's output ones (matched by size and by
+ * r2's stride into the result), and r2's other views are carried over to r1's dimensions (0 along
+ * the summed ones). Null when they do not line up.
+ */
+function foldIntoProduct(r1: ContractRec, r2: EwiseRec): ContractRec | null {
+  const res = r1.out;
+  const reads = r2.ins.filter((a) => a.buf === res.buf);
+  if (reads.some((a) => a.offset !== res.offset)) return null;
+  // r2's dimensions (size > 1) → r1's, by size and stride into the result
+  const used = new Set<number>();
+  const to: number[] = [];
+  for (let d = 0; d < r2.shape.length; d++) {
+    if (r2.shape[d] === 1) continue;
+    const s = reads[0].strides[d];
+    if (reads.some((a) => a.strides[d] !== s)) return null;
+    const j = r1.shape.findIndex(
+      (n, k) => !used.has(k) && n === r2.shape[d] && res.strides[k] === s && s !== 0,
+    );
+    if (j < 0) return null;
+    used.add(j);
+    to[d] = j;
+  }
+  const outDims = r1.shape.filter((n, k) => n > 1 && res.strides[k] !== 0).length;
+  if (used.size !== outDims) return null;
+  const carry = (a: Access): Access => {
+    const strides = r1.shape.map(() => 0);
+    r2.shape.forEach((n, d) => n > 1 && (strides[to[d]] = a.strides[d]));
+    return { buf: a.buf, strides, offset: a.offset };
+  };
+  const ins: Access[] = [];
+  const inputs = r2.ins.map((a): Expr => {
+    if (a.buf === res.buf) return { k: 'in', i: 0 };
+    const v = carry(a);
+    let i = ins.findIndex((x) => same(x, v));
+    if (i < 0) i = ins.push(v) - 1;
+    return { k: 'in', i: i + 1 };
+  });
+  const out = carry(r2.outs[0]);
+  const bufs = new Set([r1.a, r1.b, out, ...ins].map((a) => a.buf));
+  if (bufs.size > MAX_BUFFERS) return null;
+  return { ...r1, out, epilogue: { ins, expr: substitute(r2.exprs[0], inputs) } };
+}
+
+/** Products whose fresh result one elementwise record alone reads, with that record as epilogue. */
+function foldEpilogues(recs: Rec[], tape: Tape): boolean {
+  const { readers, writers } = uses(recs, tape.bufs.length);
+  for (let i = 0; i < recs.length; i++) {
+    const r1 = recs[i];
+    if (r1.kind !== 'contract' || r1.accumulate || r1.epilogue) continue;
+    const b = r1.out.buf;
+    if (tape.bufs[b].init.k !== 'zero' || writers[b].length !== 1 || readers[b].length !== 1) continue;
+    const j = readers[b][0];
+    const r2 = recs[j];
+    if (r2.kind !== 'ewise' || r2.outs.length !== 1 || j <= i) continue;
+    // The product moves down to r2: its operands must be unchanged until then, and r2 must not
+    // write them (other threads of the fused kernel still read them).
+    const operands = [r1.a.buf, r1.b.buf];
+    if (operands.some((o) => writers[o].some((w) => w > i && w < j))) continue;
+    if (operands.includes(r2.outs[0].buf)) continue;
+    const f = foldIntoProduct(r1, r2);
+    if (!f) continue;
+    recs[j] = f;
+    recs.splice(i, 1);
+    return true;
+  }
+  return false;
+}
+
 export function fuseElementwise(tape: Tape): Tape {
   let recs: (Rec | null)[] = tape.recs.map(pruneInputs);
   for (let changed = true; changed;) {
@@ -204,22 +283,17 @@ export function fuseElementwise(tape: Tape): Tape {
     }
   }
   const kept = recs.filter((r): r is Rec => r !== null);
+  while (foldEpilogues(kept, tape));
   return dropUnused({ ...tape, recs: kept });
 }
 
 /** The tape without buffers no record uses (outputs kept), renumbered. */
 function dropUnused(tape: Tape): Tape {
   const used = new Set<number>([tape.y, ...(tape.J === null ? [] : [tape.J])]);
-  for (const r of tape.recs)
-    for (const a of r.kind === 'ewise' ? [...r.ins, ...r.outs] : [r.a, r.b, r.out]) used.add(a.buf);
+  for (const r of tape.recs) for (const a of [...readsOf(r), ...writesOf(r)]) used.add(a.buf);
   if (used.size === tape.bufs.length) return tape;
   const id = new Map<number, number>();
   const bufs = tape.bufs.filter((_, i) => used.has(i) && id.set(i, id.size));
-  const to = (a: Access): Access => ({ ...a, buf: id.get(a.buf)! });
-  const recs = tape.recs.map((r): Rec =>
-    r.kind === 'ewise'
-      ? { ...r, ins: r.ins.map(to), outs: r.outs.map(to) }
-      : { ...r, a: to(r.a), b: to(r.b), out: to(r.out) },
-  );
+  const recs = tape.recs.map((r) => renumber(r, (b) => id.get(b)!));
   return { bufs, recs, y: id.get(tape.y)!, J: tape.J === null ? null : id.get(tape.J)! };
 }

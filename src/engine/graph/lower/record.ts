@@ -10,7 +10,18 @@
  * so (`unlowered`), naming the aten op; the first such reason makes the recording unusable.
  */
 import type { Expr } from './expr';
-import type { Access, BufInfo, BufInit, ContractRec, EwiseRec, Rec, Tape } from './tape';
+import {
+  readsOf,
+  renumber,
+  writesOf,
+  type Access,
+  type BufInfo,
+  type BufInit,
+  type ContractRec,
+  type EwiseRec,
+  type Rec,
+  type Tape,
+} from './tape';
 
 /** The storage of a tensor: its real part and, for complex ones, its imaginary part. */
 export interface StridedArray {
@@ -169,8 +180,8 @@ export class Recorder {
     const keep: Rec[] = [];
     for (let i = this.recs.length - 1; i >= 0; i--) {
       const r = this.recs[i];
-      const ins = r.kind === 'ewise' ? r.ins : [r.a, r.b];
-      const outs = r.kind === 'ewise' ? r.outs : [r.out];
+      const ins = readsOf(r);
+      const outs = writesOf(r);
       if (!outs.some((o) => live.has(o.buf))) continue;
       keep.push(r);
       // a kept record's other results need their buffers too (clamp's value and code)
@@ -184,12 +195,7 @@ export class Recorder {
       id.set(i, bufs.length);
       bufs.push({ len: b.len, init: b.init, op: b.op });
     });
-    const to = (a: Access): Access => ({ ...a, buf: id.get(a.buf)! });
-    const recs = keep.map((r): Rec =>
-      r.kind === 'ewise'
-        ? { ...r, ins: r.ins.map(to), outs: r.outs.map(to) }
-        : { ...r, a: to(r.a), b: to(r.b), out: to(r.out) },
-    );
+    const recs = keep.map((r) => renumber(r, (b) => id.get(b)!));
     return { bufs, recs, y: id.get(y)!, J: J === null ? null : id.get(J)! };
   }
 

@@ -106,16 +106,32 @@ function runContract(r: ContractRec, bufs: Float64Array[]): void {
     offB[k++] = o[1];
   });
   const outShape = outDims.map((i) => r.shape[i]);
+  const ep = r.epilogue;
+  const f = ep ? compileExpr(ep.expr) : null;
+  const E = ep ? ep.ins.map((a) => bufs[a.buf]) : [];
+  const vals = new Float64Array(1 + E.length);
   odometer(
     outShape,
-    [sub(r.a, outDims, r.a.offset), sub(r.b, outDims, r.b.offset), sub(r.out, outDims, r.out.offset)],
+    [
+      sub(r.a, outDims, r.a.offset),
+      sub(r.b, outDims, r.b.offset),
+      sub(r.out, outDims, r.out.offset),
+      ...(ep ? ep.ins.map((a) => sub(a, outDims, a.offset)) : []),
+    ],
     (offs) => {
       const ia = offs[0];
       const ib = offs[1];
       let acc = 0;
       for (let j = 0; j < count; j++) acc += A[ia + offA[j]] * B[ib + offB[j]];
       const io = offs[2];
-      O[io] = accumulate ? O[io] + scale * acc : scale * acc;
+      const v = accumulate ? O[io] + scale * acc : scale * acc;
+      if (!f) {
+        O[io] = v;
+        return;
+      }
+      vals[0] = v;
+      for (let k = 0; k < E.length; k++) vals[k + 1] = E[k][offs[3 + k]];
+      O[io] = f(vals);
     },
   );
 }

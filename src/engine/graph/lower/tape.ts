@@ -58,6 +58,16 @@ export interface EwiseRec {
   readonly exprs: readonly Expr[];
 }
 
+/**
+ * What a product stores (fuse.ts folds the elementwise record after it in): out = expr with in0
+ * the product's value (scale · sum, plus out's old value when accumulating) and in(1+k) = ins[k]
+ * at the output's index (strides over the product's dimensions, 0 along the summed ones).
+ */
+export interface Epilogue {
+  readonly ins: readonly Access[];
+  readonly expr: Expr;
+}
+
 export interface ContractRec {
   readonly kind: 'contract';
   readonly op: string;
@@ -70,6 +80,7 @@ export interface ContractRec {
   readonly scale: number;
   /** Add into out instead of overwriting it. */
   readonly accumulate: boolean;
+  readonly epilogue?: Epilogue;
 }
 
 export type Rec = EwiseRec | ContractRec;
@@ -91,9 +102,29 @@ export function mapInts(tape: Tape, f: (v: number, i: number) => number): Tape {
   const recs = tape.recs.map((r): Rec => {
     const shape = r.shape.map(g);
     if (r.kind === 'ewise') return { ...r, shape, ins: r.ins.map(acc), outs: r.outs.map(acc) };
-    return { ...r, shape, a: acc(r.a), b: acc(r.b), out: acc(r.out) };
+    const c = { ...r, shape, a: acc(r.a), b: acc(r.b), out: acc(r.out) };
+    return r.epilogue ? { ...c, epilogue: { ...r.epilogue, ins: r.epilogue.ins.map(acc) } } : c;
   });
   return { ...tape, bufs, recs };
+}
+
+/** The views a record reads (a product's epilogue inputs included; its out when accumulating). */
+export function readsOf(r: Rec): Access[] {
+  if (r.kind === 'ewise') return [...r.ins];
+  return [r.a, r.b, ...(r.accumulate ? [r.out] : []), ...(r.epilogue?.ins ?? [])];
+}
+
+/** The views a record writes. */
+export function writesOf(r: Rec): Access[] {
+  return r.kind === 'ewise' ? [...r.outs] : [r.out];
+}
+
+/** The record with every view's buffer renumbered by `to`. */
+export function renumber(r: Rec, to: (buf: number) => number): Rec {
+  const v = (a: Access): Access => ({ ...a, buf: to(a.buf) });
+  if (r.kind === 'ewise') return { ...r, ins: r.ins.map(v), outs: r.outs.map(v) };
+  const c = { ...r, a: v(r.a), b: v(r.b), out: v(r.out) };
+  return r.epilogue ? { ...c, epilogue: { ...r.epilogue, ins: r.epilogue.ins.map(v) } } : c;
 }
 
 /** Every integer of the tape, in mapInts' order. */
