@@ -1,6 +1,7 @@
 // End-to-end test of the WebGPU backend in the web build: Debian Chromium with WebGPU on (SwiftShader when there
 // is no GPU), the backend chosen in the model panel, the seed fixture's J against the PyTorch float64 reference
-// on WebGPU (float32) and again on the CPU (float64). Skips, saying so, where Chromium offers no adapter.
+// on WebGPU (float32) and again on the CPU (float64), and a TorchScript model on WebGPU the same way. Skips,
+// saying so, where Chromium offers no adapter.
 // Run: node test/e2e/run.mjs   (or: node --test test/e2e/webgpu.e2e.mjs after a web build)
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -20,6 +21,8 @@ import {
   outDir,
   parseCsv,
   parseNpy,
+  relativeError,
+  repoRoot,
   saveDownload,
   seedDir,
   seedFile,
@@ -68,16 +71,21 @@ async function sliceError(page, k) {
   return { maxErr, rel: maxErr / maxRef };
 }
 
+/** The page's WebGPU adapter in words, or null where it has none. */
+function pageAdapter(page) {
+  return page.evaluate(async () => {
+    if (!navigator.gpu) return null;
+    const a = await navigator.gpu.requestAdapter();
+    if (!a) return null;
+    const i = a.info ?? {};
+    return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'unnamed';
+  });
+}
+
 describe('jacscope web build on WebGPU', () => {
   test('WebGPU chosen in the model panel computes the seed J to 1e-5; the CPU to 1e-10', async (t) => {
     await withApp(openApp(browser, server.url), async ({ page }) => {
-      const adapter = await page.evaluate(async () => {
-        if (!navigator.gpu) return null;
-        const a = await navigator.gpu.requestAdapter();
-        if (!a) return null;
-        const i = a.info ?? {};
-        return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'unnamed';
-      });
+      const adapter = await pageAdapter(page);
       if (!adapter) {
         console.log('# NOT RUN: no WebGPU adapter in this Chromium');
         t.skip('NOT RUN: no WebGPU adapter in this Chromium');
@@ -175,6 +183,45 @@ describe('jacscope web build on WebGPU', () => {
       assert.ok(cpu.rel <= 1e-10, `CPU relative error ${cpu.rel} ≤ 1e-10`);
       assert.equal(await page.getByTestId('backend-error').count(), 0);
       await page.screenshot({ path: resolve(outDir, 'e2e-webgpu-cpu.png'), fullPage: true });
+    });
+  });
+
+  test('a TorchScript model: auto skips a software adapter, WebGPU chosen computes its J to 1e-5', async (t) => {
+    await withApp(openApp(browser, server.url), async ({ page }) => {
+      const adapter = await pageAdapter(page);
+      if (!adapter) {
+        console.log('# NOT RUN: no WebGPU adapter in this Chromium');
+        t.skip('NOT RUN: no WebGPU adapter in this Chromium');
+        return;
+      }
+      const dir = resolve(repoRoot, 'test/fixtures/graph/film-mlp');
+      const files = await Promise.all(
+        ['model.pt', 'x.npy', 'p.npy'].map(async (name) => ({
+          name,
+          bytes: await readFile(resolve(dir, name)),
+        })),
+      );
+      await dropFiles(page, files);
+      await waitForResult(page, 2, 180_000);
+      const onGpu = page.getByTestId('backend');
+      if (/swiftshader|llvmpipe|warp/i.test(adapter)) {
+        assert.equal(await onGpu.getAttribute('data-kind'), 'cpu');
+        assert.match(await page.getByTestId('backend-note').textContent(), /software renderer/);
+      }
+      await page.getByTestId('backend-choice').selectOption('webgpu');
+      await waitForResult(page, 3, 180_000);
+      assert.equal(await onGpu.getAttribute('data-kind'), 'webgpu');
+      assert.match(await onGpu.textContent(), /^WebGPU: \S/);
+      assert.equal(await page.getByTestId('backend-note').count(), 0);
+      const J = parseNpy(
+        await readFile((await saveDownload(page, () => page.getByTestId('export-full-npy').click())).path),
+      );
+      const want = parseNpy(await readFile(resolve(dir, 'J_f64.npy')));
+      assert.deepEqual(J.shape, want.shape);
+      const e = relativeError(J.data, want.data);
+      console.log(`# film-mlp on ${await onGpu.textContent()}: J relative error ${e.toExponential(2)}`);
+      assert.ok(e <= 1e-5, `WebGPU relative error ${e} ≤ 1e-5`);
+      await page.screenshot({ path: resolve(outDir, 'e2e-webgpu-graph.png'), fullPage: true });
     });
   });
 

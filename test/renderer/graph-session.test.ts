@@ -63,10 +63,28 @@ describe('graph models in the session', () => {
     expect(r.meta.yShape).toEqual([2, 12, 3]);
     expect(r.meta.timeAxis).toBe(true);
     expect(r.meta.backend).toMatch(/CPU/);
-    expect(r.meta.backendNote).toMatch(/graph models run on the CPU; WebGPU runs fno1d-scalar only/);
+    // No WebGPU in Node (navigator.gpu): auto computes on the CPU and has nothing to say about it.
+    expect(r.meta.backendKind).toBe('cpu');
+    expect(r.meta.backendNote).toBeUndefined();
     expect(r.data.xShape).toEqual([2, 12, 3]);
     expect(relErr(r.y, ref('attention', 'y_f64.npy').data)).toBeLessThan(1e-10);
     expect(relErr(r.J, ref('attention', 'J_f64.npy').data)).toBeLessThan(1e-10);
+  });
+
+  it('says why WebGPU chosen where there is none cannot be used, and keeps the result', async () => {
+    const s = new Session(createEngineAdapter({ gpu: null }));
+    const r = computed(await load(s, 'film-mlp'));
+    const o = await s.setBackend('webgpu');
+    expect(o).toMatchObject({
+      kind: 'unchanged',
+      backendError: expect.stringMatching(
+        /^WebGPU is not available here .*choose auto or CPU in the model panel$/,
+      ),
+    });
+    expect(s.result).toBe(r);
+    const cpu = computed(await s.setBackend('cpu'));
+    expect(cpu.meta.backendNote).toBeUndefined();
+    expect(relErr(cpu.J, ref('film-mlp', 'J_f64.npy').data)).toBeLessThan(1e-10);
   });
 
   it("treats y [B,O] as one time step and exports J in the model's own shape", async () => {
@@ -205,9 +223,9 @@ describe('graph models in the session', () => {
 
 /**
  * A graph model of two tensor arguments of the same shape, y = a ⊙ b² ([B,2]), so that either can be p:
- * J with respect to a is diag(b²), with respect to b diag(2ab).
+ * J with respect to a is diag(b²), with respect to b diag(2ab). `log` records its backends set up and freed.
  */
-function productNet(): GraphNet {
+function productNet(log: string[] = []): GraphNet {
   const run = (roles: GraphRoles, x: Float64Array | null, p: Float64Array) => {
     const [a, b] = roles.wrt === 'a' ? [p, x!] : [x!, p];
     const B = p.length / 2;
@@ -240,11 +258,23 @@ function productNet(): GraphNet {
     kinked: false,
     evaluate: async (roles, x, p) => ({ ...run(roles, x, p.data), yShape: [p.shape[0], 2] }),
     engineModel: model,
+    selectBackend: async (want) => {
+      log.push(`set up ${want}`);
+      return {
+        evaluate: async (roles, x, p) => ({
+          ...run(roles, x, p.data),
+          yShape: [p.shape[0], 2],
+          backend: { description: 'CPU (a test double)', kind: 'cpu' },
+        }),
+        dispose: () => log.push(`freed ${want}`),
+      };
+    },
   };
 }
 
 describe('the choice of p', () => {
   const real = createEngineAdapter();
+  const backendLog: string[] = [];
   const engine: EngineAdapter = {
     ...real,
     readModel: (bytes, name) =>
@@ -254,7 +284,7 @@ describe('the choice of p', () => {
             format: 'TorchScript archive',
             tensorCount: 0,
             raw: null,
-            graph: productNet(),
+            graph: productNet(backendLog),
           }
         : real.readModel(bytes, name),
   };
@@ -296,6 +326,13 @@ describe('the choice of p', () => {
     const same = await s.setWrt('a');
     expect(same).toMatchObject({ kind: 'unchanged', messages: [] });
     expect(s.result).toBe(r3);
+    // One backend served every p (it does not depend on p); a new choice replaces it, a new model frees it.
+    expect(backendLog).toEqual(['set up auto']);
+    computed(await s.setBackend('cpu'));
+    expect(backendLog.slice(1).sort()).toEqual(['freed auto', 'set up cpu']);
+    computed(await load(s, 'analytic-ishigami', ['model.pt', 'p.npy']));
+    await Promise.resolve();
+    expect(backendLog.slice(3)).toEqual(['freed cpu']);
   });
 
   it('keeps the previous choice and result when the model fails with the new one', async () => {

@@ -175,14 +175,20 @@ describe('out of memory', () => {
     const engine = createEngineAdapter({ gpu: null });
     let failNext = false;
     const readModel = engine.readModel;
-    // The graph engine's batch evaluation fails as an allocation beyond the heap does.
+    // The graph model's batch evaluation fails as an allocation beyond the heap does.
     engine.readModel = (bytes, name) => {
       const m = readModel(bytes, name);
       const g = m.graph!;
-      const evaluate = g.evaluate.bind(g);
-      g.evaluate = (roles, x, p, hooks) => {
-        if (failNext && p.shape[0] > 1) throw new RangeError('Array buffer allocation failed');
-        return evaluate(roles, x, p, hooks);
+      const selectBackend = g.selectBackend.bind(g);
+      g.selectBackend = async (want) => {
+        const b = await selectBackend(want);
+        return {
+          evaluate: (roles, x, p, hooks) => {
+            if (failNext && p.shape[0] > 1) throw new RangeError('Array buffer allocation failed');
+            return b.evaluate(roles, x, p, hooks);
+          },
+          dispose: () => b.dispose(),
+        };
       };
       return m;
     };

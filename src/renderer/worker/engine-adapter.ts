@@ -1,6 +1,7 @@
 /**
- * The real engine behind the session's EngineAdapter interface. This file, graph-adapter.ts and the worker
- * are the only renderer code that imports the engine.
+ * The real engine behind the session's EngineAdapter interface. This file, the graph model's files
+ * (graph-adapter.ts, graph-backend.ts, graph-gpu-backend.ts, graph-cpu.ts) and the worker are the only
+ * renderer code that imports the engine.
  */
 import {
   CONFIG_KEYS,
@@ -140,21 +141,24 @@ function hostGpu(): GPU | null {
   return nav?.gpu ?? null;
 }
 
-/** `gpu`: what WebGPU to offer selectBackend (default: navigator.gpu; tests pass null). */
 /** Helper threads for the CPU backend: how to start one (a Web Worker) and how many threads in all. */
 export interface ThreadOptions {
   spawn?: () => PoolWorker;
   count: number;
 }
 
+/**
+ * `gpu`: what WebGPU to offer the backend choice, for fno1d-scalar and graph models alike (default:
+ * navigator.gpu; tests pass null, or Dawn's GPU object).
+ */
 export function createEngineAdapter(opts: { gpu?: GPU | null; threads?: ThreadOptions } = {}): EngineAdapter {
   const threads = opts.threads ?? { count: 1 };
+  const gpu = () => (opts.gpu !== undefined ? opts.gpu : hostGpu());
   return {
     backend: 'cpu · float64',
-    selectBackend: (rec, want) =>
-      selectBatchBackend(rec, want, opts.gpu !== undefined ? opts.gpu : hostGpu(), threads),
+    selectBackend: (rec, want) => selectBatchBackend(rec, want, gpu(), threads),
     // A TorchScript archive runs from its own code; anything else is weights for fno1d-scalar recognition.
-    readModel: (bytes, file) => readGraphModel(bytes, file) ?? parsedModel(readModelFile(bytes, file)),
+    readModel: (bytes, file) => readGraphModel(bytes, file, gpu) ?? parsedModel(readModelFile(bytes, file)),
     recognize: (model, explicit) =>
       toRecognized(recognizeFno(model.raw as ModelFile, (explicit ?? {}) as Partial<FnoConfig>)),
     build: (_model, rec) => cpuModel(rec.raw as RecognizedModel),

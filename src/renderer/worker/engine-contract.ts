@@ -61,6 +61,30 @@ export interface GraphNet {
   ): Promise<{ y: Float64Array; yShape: number[]; J: Float64Array }>;
   /** The explore tools' model for these roles: samples of x [B, ...xSample] and p [B,P]; T is ignored. */
   engineModel(roles: GraphRoles): EngineModel;
+  /**
+   * Where the batch computes for this choice (graph-backend.ts): a fresh backend per call, which the session
+   * keeps while the model is loaded. Rejects with a BackendError when `webgpu` cannot be had at all.
+   */
+  selectBackend(want: BackendWant): Promise<GraphBackend>;
+}
+
+/** What computed a batch, for the model panel, and why not WebGPU when it was wanted or tried. */
+export interface BackendUsed {
+  description: string;
+  kind: 'cpu' | 'webgpu';
+  note?: string;
+}
+
+/** A graph model's batch on WebGPU (float32 J) or the CPU (float64), and what computed it. */
+export interface GraphBackend {
+  evaluate(
+    roles: GraphRoles,
+    x: Float64Array | null,
+    p: Tensor,
+    hooks: RunHooks,
+  ): Promise<{ y: Float64Array; yShape: number[]; J: JArray; backend: BackendUsed }>;
+  /** Frees the GPU device and buffers (nothing on the CPU). */
+  dispose(): void;
 }
 
 export interface Recognized {

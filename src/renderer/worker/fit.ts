@@ -4,16 +4,17 @@
  * any rank with the batch first for the other tensor argument, or no x when forward takes p alone).
  */
 import { modesProblem } from '../../engine/models/config';
+import type { BackendSlot } from './backend-slot';
 import type {
   BatchBackend,
   EngineModel,
+  GraphBackend,
   GraphNet,
   GraphRoles,
   ParsedModel,
   Recognized,
   Tensor,
 } from './engine-contract';
-import type { BackendWant } from './protocol';
 
 export interface FnoLoaded {
   kind: 'fno';
@@ -22,8 +23,8 @@ export interface FnoLoaded {
   net: EngineModel;
   configFile?: string;
   explicit?: Record<string, unknown>;
-  /** The batch backend set up for this model, and for which choice (set up on first use, kept while active). */
-  backend?: { want: BackendWant; ready: Promise<BatchBackend> };
+  /** The batch backend for the current choice (set up on first use, kept while loaded). */
+  backend: BackendSlot<BatchBackend>;
 }
 
 export interface GraphLoaded {
@@ -32,6 +33,8 @@ export interface GraphLoaded {
   graph: GraphNet;
   /** The differentiated argument (p). */
   wrt: string;
+  /** Where the batch computes for the current choice; shared with the copies for another p. */
+  backend: BackendSlot<GraphBackend>;
 }
 
 export type LoadedModel = FnoLoaded | GraphLoaded;

@@ -1,14 +1,17 @@
 /**
  * TorchScript models behind the session's GraphNet interface: the engine's GraphModel (the graph engine, on the
- * CPU in float64) with the archive's description. A file is a graph model only when it is a TorchScript archive
- * (code/ and constants.pkl in the zip); bare weights stay with fno1d-scalar recognition.
+ * CPU in float64; on WebGPU through graph-backend.ts) with the archive's description. A file is a graph model
+ * only when it is a TorchScript archive (code/ and constants.pkl in the zip); bare weights stay with fno1d-scalar
+ * recognition.
  */
 import { GraphModel, LoadError, openModel, readNpy, shapeString } from '../../engine';
-import type { InputArray, TorchScriptModel } from '../../engine';
+import type { TorchScriptModel } from '../../engine';
 import { RULES } from '../../engine/graph/table';
 import { isTorchScriptFile } from '../../engine/models/open-model';
 import { graphHost } from '../../engine/torchscript/graph-host';
 import type { DataParts, EngineModel, GraphNet, GraphRoles, ParsedModel } from './engine-contract';
+import { selectGraphBackend } from './graph-backend';
+import { evaluateOnCpu, inputsFor } from './graph-cpu';
 
 /** Ops whose derivative jumps somewhere: the derivative check then takes one small step (see explore.ts). */
 const KINKED =
@@ -16,13 +19,6 @@ const KINKED =
 
 export function hasKinks(ops: readonly { op: string }[]): boolean {
   return ops.some((o) => KINKED.test(o.op));
-}
-
-function inputsFor(roles: GraphRoles, x: Float64Array | null, p: Float64Array, B: number) {
-  const m = new Map<string, InputArray>();
-  m.set(roles.wrt, { shape: [B, B > 0 ? p.length / B : 0], data: p });
-  if (roles.xArg) m.set(roles.xArg, { shape: [B, ...roles.xSample], data: x ?? new Float64Array(0) });
-  return m;
 }
 
 /** The explore tools' model: the same GraphModel, a batch of samples per call. */
@@ -45,7 +41,8 @@ function engineModel(model: GraphModel, roles: GraphRoles, params: { real: numbe
   return m;
 }
 
-function graphNet(m: TorchScriptModel): GraphNet {
+/** `gpu`: the WebGPU to offer when a backend is chosen (asked then, as the worker's navigator may have none). */
+function graphNet(m: TorchScriptModel, gpu: () => GPU | null): GraphNet {
   const model = new GraphModel(m.program, graphHost, RULES);
   const d = m.description;
   const tensorArgs = model.tensorArgs();
@@ -69,23 +66,20 @@ function graphNet(m: TorchScriptModel): GraphNet {
     kinked: hasKinks(d.ops),
     notes: [...m.archive.notes],
     evaluate: async (roles, x, p, hooks) => {
-      const r = await model.evaluateAsync(inputsFor(roles, x, p.data, p.shape[0]), {
-        wrt: roles.wrt,
-        signal: hooks.signal,
-        onProgress: hooks.onProgress,
-      });
-      return { y: r.y, yShape: r.yShape, J: r.J! };
+      const r = await evaluateOnCpu(model, inputsFor(roles, x, p.data, p.shape[0]), roles.wrt, hooks);
+      return { y: r.y, yShape: r.yShape, J: r.J };
     },
     engineModel: (roles) => engineModel(model, roles, params),
+    selectBackend: (want) => selectGraphBackend(model, want, want === 'cpu' ? null : gpu()),
   };
 }
 
 /** The model in `bytes` when it is a TorchScript archive (null otherwise: read it as weights). */
-export function readGraphModel(bytes: Uint8Array, file: string): ParsedModel | null {
+export function readGraphModel(bytes: Uint8Array, file: string, gpu: () => GPU | null): ParsedModel | null {
   if (!isTorchScriptFile(bytes, file)) return null;
   const m = openModel(bytes, file);
   if (m.kind !== 'torchscript') return null;
-  const graph = graphNet(m);
+  const graph = graphNet(m, gpu);
   return {
     file,
     format: 'TorchScript archive',

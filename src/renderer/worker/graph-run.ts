@@ -1,15 +1,13 @@
 /**
- * Running a graph model for the session: the batch on the CPU in float64 (the graph engine), y's shape mapped
- * onto the views' [B,T,O] layout, and what the model panel says about the model and its arguments.
+ * Running a graph model for the session: the batch on the model's backend (WebGPU in float32 or the graph engine
+ * on the CPU in float64, graph-backend.ts), y's shape mapped onto the views' [B,T,O] layout, and what the model
+ * panel says about the model and its arguments.
  */
 import type { JArray } from '../lib/j-array';
-import type { RunHooks } from './engine-contract';
+import type { BackendUsed, GraphBackend, RunHooks } from './engine-contract';
 import { rolesOf, xArgOf } from './fit';
 import type { GraphLoaded, Part } from './fit';
-import type { BackendWant, GraphInfo } from './protocol';
-
-/** Why a graph model does not compute on WebGPU (said on auto and when WebGPU is chosen). */
-export const GRAPH_CPU_NOTE = 'graph models run on the CPU; WebGPU runs fno1d-scalar only for now';
+import type { GraphInfo } from './protocol';
 
 /** y and J of a batch, how they map onto [B,T,O] and [B,T,O,P], and what computed them. */
 export interface Evaluation {
@@ -19,7 +17,7 @@ export interface Evaluation {
   O: number;
   yShape: number[];
   timeAxis: boolean;
-  backend: { description: string; kind: 'cpu' | 'webgpu'; note?: string };
+  backend: BackendUsed;
   ms: number;
   setupMs?: number;
 }
@@ -35,30 +33,20 @@ export function viewDims(yShape: readonly number[]): { T: number; O: number; tim
   return { T: inner[0], O: inner.slice(1).reduce((a, b) => a * b, 1), timeAxis: true };
 }
 
-/** y and J of the batch (cancellable between samples). */
+/** y and J of the batch on `backend` (cancellable); setupMs: how long setting the backend up took, if it was. */
 export async function evaluateGraph(
   m: GraphLoaded,
   x: Part | undefined,
   p: Part,
-  want: BackendWant,
+  backend: GraphBackend,
   hooks: RunHooks,
+  setupMs?: number,
 ): Promise<Evaluation> {
   const t0 = performance.now();
   const roles = rolesOf(m, x?.tensor);
-  const r = await m.graph.evaluate(roles, roles.xArg && x ? x.tensor.data : null, p.tensor, hooks);
+  const r = await backend.evaluate(roles, roles.xArg && x ? x.tensor.data : null, p.tensor, hooks);
   const ms = performance.now() - t0;
-  return {
-    y: r.y,
-    J: r.J,
-    yShape: r.yShape,
-    ...viewDims(r.yShape),
-    backend: {
-      description: 'CPU (graph engine, float64)',
-      kind: 'cpu',
-      note: want === 'cpu' ? undefined : GRAPH_CPU_NOTE,
-    },
-    ms,
-  };
+  return { y: r.y, J: r.J, yShape: r.yShape, ...viewDims(r.yShape), backend: r.backend, ms, setupMs };
 }
 
 /** The model panel's picture of a graph model: its arguments with the shapes fed to them, ops, parameters. */

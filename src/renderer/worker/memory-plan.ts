@@ -9,7 +9,7 @@ import type { JMemory } from '../lib/memory-budget';
 import type { EngineModel } from './engine-contract';
 import { rolesOf } from './fit';
 import type { Combination } from './fit';
-import { GRAPH_CPU_NOTE, viewDims } from './graph-run';
+import { viewDims } from './graph-run';
 import type { Evaluation } from './graph-run';
 import type { BackendWant } from './protocol';
 import { SampleSource } from './sample-source';
@@ -64,6 +64,8 @@ export async function planMemory(
     yInner = [T, O];
     timeAxis = true;
   }
+  // Float64 for either model and backend, as fno1d-scalar always planned: the plan is made before the backend
+  // is known, and WebGPU's float32 J (half of it) only ever errs on the side of memory left over.
   const bytes = jBytes(B, T, O, P);
   // x read from disk as needed is never whole in memory: J then is per sample too, whatever its size.
   const lazyX = !!c.x?.tensor.rows;
@@ -80,16 +82,13 @@ export async function planMemory(
     if (isOutOfMemory(e)) throw new Error(outOfMemoryText('J of one sample', T * O * P * 8));
     throw e;
   }
+  // Sample mode computes on the CPU whatever the model (fno1d-scalar or graph) and the choice: said unless chosen.
   const note =
-    c.model.kind === 'graph'
-      ? want === 'cpu'
-        ? undefined
-        : GRAPH_CPU_NOTE
-      : want === 'cpu'
-        ? undefined
-        : lazyX
-          ? 'x is read from disk as needed: J is computed one sample at a time on the CPU in float64'
-          : 'J over the memory budget is computed one sample at a time on the CPU in float64';
+    want === 'cpu'
+      ? undefined
+      : lazyX
+        ? 'x is read from disk as needed: J is computed one sample at a time on the CPU in float64'
+        : 'J over the memory budget is computed one sample at a time on the CPU in float64';
   return {
     memory: lazyX
       ? { mode: 'sample', jBytes: bytes, budgetBytes, lazyX }

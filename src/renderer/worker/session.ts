@@ -7,6 +7,7 @@
  * message, so a model and its data can arrive in separate drops in any order. Whatever was loaded and displayed
  * before stays until a new combination computes.
  */
+import { BackendSlot } from './backend-slot';
 import { readDrop } from './drop';
 import type { RangeReader } from './byte-reader';
 import type { BatchBackend, EngineAdapter, EngineModel, ParsedModel } from './engine-contract';
@@ -132,30 +133,13 @@ export class Session {
   }
 
   /** The model's backend for the current choice: kept from before, or set up now (ms: the set-up time). */
-  private async backendFor(m: FnoLoaded) {
-    if (m.backend?.want === this.want) return { backend: await m.backend.ready, setupMs: undefined };
-    this.release(m);
-    const t0 = performance.now();
-    const ready = this.engine.selectBackend(m.rec, this.want);
-    m.backend = { want: this.want, ready };
-    try {
-      const backend = await ready;
-      return { backend, setupMs: performance.now() - t0 };
-    } catch (e) {
-      if (m.backend?.ready === ready) m.backend = undefined;
-      throw e;
-    }
+  private backendFor(m: FnoLoaded) {
+    return m.backend.get(this.want, () => this.engine.selectBackend(m.rec, this.want));
   }
 
-  /** Frees the model's backend (GPU buffers, device). */
-  private release(m: LoadedModel | undefined): void {
-    if (!m || m.kind !== 'fno' || !m.backend) return;
-    const b = m.backend;
-    m.backend = undefined;
-    b.ready.then(
-      (backend) => backend.dispose(),
-      () => undefined,
-    );
+  /** Frees the model's backend (GPU buffers, device) unless one of `keep` shares it (a copy for another p). */
+  private release(m: LoadedModel | undefined, ...keep: (LoadedModel | undefined)[]): void {
+    if (m && !keep.some((k) => k?.backend === m.backend)) m.backend.release();
   }
 
   /** Loads the built-in demo and computes it. */
@@ -166,6 +150,7 @@ export class Session {
       parsed: d.model,
       rec: d.rec,
       net: this.engine.build(d.model, d.rec),
+      backend: new BackendSlot(),
     };
     const combo: Combination = {
       model,
@@ -185,6 +170,7 @@ export class Session {
         parsed,
         graph: g,
         wrt: g.tensorArgs[g.tensorArgs.length - 1],
+        backend: new BackendSlot(),
       };
       return model;
     }
@@ -196,6 +182,7 @@ export class Session {
       net: this.engine.build(parsed, rec),
       configFile: explicit?.file,
       explicit: explicit?.config,
+      backend: new BackendSlot(),
     };
     return model;
   }
@@ -297,6 +284,21 @@ export class Session {
     return [c.model.parsed.file, c.x?.file, c.p.file].filter((f): f is string => !!f);
   }
 
+  /** y and J of a graph combination on the model's backend for the current choice. */
+  private async evaluateGraphModel(
+    c: Combination & { model: GraphLoaded },
+    hooks: ComputeHooks,
+  ): Promise<Evaluation> {
+    const m = c.model;
+    let set;
+    try {
+      set = await m.backend.get(this.want, () => m.graph.selectBackend(this.want));
+    } catch (e) {
+      throw new SetupFailed(e);
+    }
+    return evaluateGraph(m, c.x, c.p, set.backend, hooks, set.setupMs);
+  }
+
   /** y and J of an fno1d-scalar combination on the chosen batch backend. */
   private async evaluateFno(c: Combination & { model: FnoLoaded }, hooks: ComputeHooks): Promise<Evaluation> {
     const [B, T] = c.x!.tensor.shape;
@@ -338,10 +340,10 @@ export class Session {
       ev =
         plan.sample?.ev ??
         (c.model.kind === 'graph'
-          ? await evaluateGraph(c.model, c.x, c.p, this.want, hooks)
+          ? await this.evaluateGraphModel(c as Combination & { model: GraphLoaded }, hooks)
           : await this.evaluateFno(c as Combination & { model: FnoLoaded }, hooks));
     } catch (e) {
-      if (c.model !== this.active?.model) this.release(c.model);
+      this.release(c.model, this.active?.model);
       const err = isOutOfMemory(e) ? new Error(this.memoryText(c, plan)) : e;
       return this.failed(c, messages, hooks, err);
     }
@@ -363,9 +365,9 @@ export class Session {
       memory: plan!.memory,
       sample: plan!.sample?.source,
     });
-    if (this.active && this.active.model !== c.model) this.release(this.active.model);
+    this.release(this.active?.model, c.model);
     // A staged model that this result replaces holds no backend worth keeping either.
-    if (this.staged.model && this.staged.model !== c.model) this.release(this.staged.model);
+    this.release(this.staged.model, c.model);
     this.active = c;
     this.activeNet =
       c.model.kind === 'graph' ? c.model.graph.engineModel(rolesOf(c.model, c.x?.tensor)) : c.model.net;
@@ -431,10 +433,9 @@ export class Session {
     };
   }
 
-  /** The inputs of the last result, or null before the first. */
   /**
    * The chosen batch backend of the active model (CPU helper threads or WebGPU) for analyses that
-   * run many evaluations, or null where there is none (graph models run on the session's CPU model).
+   * run many evaluations, or null where there is none (graph models' analyses run on the session's CPU model).
    */
   async batchBackend(): Promise<BatchBackend | null> {
     const m = this.active?.model;
@@ -442,6 +443,7 @@ export class Session {
     return (await this.backendFor(m)).backend;
   }
 
+  /** The inputs of the last result, or null before the first. */
   activeInputs(): ActiveInputs | null {
     const c = this.active;
     const r = this.result;
