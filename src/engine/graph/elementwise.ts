@@ -62,10 +62,7 @@ function binaryExprs(op: BinOp, alpha: number, complex: boolean, aIm: boolean, b
       return [E.sub(E.mul(ar, br), E.mul(ai, bi)), E.add(E.mul(ar, bi), E.mul(ai, br))];
     case 'div': {
       const d = E.add(E.mul(br, br), E.mul(bi, bi));
-      return [
-        E.div(E.add(E.mul(ar, br), E.mul(ai, bi)), d),
-        E.div(E.sub(E.mul(ai, br), E.mul(ar, bi)), d),
-      ];
+      return [E.div(E.add(E.mul(ar, br), E.mul(ai, bi)), d), E.div(E.sub(E.mul(ai, br), E.mul(ar, bi)), d)];
     }
   }
 }
@@ -474,6 +471,9 @@ function zeroIn(e: Expr, i: number): Expr {
 export function scale(x: GTensor, s: number, opts: ElementwiseOptions = {}): GTensor {
   const times = (i: number) => E.mul(E.c(s), E.in(i));
   if (x.kind === 'complex')
-    return mapComplex(x, (r, i, o) => ((o[0] = s * r), (o[1] = s * i)), { ...opts, lower: [times(0), times(1)] });
+    return mapComplex(x, (r, i, o) => ((o[0] = s * r), (o[1] = s * i)), {
+      ...opts,
+      lower: [times(0), times(1)],
+    });
   return map(x, (v) => s * v, { ...opts, lower: times(0) });
 }

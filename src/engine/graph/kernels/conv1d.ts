@@ -54,7 +54,8 @@ export function conv1dInto(x: GTensor, w: GTensor, s: Conv1dSpec, out: GTensor):
   if (C !== CinG * G) throw new Error('internal: conv1dInto channel mismatch');
   const lead = x.shape.slice(0, cAx).map((_, i) => i);
   // (a recorded run takes the products, which lower to every backend)
-  const direct = !activeRecorder() && G > 1 && CinG * CoutG <= 4 && x.kind !== 'complex' && w.kind !== 'complex';
+  const direct =
+    !activeRecorder() && G > 1 && CinG * CoutG <= 4 && x.kind !== 'complex' && w.kind !== 'complex';
   for (let j = 0; j < Kw; j++) {
     const shift = j * s.dilation - s.padL;
     const tLo = Math.max(0, Math.ceil(-shift / s.stride));
