@@ -17,6 +17,7 @@ import { sizeOf } from '../../graph/tensor';
 import type { OutputArray } from '../backend';
 import { WebGpuError, type WebGpuContext } from './context';
 import { TapeRunner, type TapeRunnerOptions } from './tape-runner';
+import { plannedBytes } from './tape-slots';
 
 export interface GraphRunnerOptions {
   /** Largest single buffer, in bytes. Default: the device's limits, and at most 256 MiB. */
@@ -175,22 +176,24 @@ export class WebGpuGraphRunner {
     );
     const maxTotal = this.opts.maxWorkspaceBytes ?? 512 * MiB;
     let cap = Infinity;
-    let fixed = 0;
-    let perSample = 0;
     // Every buffer's size is affine in the batch: c + s·n bytes.
     for (const { c, s } of bufferBytes(lowered)) {
-      fixed += c;
-      perSample += s;
       if (c + s > maxBuffer)
         throw new WebGpuError(
           `one sample needs a ${((c + s) / MiB).toFixed(1)} MiB buffer, more than this WebGPU device allows in one buffer (${(maxBuffer / MiB).toFixed(1)} MiB); use the CPU backend`,
         );
       if (s > 0) cap = Math.min(cap, Math.floor((maxBuffer - c) / s));
     }
-    cap = Math.min(cap, Math.max(1, Math.floor((maxTotal - fixed) / Math.max(perSample, 1))));
     if (this.opts.maxChunkSamples !== undefined)
       cap = Math.min(cap, Math.max(1, Math.floor(this.opts.maxChunkSamples)));
-    return Math.max(1, Number.isFinite(cap) ? cap : 1 << 20);
+    cap = Math.max(1, Number.isFinite(cap) ? cap : 1 << 20);
+    // The whole run within the budget, its buffers shared as the runner shares them (tape-slots.ts):
+    // nearly affine in the batch, so estimated from one and two samples and checked at the estimate.
+    const [t1, t2] = [plannedBytes(lowered.at(1)), plannedBytes(lowered.at(2))];
+    const slope = Math.max(1, t2 - t1);
+    let n = Math.min(cap, Math.max(1, Math.floor((maxTotal - (t1 - slope)) / slope)));
+    while (n > 1 && plannedBytes(lowered.at(n)) > maxTotal) n = Math.floor(n * 0.9);
+    return n;
   }
 
   dispose(): void {

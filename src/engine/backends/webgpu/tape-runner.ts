@@ -8,6 +8,7 @@ import { readsOf, writesOf, type Rec, type Tape } from '../../graph/lower/tape';
 import { errText, WebGpuError, type WebGpuContext } from './context';
 import { contractKernel, contractShape, ewiseKernel, type KernelPlan, viewRange } from './tape-wgsl-kernels';
 import { gemmDims, gemmKernel, gemmWorthTiling } from './tape-wgsl-gemm';
+import { planSlots } from './tape-slots';
 import { BufferUsage, dispatchGrid, MapModeRead } from './wgsl-common';
 
 type Values = Float64Array | Float32Array;
@@ -16,6 +17,8 @@ interface Step {
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly grid: [number, number];
+  /** Slots to clear before this step (a later tenant starting at zero: tape-slots.ts). */
+  readonly clear: readonly { buf: GPUBuffer; bytes: number }[];
 }
 
 /**
@@ -139,7 +142,12 @@ export class TapeRunner {
     try {
       return await scoped(device, 'could not set up the tape on WebGPU', async () => {
         const usage = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
-        const gpu = tape.bufs.map((b, k) => buffer(b.len * 4, usage, `tape ${k} (${b.op})`));
+        // Buffers a run makes share slots where their lives do not overlap (tape-slots.ts).
+        const plan = planSlots(tape);
+        const slots = plan.slotLen.map((len, k) => buffer(len * 4, usage, `tape slot ${k}`));
+        const gpu = tape.bufs.map((b, k) =>
+          plan.slotOf[k] >= 0 ? slots[plan.slotOf[k]] : buffer(b.len * 4, usage, `tape ${k} (${b.op})`),
+        );
         const restore: [number, GPUBuffer][] = [];
         tape.bufs.forEach((b, k) => {
           let data: Float32Array | undefined;
@@ -153,7 +161,17 @@ export class TapeRunner {
             restore.push([k, pristine]);
           }
         });
-        const live = plans.filter((p): p is KernelPlan => p !== null && p.threads > 0);
+        const indexed = plans.map((p, k) => [p, k] as const);
+        const liveAt = indexed.filter(
+          (e): e is readonly [KernelPlan, number] => e[0] !== null && e[0].threads > 0,
+        );
+        const live = liveAt.map(([p]) => p);
+        // Each planned clear goes before the first step at or after its record.
+        const clears = [...plan.clearBefore].sort((x, y) => x[0] - y[0]);
+        const clearsFor = (k: number, prev: number) =>
+          clears
+            .filter(([i]) => i > prev && i <= k)
+            .flatMap(([, cs]) => cs.map((c) => ({ buf: slots[c.slot], bytes: c.len * 4 })));
         // Every record's parameter block in one buffer, each at a multiple of UNIFORM_ALIGN.
         const offsets: number[] = [];
         let end = 0;
@@ -172,7 +190,8 @@ export class TapeRunner {
           ];
           const layout = pipelines[k].getBindGroupLayout(0);
           const bindGroup = device.createBindGroup({ layout, entries });
-          return { pipeline: pipelines[k], bindGroup, grid: dispatchGrid(p.threads, maxDim) };
+          const clear = clearsFor(liveAt[k][1], k > 0 ? liveAt[k - 1][1] : -1);
+          return { pipeline: pipelines[k], bindGroup, grid: dispatchGrid(p.threads, maxDim), clear };
         });
         const staging = (k: number, name: string) =>
           buffer(tape.bufs[k].len * 4, BufferUsage.MAP_READ | BufferUsage.COPY_DST, `read ${name}`);
@@ -265,13 +284,23 @@ export class TapeRunner {
       for (const [k, f32] of this.scratch)
         device.queue.writeBuffer(this.gpu[k], 0, f32 as Float32Array<ArrayBuffer>);
       const enc = device.createCommandEncoder({ label: 'tape' });
+      const cleared = new Set<GPUBuffer>();
       bufs.forEach((b, k) => {
-        if (b.init.k === 'zero' || b.init.k === 'output') enc.clearBuffer(this.gpu[k]);
+        if ((b.init.k === 'zero' || b.init.k === 'output') && !cleared.has(this.gpu[k])) {
+          cleared.add(this.gpu[k]);
+          enc.clearBuffer(this.gpu[k]);
+        }
       });
       for (const [k, pristine] of this.restore)
         enc.copyBufferToBuffer(pristine, 0, this.gpu[k], 0, this.gpu[k].size);
-      const pass = enc.beginComputePass({ label: 'tape' });
+      let pass = enc.beginComputePass({ label: 'tape' });
       for (const s of this.steps) {
+        if (s.clear.length) {
+          // a slot's next tenant starts at zero: clearing is a command of its own, between passes
+          pass.end();
+          for (const c of s.clear) enc.clearBuffer(c.buf, 0, c.bytes);
+          pass = enc.beginComputePass({ label: 'tape' });
+        }
         pass.setPipeline(s.pipeline);
         pass.setBindGroup(0, s.bindGroup);
         pass.dispatchWorkgroups(s.grid[0], s.grid[1]);
@@ -306,7 +335,7 @@ export class TapeRunner {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const g of this.gpu) g.destroy();
+    for (const g of new Set(this.gpu)) g.destroy();
     for (const [, g] of this.restore) g.destroy();
     this.uniforms.destroy();
     for (const r of [this.y, this.J]) r?.staging.forEach((g) => g.destroy());
