@@ -1,13 +1,33 @@
 #!/usr/bin/env bash
-# The GPU measurement of issue 5, run on a lent GPU machine from the repository root after
-# bench/device-pack.sh (carry .dev and .gl):
-#   jacscope on WebGPU (Dawn → Vulkan → the NVIDIA driver) at B = 1, 16, 64, 1024, 4096, checked
-#   against the PyTorch float64 fixtures first; the CPU backend at B = 1, 16, 64 on the same
-#   machine; PyTorch on CUDA (vmap(jacfwd), functional.jacobian) for the same sizes.
-# Results land in $OUT (or ./device-out): webgpu-gpu.json, torch-cuda.json and the logs.
+# The GPU measurement, run on a lent GPU machine from the repository root after
+# bench/device-pack.sh (carry .dev and .gl), in one command of under 10 minutes:
+#   1. the seed fno1d on WebGPU (Dawn → Vulkan → the NVIDIA driver) at B = 1, 16, 64, 1024, 4096,
+#      checked against the PyTorch float64 fixtures first; the CPU backend at B = 1, 16, 64 on the
+#      same machine; PyTorch on CUDA (vmap(jacfwd), functional.jacobian) for the same sizes;
+#   2. the non-FNO graph fixtures scaled up (bench/make_scaled_models.py: attention and CNN, T = 1024,
+#      width 128), made here with PyTorch, at B = 1, 64, 1024: WebGPU (WebGpuGraphRunner) against
+#      the graph engine on one CPU thread and on every core, and PyTorch CUDA vmap(jacfwd)
+#      (bench/graph-gpu-bench.ts, bench/graph_torch_bench.py); see bench/results/gpu-graph.md.
+# Results land in $OUT (or ./device-out): webgpu-gpu.json, torch-cuda.json, graph-<model>.json,
+# torch-<model>.json and the logs. Each step has a time limit, and all of them together stop by
+# TOTAL_S seconds (default 500) after the start. Environment: BATCHES, CPU_BATCHES, WORKSPACES
+# (the seed table), SKIP_TORCH, SKIP_SEED, SKIP_GRAPH, SCALED (cnn,attention), SCALED_T, SCALED_WIDTH,
+# GRAPH_BATCHES, GRAPH_WORKSPACES, READBACK_DETAIL.
 set -u
 OUT=${OUT:-$PWD/device-out}
 mkdir -p "$OUT"
+end=$((SECONDS + ${TOTAL_S:-500}))
+# step LIMIT CMD...: CMD under `timeout`, for at most LIMIT seconds and not past the overall end.
+step() {
+  local lim=$1 left=$((end - SECONDS))
+  shift
+  [ "$left" -lt "$lim" ] && lim=$left
+  if [ "$lim" -lt 10 ]; then
+    echo "-- skipped, out of time: $*" >&2
+    return 124
+  fi
+  timeout "$lim" "$@"
+}
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
@@ -49,12 +69,42 @@ for pinned in (True, False):
 PY
   exit 0
 fi
-batches=${BATCHES:-1,16,64,1024,4096}
-timeout 300 $node .dev/webgpu-bench.mjs --batches "$batches" --cpu-batches "${CPU_BATCHES:-1,16,64}" \
-  --workspaces "${WORKSPACES:-512,2048,2048/128,8192}" --budget 60 --verify .dev/fixtures --json-out "$OUT/webgpu-gpu.json" 2>&1 |
-  grep -v '^Warning: ' | tee "$OUT/webgpu.log"
-[ -n "${SKIP_TORCH:-}" ] && exit 0
-echo "== PyTorch on CUDA"
-timeout 200 python3 bench/pytorch_bench.py --fixtures .dev/fixtures --device cuda \
-  --batches "$batches" --runs 5 --functional-max-b 16 >"$OUT/torch-cuda.json" 2>"$OUT/torch.log"
-echo "exit $?"; tail -n 8 "$OUT/torch.log"
+if [ -z "${SKIP_SEED:-}" ]; then
+  # The chunk-size study (512,2048,2048/128,8192 MiB) is in bench/results/h100.md; the default
+  # workspace alone keeps this step near a minute.
+  batches=${BATCHES:-1,16,64,1024,4096}
+  echo "== seed fno1d on WebGPU"
+  step 150 $node .dev/webgpu-bench.mjs --batches "$batches" --cpu-batches "${CPU_BATCHES:-1,16,64}" \
+    --workspaces "${WORKSPACES:-512}" --budget 40 --verify .dev/fixtures --json-out "$OUT/webgpu-gpu.json" 2>&1 |
+    grep -v '^Warning: ' | tee "$OUT/webgpu.log"
+  if [ -z "${SKIP_TORCH:-}" ]; then
+    echo "== seed fno1d, PyTorch on CUDA"
+    step 120 python3 bench/pytorch_bench.py --fixtures .dev/fixtures --device cuda \
+      --batches "$batches" --runs 5 --functional-max-b 16 >"$OUT/torch-cuda.json" 2>"$OUT/torch.log"
+    echo "exit $?"; tail -n 8 "$OUT/torch.log"
+  fi
+fi
+[ -n "${SKIP_GRAPH:-}" ] && exit 0
+# The scaled CNN and attention, made here with PyTorch (as many samples as the last GRAPH_BATCHES).
+models=/tmp/jacscope-scaled
+gb=${GRAPH_BATCHES:-1,64,1024}
+echo "== scaled graph models (T = ${SCALED_T:-1024}, width ${SCALED_WIDTH:-128}): ${SCALED:-cnn,attention}"
+step 60 python3 bench/make_scaled_models.py "$models" --B "${gb##*,}" --T "${SCALED_T:-1024}" --width "${SCALED_WIDTH:-128}" \
+  --models "${SCALED:-cnn,attention}" 2>&1 | grep -v -i 'warning' | tee "$OUT/make-scaled.log"
+IFS=, read -r -a scaled <<<"${SCALED:-cnn,attention}"
+for m in "${scaled[@]}"; do
+  [ -f "$models/$m/model.pt" ] || { echo "-- no $models/$m/model.pt"; continue; }
+  # Lowering the attention alone took 80-140 s on a 2-core machine (the CNN 33-44 s), once per
+  # run of the bench: one workspace, and one timed CPU call of the attention per size (seconds each).
+  case $m in attention) lt=80 lg=240 budget=30 cr=1 ;; *) lt=50 lg=120 budget=20 cr=3 ;; esac
+  if [ -z "${SKIP_TORCH:-}" ]; then
+    echo "== $m, PyTorch on CUDA"
+    step $lt python3 bench/graph_torch_bench.py --dir "$models/$m" --device cuda --batches "$gb" \
+      --runs 3 --budget 15 >"$OUT/torch-$m.json" 2>"$OUT/torch-$m.log"
+    echo "exit $?"; grep -v -i warning "$OUT/torch-$m.log" | tail -n 4
+  fi
+  echo "== $m, jacscope: WebGPU, CPU"
+  step $lg $node .dev/graph-gpu-bench.mjs --dir "$models/$m" --batches "$gb" --cpu-batches 1 \
+    --pool-batches 64 --cpu-runs $cr --workspaces "${GRAPH_WORKSPACES:-16384}" --budget $budget \
+    --torch "$OUT/torch-$m.json" --json-out "$OUT/graph-$m.json" 2>&1 | grep -v '^Warning: ' | tee "$OUT/graph-$m.log"
+done

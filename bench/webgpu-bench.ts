@@ -20,6 +20,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { enableRelaxedSimd } from '../bin/node-flags.mjs';
 import { loadNodeGpu } from '../src/cli/webgpu-node';
 import { CpuBackend } from '../src/engine/backends/cpu/cpu-backend';
 import { measureGemm } from '../src/engine/backends/webgpu/gemm-choice';
@@ -30,6 +31,9 @@ import { readNpy } from '../src/engine/io/npy';
 import { readSafetensors } from '../src/engine/io/safetensors';
 import type { FnoConfig } from '../src/engine/models/config';
 import { demoData, demoModel } from '../src/engine/models/demo';
+
+// The CPU backend's kernels as the CLI runs them (its launcher sets the same V8 flags).
+enableRelaxedSimd();
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const T = 601;
