@@ -314,9 +314,10 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
   }
 
   /**
-   * One run of the program over all of `inputs`' samples, outside the arena (the lowering records
-   * such runs): with `P` > 0, p (`wrt`) gets the identity seed. `declare` sees the argument
-   * tensors before the program runs. Returns the output tensor.
+   * One run of the program over all of `inputs`' samples (the lowering records such runs): with
+   * `P` > 0, p (`wrt`) gets the identity seed. `declare` sees the argument tensors before the
+   * program runs. Returns the output tensor, whose storage (the arena's, so that the products run
+   * in place in WebAssembly) stays valid until the model's next run.
    */
   traceRun(
     inputs: ReadonlyMap<string, InputArray>,
@@ -327,7 +328,8 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
     const host = this.makeHost(this.table, { P: Math.max(opts.P, 1) }, opts.P > 0);
     const args = this.argsFor(inputs, 0, B, opts.P > 0 ? opts.wrt : undefined, opts.P);
     declare(args);
-    return this.outputOf(this.program.run(host, args), opts.output);
+    this.arena.reset();
+    return withArena(this.arena, () => this.outputOf(this.program.run(host, args), opts.output));
   }
 
   /**

@@ -3,6 +3,8 @@
  * the lowering checks itself against (a tape must give what the graph engine gives) and which the
  * WebGPU tape runner is tested against.
  */
+import { contract } from '../kernels/contract';
+import { GTensor } from '../tensor';
 import { compileExpr } from './expr';
 import type { Access, ContractRec, EwiseRec, Tape } from './tape';
 
@@ -82,55 +84,54 @@ function runEwise(r: EwiseRec, bufs: Float64Array[]): void {
   });
 }
 
+/**
+ * A product through the engine's own product kernel (kernels/contract.ts: GEMMs in WebAssembly),
+ * every dimension a label, the summed ones those the output has stride 0 along; then the
+ * epilogue, element by element over the output.
+ */
 function runContract(r: ContractRec, bufs: Float64Array[]): void {
-  const outDims: number[] = [];
-  const sumDims: number[] = [];
-  r.shape.forEach((d, i) => (r.out.strides[i] === 0 && d > 1 ? sumDims : outDims).push(i));
-  const sub = (a: Access, dims: number[], offset: number): Access => ({
-    buf: a.buf,
-    strides: dims.map((i) => a.strides[i]),
-    offset,
-  });
-  const A = bufs[r.a.buf];
-  const B = bufs[r.b.buf];
-  const O = bufs[r.out.buf];
-  const { scale, accumulate } = r;
-  // The summed dimensions as one loop over their flattened index: offsets into a and b precomputed.
-  const sumShape = sumDims.map((i) => r.shape[i]);
-  const count = sumShape.reduce((x, y) => x * y, 1);
-  const offA = new Int32Array(count);
-  const offB = new Int32Array(count);
-  let k = 0;
-  odometer(sumShape, [sub(r.a, sumDims, 0), sub(r.b, sumDims, 0)], (o) => {
-    offA[k] = o[0];
-    offB[k++] = o[1];
-  });
-  const outShape = outDims.map((i) => r.shape[i]);
+  const labels = r.shape.map((_, d) => d);
+  const outDims = labels.filter((d) => r.out.strides[d] !== 0 || r.shape[d] === 1);
+  const view = (a: Access, dims: number[]) =>
+    new GTensor(
+      dims.map((d) => r.shape[d]),
+      dims.map((d) => a.strides[d]),
+      a.offset,
+      bufs[a.buf],
+      null,
+      'float',
+    );
+  const a = { t: view(r.a, labels), labels };
+  const b = { t: view(r.b, labels), labels };
+  const out = view(r.out, outDims);
   const ep = r.epilogue;
-  const f = ep ? compileExpr(ep.expr) : null;
-  const E = ep ? ep.ins.map((a) => bufs[a.buf]) : [];
+  if (!ep) {
+    contract(a, b, outDims, { out, accumulate: r.accumulate, scale: r.scale });
+    return;
+  }
+  const v = contract(a, b, outDims, { scale: r.scale });
+  const f = compileExpr(ep.expr);
+  const E = ep.ins.map((e) => bufs[e.buf]);
+  const O = bufs[r.out.buf];
   const vals = new Float64Array(1 + E.length);
+  const at = (x: Access | { strides: readonly number[]; offset: number }, dims: number[]) => ({
+    buf: 0,
+    strides: dims.map((d) => x.strides[d]),
+    offset: x.offset,
+  });
+  const outShape = outDims.map((d) => r.shape[d]);
+  const vv = v.re;
   odometer(
     outShape,
     [
-      sub(r.a, outDims, r.a.offset),
-      sub(r.b, outDims, r.b.offset),
-      sub(r.out, outDims, r.out.offset),
-      ...(ep ? ep.ins.map((a) => sub(a, outDims, a.offset)) : []),
+      { buf: 0, strides: v.strides, offset: v.offset },
+      at(r.out, outDims),
+      ...ep.ins.map((e) => at(e, outDims)),
     ],
     (offs) => {
-      const ia = offs[0];
-      const ib = offs[1];
-      let acc = 0;
-      for (let j = 0; j < count; j++) acc += A[ia + offA[j]] * B[ib + offB[j]];
-      const io = offs[2];
-      const v = accumulate ? O[io] + scale * acc : scale * acc;
-      if (!f) {
-        O[io] = v;
-        return;
-      }
-      vals[0] = v;
-      for (let k = 0; k < E.length; k++) vals[k + 1] = E[k][offs[3 + k]];
+      const io = offs[1];
+      vals[0] = r.accumulate ? O[io] + vv[offs[0]] : vv[offs[0]];
+      for (let k = 0; k < E.length; k++) vals[k + 1] = E[k][offs[2 + k]];
       O[io] = f(vals);
     },
   );
