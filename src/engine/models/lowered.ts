@@ -13,6 +13,7 @@
  *  - and finally the tape itself, run in float64 at one sample on other inputs (a batch and values
  *    no recording had), gives the graph engine's y and J.
  */
+import { CancelledError } from '../errors';
 import { tangentOf } from '../graph/dispatch';
 import { Recorder, withRecorder } from '../graph/lower/record';
 import { fuseElementwise } from '../graph/lower/fuse';
@@ -56,20 +57,53 @@ const N0 = 3;
 const VERIFY_TOL = 1e-9;
 
 export function lowerGraphModel(model: GraphModel, req: LowerRequest): Lowering {
+  const steps = lower(model, req);
   try {
-    return lower(model, req);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
   } catch (e) {
     return { ok: false, reason: e instanceof Error ? e.message : String(e) };
   }
 }
 
-function lower(model: GraphModel, req: LowerRequest): Lowering {
+/**
+ * As lowerGraphModel, letting the event loop run between its steps (the probe, each recording,
+ * the check: each a run of the CPU engine, seconds on a large model) so that a cancel gets
+ * through; an aborted `signal` ends it with a CancelledError.
+ */
+export async function lowerGraphModelAsync(
+  model: GraphModel,
+  req: LowerRequest,
+  signal?: AbortSignal,
+): Promise<Lowering> {
+  const steps = lower(model, req);
+  for (;;) {
+    if (signal?.aborted) throw new CancelledError();
+    let r: IteratorResult<void, Lowering>;
+    try {
+      r = steps.next();
+    } catch (e) {
+      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
+    }
+    if (r.done) return r.value;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** The lowering, a step (a run of the engine) between yields. */
+function* lower(model: GraphModel, req: LowerRequest): Generator<void, Lowering> {
   const P = req.mode === 'jacobian' ? (req.shapes.get(req.wrt)?.[0] ?? 0) : 0;
   if (req.mode === 'jacobian' && !model.samplesIndependent(inputsFor(req, 3, 7), req))
     return { ok: false, reason: "the model's samples interact (it mixes the batch)" };
   // n = 3, 4, 5: sizes of 1 and 2 take shortcuts (size-1 axes broadcast, two-way choices) that
   // larger batches do not.
-  const runs = [record(model, req, N0, 1), record(model, req, N0 + 1, 2), record(model, req, N0 + 2, 3)];
+  const runs: (Recorded | { problem: string })[] = [];
+  for (let k = 0; k < 3; k++) {
+    yield;
+    runs.push(record(model, req, N0 + k, k + 1));
+  }
   for (const r of runs) if ('problem' in r) return { ok: false, reason: r.problem };
   const [t2, t3, t4] = runs.map((r) => (r as Recorded).tape);
   const yShape = (runs[0] as Recorded).yShape;
@@ -93,6 +127,7 @@ function lower(model: GraphModel, req: LowerRequest): Lowering {
     return fuse ? fuseElementwise(t) : t;
   };
   const lowered: LoweredModel = { mode: req.mode, P, yShape, at };
+  yield;
   // At one sample: a batch no recording had (the affine sizes extrapolated), and the cheapest.
   const diff = verify(model, req, lowered, 1);
   if (diff !== null) return { ok: false, reason: diff };

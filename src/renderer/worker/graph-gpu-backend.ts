@@ -40,7 +40,7 @@ export class GpuGraphBackend implements GraphBackend {
     if (!runner) return onCpu(this.failed!);
     try {
       const shapes = new Map([...inputs].map(([k, v]) => [k, v.shape.slice(1)]));
-      const lowering = runner.lowerFor(shapes, roles.wrt, 'jacobian');
+      const lowering = await runner.lowerForAsync(shapes, roles.wrt, 'jacobian', undefined, hooks.signal);
       if (!lowering.ok)
         return onCpu(`WebGPU cannot run this model (${lowering.reason}); computing on the CPU`);
       if (this.verify) {

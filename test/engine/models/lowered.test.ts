@@ -13,7 +13,8 @@ import { runTape } from '../../../src/engine/graph/lower/run-tape';
 import { RULES } from '../../../src/engine/graph/table';
 import type { GraphProgram } from '../../../src/engine/graph/program';
 import { GraphModel, type InputArray } from '../../../src/engine/models/graph-model';
-import { lowerGraphModel } from '../../../src/engine/models/lowered';
+import { lowerGraphModel, lowerGraphModelAsync } from '../../../src/engine/models/lowered';
+import { CancelledError } from '../../../src/engine/errors';
 import { readTorchScript } from '../../../src/engine/torchscript/archive';
 import { graphHost } from '../../../src/engine/torchscript/graph-host';
 import type { TensorHost } from '../../../src/engine/torchscript/host';
@@ -147,5 +148,33 @@ describe('lowering refuses what it cannot reproduce, naming it', () => {
     const r = lowerGraphModel(m, { shapes: SHAPES, wrt: 'p', mode: 'jacobian' });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(/samples interact/);
+  });
+});
+
+describe('lowering a model asynchronously', () => {
+  const dir = ROOT + 'film-mlp';
+  const meta = JSON.parse(readFileSync(`${dir}/meta.json`, 'utf8'));
+  const archive = readTorchScript(new Uint8Array(readFileSync(`${dir}/model.pt`)), 'model.pt');
+  const model = new GraphModel(torchScriptProgram(archive), graphHost, RULES);
+  const shapes = new Map(model.tensorArgs().map((a) => [a, npy(dir, `${a}.npy`).shape.slice(1)]));
+  const req = { shapes, wrt: meta.wrt as string, mode: 'jacobian' as const };
+
+  it('gives the same tape as the synchronous lowering', async () => {
+    const [a, b] = [lowerGraphModel(model, req), await lowerGraphModelAsync(model, req)];
+    if (!a.ok || !b.ok) throw new Error('did not lower');
+    expect(JSON.stringify(b.model.at(2), (_k, v) => (v instanceof Float64Array ? [...v] : v))).toBe(
+      JSON.stringify(a.model.at(2), (_k, v) => (v instanceof Float64Array ? [...v] : v)),
+    );
+  });
+
+  it('stops between its steps when cancelled', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(lowerGraphModelAsync(model, req, ac.signal)).rejects.toBeInstanceOf(CancelledError);
+    // cancelled while it runs: a step later
+    const later = new AbortController();
+    const run = lowerGraphModelAsync(model, req, later.signal);
+    setTimeout(() => later.abort(), 0);
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
   });
 });

@@ -12,7 +12,13 @@
  */
 import { CancelledError, ShapeError } from '../../errors';
 import type { GraphModel, InputArray } from '../../models/graph-model';
-import { lowerGraphModel, type LoweredModel, type LowerMode } from '../../models/lowered';
+import {
+  lowerGraphModel,
+  lowerGraphModelAsync,
+  type LoweredModel,
+  type Lowering,
+  type LowerMode,
+} from '../../models/lowered';
 import { sizeOf } from '../../graph/tensor';
 import type { OutputArray } from '../backend';
 import { WebGpuError, type WebGpuContext } from './context';
@@ -89,7 +95,26 @@ export class WebGpuGraphRunner {
     if (have) return { ok: true, lowered: have.lowered };
     const no = this.refused.get(key);
     if (no !== undefined) return { ok: false, reason: no };
-    const r = lowerGraphModel(this.model, { shapes, wrt, mode, output });
+    return this.keep(key, lowerGraphModel(this.model, { shapes, wrt, mode, output }));
+  }
+
+  /** As lowerFor, yielding between the lowering's steps; `signal` cancels (a CancelledError). */
+  async lowerForAsync(
+    shapes: ReadonlyMap<string, readonly number[]>,
+    wrt: string,
+    mode: LowerMode,
+    output?: number,
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; lowered: LoweredModel } | { ok: false; reason: string }> {
+    const key = keyOf(shapes, wrt, mode, output);
+    if (this.shapes.has(key) || this.refused.has(key)) return this.lowerFor(shapes, wrt, mode, output);
+    return this.keep(key, await lowerGraphModelAsync(this.model, { shapes, wrt, mode, output }, signal));
+  }
+
+  private keep(
+    key: string,
+    r: Lowering,
+  ): { ok: true; lowered: LoweredModel } | { ok: false; reason: string } {
     if (!r.ok) {
       this.refused.set(key, r.reason);
       return r;
@@ -102,7 +127,7 @@ export class WebGpuGraphRunner {
     this.checkAlive();
     const B = this.model.checkInputs(req.inputs, req.wrt);
     const shapes = new Map([...req.inputs].map(([k, v]) => [k, v.shape.slice(1)]));
-    const lowering = this.lowerFor(shapes, req.wrt, req.mode, req.output);
+    const lowering = await this.lowerForAsync(shapes, req.wrt, req.mode, req.output, req.signal);
     if (!lowering.ok) throw new WebGpuError(`this model cannot run on WebGPU: ${lowering.reason}`);
     const shape = this.shapes.get(keyOf(shapes, req.wrt, req.mode, req.output))!;
     const { lowered } = lowering;
