@@ -207,31 +207,46 @@ function foldIntoProduct(r1: ContractRec, r2: EwiseRec): ContractRec | null {
     r2.shape.forEach((n, d) => n > 1 && (strides[to[d]] = a.strides[d]));
     return { buf: a.buf, strides, offset: a.offset };
   };
-  const ins: Access[] = [];
+  // An epilogue r1 already has stays: its value replaces r2's reads of the result.
+  const ins: Access[] = [...(r1.epilogue?.ins ?? [])];
+  const value: Expr = r1.epilogue?.expr ?? { k: 'in', i: 0 };
   const inputs = r2.ins.map((a): Expr => {
-    if (a.buf === res.buf) return { k: 'in', i: 0 };
+    if (a.buf === res.buf) return value;
     const v = carry(a);
     let i = ins.findIndex((x) => same(x, v));
     if (i < 0) i = ins.push(v) - 1;
     return { k: 'in', i: i + 1 };
   });
   const out = carry(r2.outs[0]);
+  // in place (a bias added into the product's own result): the same element, the same view
+  const sameElements = (x: Access, y: Access) =>
+    x.buf === y.buf &&
+    x.offset === y.offset &&
+    r1.shape.every((n, k) => n === 1 || x.strides[k] === y.strides[k]);
+  if (out.buf === res.buf && !sameElements(out, res)) return null;
   const bufs = new Set([r1.a, r1.b, out, ...ins].map((a) => a.buf));
   if (bufs.size > MAX_BUFFERS) return null;
   return { ...r1, out, epilogue: { ins, expr: substitute(r2.exprs[0], inputs) } };
 }
 
-/** Products whose fresh result one elementwise record alone reads, with that record as epilogue. */
+/**
+ * Products whose fresh result one elementwise record alone reads — and perhaps writes back in
+ * place, as a bias added into a linear map's result — with that record as (the rest of) their
+ * epilogue.
+ */
 function foldEpilogues(recs: Rec[], tape: Tape): boolean {
   const { readers, writers } = uses(recs, tape.bufs.length);
   for (let i = 0; i < recs.length; i++) {
     const r1 = recs[i];
-    if (r1.kind !== 'contract' || r1.accumulate || r1.epilogue) continue;
+    if (r1.kind !== 'contract' || r1.accumulate) continue;
     const b = r1.out.buf;
-    if (tape.bufs[b].init.k !== 'zero' || writers[b].length !== 1 || readers[b].length !== 1) continue;
+    if (tape.bufs[b].init.k !== 'zero' || readers[b].length === 0) continue;
     const j = readers[b][0];
     const r2 = recs[j];
     if (r2.kind !== 'ewise' || r2.outs.length !== 1 || j <= i) continue;
+    // Written back in place, the result's later readers read what the fused record stores.
+    const inPlace = r2.outs[0].buf === b;
+    if (inPlace ? writers[b].length !== 2 || writers[b][1] !== j : readers[b].length !== 1) continue;
     // The product moves down to r2: its operands must be unchanged until then, and r2 must not
     // write them (other threads of the fused kernel still read them).
     const operands = [r1.a.buf, r1.b.buf];
