@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../../src/engine';
 import { createEngineAdapter } from '../../src/renderer/worker/engine-adapter';
-import { selfCheckProblem } from '../../src/renderer/worker/gpu-self-check';
+import { selfCheckProblem } from '../../src/engine/backends/self-check';
 import { Session } from '../../src/renderer/worker/session';
 import type { LoadOutcome } from '../../src/renderer/worker/session';
 import { buildArchive } from '../engine/torchscript/zip-builder';

@@ -469,11 +469,12 @@ function zeroIn(e: Expr, i: number): Expr {
 
 /** s · x for a real scalar s (complex x stays complex). */
 export function scale(x: GTensor, s: number, opts: ElementwiseOptions = {}): GTensor {
+  // the expressions only when a recorder will read them (scale runs in every JVP)
   const times = (i: number) => E.mul(E.c(s), E.in(i));
-  if (x.kind === 'complex')
-    return mapComplex(x, (r, i, o) => ((o[0] = s * r), (o[1] = s * i)), {
-      ...opts,
-      lower: [times(0), times(1)],
-    });
-  return map(x, (v) => s * v, { ...opts, lower: times(0) });
+  const recording = recorder() !== null;
+  if (x.kind === 'complex') {
+    const lower = recording ? [times(0), times(1)] : undefined;
+    return mapComplex(x, (r, i, o) => ((o[0] = s * r), (o[1] = s * i)), { ...opts, lower });
+  }
+  return map(x, (v) => s * v, recording ? { ...opts, lower: times(0) } : opts);
 }

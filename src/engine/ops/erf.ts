@@ -27,8 +27,16 @@ export function erf(x: number): number {
   return x < 0 ? -r : r;
 }
 
-/** erfc(x) for x ≥ 3: e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …))))). */
+/** erfc(x) for x ≥ 3. */
 function erfcLarge(x: number): number {
+  return Math.exp(-x * x) * erfcxLarge(x);
+}
+
+/**
+ * erfcx(x) = e^{x²}·erfc(x) for x ≥ 3, by erfc's continued fraction (Lentz's method):
+ * erfc x = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …))))).
+ */
+export function erfcxLarge(x: number): number {
   const tiny = 1e-300;
   let f = x;
   let C = x;
@@ -44,5 +52,5 @@ function erfcLarge(x: number): number {
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return (Math.exp(-x * x) * INV_SQRT_PI) / f;
+  return INV_SQRT_PI / f;
 }

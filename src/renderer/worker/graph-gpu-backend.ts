@@ -12,7 +12,7 @@ import type { GraphModel, InputArray } from '../../engine';
 import { errText, type WebGpuContext } from '../../engine/backends/webgpu/context';
 import type { BackendUsed, GraphBackend, GraphRoles, RunHooks, Tensor } from './engine-contract';
 import { evaluateOnCpu, inputsFor } from './graph-cpu';
-import { selfCheckProblem } from './gpu-self-check';
+import { selfCheckProblem } from '../../engine/backends/self-check';
 
 /** Samples of the batch the self-check runs on both. */
 const CHECK_SAMPLES = 2;

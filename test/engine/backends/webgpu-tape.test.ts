@@ -563,14 +563,6 @@ describe.skipIf(!context)('WebGPU tape runner: Jacobians, chunks, limits', () =>
     await expect(runner.run(new Map(), {})).rejects.toThrow(/destroyed/);
   });
 
-  it('bytes() sums the f32 sizes of the buffers', () => {
-    const b = new Builder();
-    b.input('x', 10);
-    b.buf(1000);
-    const y = b.output('y', 10);
-    expect(TapeRunner.bytes(b.tape(y))).toEqual({ largest: 4000, total: 4080 });
-  });
-
   it('create() refuses a buffer the device cannot hold, naming its size', async () => {
     const b = new Builder();
     const big = b.buf(2 ** 31);

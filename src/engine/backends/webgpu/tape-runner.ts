@@ -66,17 +66,6 @@ export class TapeRunner {
     private readonly scratch: Map<number, Float32Array>,
   ) {}
 
-  /** The f32 bytes of the largest buffer of `tape` and of all of them (for sizing chunks). */
-  static bytes(tape: Tape): { largest: number; total: number } {
-    let largest = 0;
-    let total = 0;
-    for (const b of tape.bufs) {
-      largest = Math.max(largest, b.len * 4);
-      total += b.len * 4;
-    }
-    return { largest, total };
-  }
-
   /**
    * Check `tape` against the device's limits, create its buffers (constants and the seed
    * uploaded), compile its kernels and bind them. Throws an Error naming the buffer or record

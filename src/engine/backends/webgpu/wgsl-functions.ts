@@ -1,4 +1,4 @@
-import { erf } from '../../ops/erf';
+import { erf, erfcxLarge } from '../../ops/erf';
 import { wgslFloat } from './wgsl-common';
 
 /**
@@ -73,24 +73,7 @@ let fits: { small: Cheb; tail: Cheb } | undefined;
 
 /** erfcx(x) = e^{x²} erfc(x) for x ≥ 1, float64: directly below 3, by erfc's continued fraction above. */
 function erfcx(x: number): number {
-  if (x < 3) return Math.exp(x * x) * (1 - erf(x));
-  // Lentz's method on erfc x = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))) (as ops/erf.ts).
-  const tiny = 1e-300;
-  let f = x;
-  let C = x;
-  let D = 0;
-  for (let n = 1; n < 500; n++) {
-    const a = n / 2;
-    D = x + a * D;
-    if (D === 0) D = tiny;
-    C = x + a / C;
-    if (C === 0) C = tiny;
-    D = 1 / D;
-    const delta = C * D;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return 1 / (Math.sqrt(Math.PI) * f);
+  return x < 3 ? Math.exp(x * x) * (1 - erf(x)) : erfcxLarge(x);
 }
 
 /** The two erf fits (computed once). */

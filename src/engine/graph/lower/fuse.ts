@@ -19,7 +19,7 @@
 import type { Expr } from './expr';
 import {
   readsOf,
-  renumber,
+  withoutUnusedBuffers,
   writesOf,
   type Access,
   type ContractRec,
@@ -299,16 +299,5 @@ export function fuseElementwise(tape: Tape): Tape {
   }
   const kept = recs.filter((r): r is Rec => r !== null);
   while (foldEpilogues(kept, tape));
-  return dropUnused({ ...tape, recs: kept });
-}
-
-/** The tape without buffers no record uses (outputs kept), renumbered. */
-function dropUnused(tape: Tape): Tape {
-  const used = new Set<number>([tape.y, ...(tape.J === null ? [] : [tape.J])]);
-  for (const r of tape.recs) for (const a of [...readsOf(r), ...writesOf(r)]) used.add(a.buf);
-  if (used.size === tape.bufs.length) return tape;
-  const id = new Map<number, number>();
-  const bufs = tape.bufs.filter((_, i) => used.has(i) && id.set(i, id.size));
-  const recs = tape.recs.map((r) => renumber(r, (b) => id.get(b)!));
-  return { bufs, recs, y: id.get(tape.y)!, J: tape.J === null ? null : id.get(tape.J)! };
+  return withoutUnusedBuffers({ ...tape, recs: kept });
 }

@@ -7,6 +7,7 @@
  * A reduction is described over one shape: an input view and an output view whose strides are 0
  * along the reduced dimensions.
  */
+import { contiguousStrides, sizeOf } from '../tensor';
 import { E } from './expr';
 import type { Recorder, StridedArray } from './record';
 
@@ -52,14 +53,12 @@ export function recordMax(
     rec.ewise(one, [x], [out], [E.in(0)]);
     return;
   }
-  // scratch laid out like x's own strides would be for a contiguous [.., n, ..]
-  const strides: number[] = [];
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = acc;
-    acc *= shape[i];
-  }
-  const s: StridedArray = { arr: new Float64Array(acc), strides, offset: 0 };
+  // a contiguous scratch of x's shape
+  const s: StridedArray = {
+    arr: new Float64Array(sizeOf(shape)),
+    strides: contiguousStrides(shape),
+    offset: 0,
+  };
   let src = x;
   while (n > 1) {
     const h = Math.floor(n / 2);

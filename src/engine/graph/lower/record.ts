@@ -12,7 +12,7 @@
 import type { Expr } from './expr';
 import {
   readsOf,
-  renumber,
+  withoutUnusedBuffers,
   writesOf,
   type Access,
   type BufInfo,
@@ -188,15 +188,8 @@ export class Recorder {
       for (const a of [...ins, ...outs]) live.add(a.buf);
     }
     keep.reverse();
-    const id = new Map<number, number>();
-    const bufs: BufInfo[] = [];
-    this.bufs.forEach((b, i) => {
-      if (!live.has(i)) return;
-      id.set(i, bufs.length);
-      bufs.push({ len: b.len, init: b.init, op: b.op });
-    });
-    const recs = keep.map((r) => renumber(r, (b) => id.get(b)!));
-    return { bufs, recs, y: id.get(y)!, J: J === null ? null : id.get(J)! };
+    const bufs: BufInfo[] = this.bufs.map((b) => ({ len: b.len, init: b.init, op: b.op }));
+    return withoutUnusedBuffers({ bufs, recs: keep, y, J });
   }
 
   private access(v: StridedArray, write: boolean): Access {

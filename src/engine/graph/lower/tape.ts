@@ -133,3 +133,14 @@ export function intsOf(tape: Tape): number[] {
   mapInts(tape, (v) => (out.push(v), v));
   return out;
 }
+
+/** The tape without buffers no record uses (outputs kept), renumbered. */
+export function withoutUnusedBuffers(tape: Tape): Tape {
+  const used = new Set<number>([tape.y, ...(tape.J === null ? [] : [tape.J])]);
+  for (const r of tape.recs) for (const a of [...readsOf(r), ...writesOf(r)]) used.add(a.buf);
+  if (used.size === tape.bufs.length) return tape;
+  const id = new Map<number, number>();
+  const bufs = tape.bufs.filter((_, i) => used.has(i) && id.set(i, id.size));
+  const recs = tape.recs.map((r) => renumber(r, (b) => id.get(b)!));
+  return { bufs, recs, y: id.get(tape.y)!, J: tape.J === null ? null : id.get(tape.J)! };
+}

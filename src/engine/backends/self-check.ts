@@ -1,7 +1,7 @@
 /**
- * Whether a WebGPU run agrees with the CPU's on a few samples, as the engine checks fno1d-scalar before `auto`
- * trusts an adapter (backends/select.ts): a loose bound that catches drivers that compile the kernels but
- * compute garbage (the tests hold the kernels to 1e-5).
+ * Whether a WebGPU run agrees with the CPU's on a few samples, before `auto` trusts an adapter (fno1d-scalar in
+ * select.ts, graph models in the app): a loose bound that catches drivers that compile the kernels but compute
+ * garbage (the tests hold the kernels to 1e-5).
  */
 
 type Values = ArrayLike<number>;
