@@ -4,6 +4,9 @@ import { cpuKernelLabel } from '../engine/kernels';
 import type { Selected } from '../engine/backends/select';
 import { LoadError } from '../engine/errors';
 import type { RecognizedModel } from '../engine/models/recognize';
+import type { HelperPoolOptions } from '../engine/backends/cpu/helper-pool';
+import type { GraphModel, GraphResult, GraphRunOptions, InputArray } from '../engine/models/graph-model';
+import type { LoadedTorchScript } from './load';
 import { findGpu, loadNodeGpu, type GpuFinding } from './webgpu-node';
 
 export function parseBackend(v: string | undefined): BackendChoice {
@@ -48,6 +51,12 @@ async function cpuMaker(m: RecognizedModel, threads: number) {
     import('../engine/backends/cpu/parallel-backend'),
     import('./cpu-pool'),
   ]);
+  const opts = helperOptions();
+  return () => new ParallelCpuBackend(m.config, m.tensors, nodePoolWorker, threads, opts);
+}
+
+/** When helper threads start, and what is said when one is lost (fno1d-scalar and graph models alike). */
+function helperOptions(): HelperPoolOptions {
   // A helper thread starts from its prebuilt bundle in a few tens of milliseconds (the engine's
   // default waits for 2 s of predicted work, for threads that compile the engine's sources first).
   const spawnAfterMs = typeof __JACSCOPE_BUNDLE__ !== 'undefined' ? HELPERS_AFTER_MS : undefined;
@@ -58,8 +67,47 @@ async function cpuMaker(m: RecognizedModel, threads: number) {
     said.add(reason);
     process.stderr.write(`jacscope: note: ${reason}\n`);
   };
-  return () =>
-    new ParallelCpuBackend(m.config, m.tensors, nodePoolWorker, threads, { spawnAfterMs, onHelperLost });
+  return { spawnAfterMs, onHelperLost };
+}
+
+/** A TorchScript model's runs on the CPU's graph engine: one thread, or helper threads too. */
+export interface GraphCpu {
+  forward(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions): Promise<GraphResult>;
+  evaluate(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions): Promise<GraphResult>;
+  /** For people: 'cpu, 2 threads (graph engine)'. */
+  readonly on: string;
+  /** Threads that computed part of the last call. */
+  threadsUsed(): number;
+  dispose(): void;
+}
+
+export async function graphCpu(model: GraphModel, m: LoadedTorchScript, threads: number): Promise<GraphCpu> {
+  if (threads <= 1)
+    return {
+      forward: async (inputs, opts) => model.forward(inputs, opts),
+      evaluate: (inputs, opts) => model.evaluateAsync(inputs, opts),
+      on: 'cpu, one thread (graph engine)',
+      threadsUsed: () => 1,
+      dispose() {},
+    };
+  const [{ ParallelGraphModel }, { nodePoolWorker }] = await Promise.all([
+    import('../engine/backends/cpu/parallel-graph'),
+    import('./cpu-pool'),
+  ]);
+  const par = new ParallelGraphModel(
+    model,
+    { bytes: m.bytes, file: m.file },
+    nodePoolWorker,
+    threads,
+    helperOptions(),
+  );
+  return {
+    forward: (inputs, opts) => par.forward(inputs, opts),
+    evaluate: (inputs, opts) => par.evaluate(inputs, opts),
+    on: `cpu, ${threads} threads (graph engine)`,
+    threadsUsed: () => par.threadsUsed,
+    dispose: () => par.dispose(),
+  };
 }
 
 /** Predicted one-thread work (ms) from which the bundled CLI starts its helper threads. */
@@ -91,6 +139,11 @@ export function parseThreads(v: string | undefined): number {
   if (!Number.isInteger(n) || n < 1 || n > 1024)
     throw new LoadError('--threads', `'${v}' is not a number of threads (1, 2, …)`);
   return n;
+}
+
+/** Where a run computed, for its summary line: 'webgpu', 'cpu', or 'cpu (2 threads)' when helpers took part. */
+export function computedOn(b: { kind: string; threadsUsed?: number }): string {
+  return b.threadsUsed !== undefined && b.threadsUsed > 1 ? `${b.kind} (${b.threadsUsed} threads)` : b.kind;
 }
 
 export function describeSelected(s: Selected): string {

@@ -49,7 +49,10 @@ function isTorchScript(bytes: Uint8Array, file: string): boolean {
   return names.some((n) => /(^|\/)constants\.pkl$/.test(n)) && names.some((n) => /(^|\/)code\//.test(n));
 }
 
-export type AnyModel = ({ kind: 'fno1d-scalar' } & LoadedModel) | TorchScriptModel;
+/** A TorchScript model with its file's bytes (helper threads open them again). */
+export type LoadedTorchScript = TorchScriptModel & { bytes: Uint8Array };
+
+export type AnyModel = ({ kind: 'fno1d-scalar' } & LoadedModel) | LoadedTorchScript;
 
 /**
  * Load any model file: a TorchScript archive runs from its own code (the graph engine, loaded only
@@ -63,7 +66,7 @@ export async function loadAnyModel(modelPath: string, configPath?: string): Prom
         `--config applies to bare weights; ${modelPath} is a TorchScript archive that carries its own code`,
       );
     const { openModel } = await import('../engine/models/open-model');
-    return openModel(bytes, modelPath) as TorchScriptModel;
+    return { ...(openModel(bytes, modelPath) as TorchScriptModel), bytes };
   }
   return { kind: 'fno1d-scalar', ...loadModelBytes(bytes, modelPath, configPath) };
 }

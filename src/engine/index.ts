@@ -40,6 +40,7 @@ export {
 } from './backends/webgpu/graph-runner';
 export { CpuBackend } from './backends/cpu/cpu-backend';
 export { ParallelCpuBackend, type ParallelCpuOptions } from './backends/cpu/parallel-backend';
+export { ParallelGraphModel } from './backends/cpu/parallel-graph';
 export type { PoolWorker, PoolRequest, PoolReply } from './backends/cpu/pool-protocol';
 export { poolWorker } from './backends/cpu/pool-worker';
 export { cpuGemmName } from './kernels';

@@ -1,16 +1,25 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/cpu-backend';
 import { ParallelCpuBackend } from '../../src/engine/backends/cpu/parallel-backend';
+import { ParallelGraphModel } from '../../src/engine/backends/cpu/parallel-graph';
+import { RULES } from '../../src/engine/graph/table';
+import { readNpy, writeNpy } from '../../src/engine/io/npy';
+import { GraphModel, type InputArray } from '../../src/engine/models/graph-model';
+import { readTorchScript } from '../../src/engine/torchscript/archive';
+import { graphHost } from '../../src/engine/torchscript/graph-host';
+import { torchScriptProgram } from '../../src/engine/torchscript/program';
 import { nodePoolWorker } from '../../src/cli/cpu-pool';
 import { fixturePath, loadCase, loadNpy } from '../engine/fixtures';
 
 // The parallel CPU backend on real worker_threads (the engine tests simulate the threads).
 const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
+/** The seed model as torch.jit.trace saved it. */
+const TRACED = fileURLToPath(new URL('../fixtures/graph/seed-fno1d-traced/', import.meta.url));
 const jacscope = (...args: string[]) =>
   spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
 
@@ -45,6 +54,86 @@ describe('CPU threads in Node', () => {
       par.dispose();
     }
   }, 60_000);
+
+  it('a TorchScript model on worker_threads helpers: the one-thread y and J bit for bit', async () => {
+    const dir = TRACED;
+    const bytes = new Uint8Array(readFileSync(join(dir, 'model.pt')));
+    const open = () =>
+      new GraphModel(torchScriptProgram(readTorchScript(bytes, 'model.pt')), graphHost, RULES);
+    const reps = 8;
+    const inputs = new Map<string, InputArray>();
+    for (const name of ['x', 'p']) {
+      const a = readNpy(new Uint8Array(readFileSync(join(dir, `${name}.npy`))), `${name}.npy`);
+      const data = new Float64Array(a.data.length * reps);
+      for (let r = 0; r < reps; r++) data.set(a.data, r * a.data.length);
+      inputs.set(name, { shape: [a.shape[0] * reps, ...a.shape.slice(1)], data });
+    }
+    let spawned = 0;
+    const lost: string[] = [];
+    const par = new ParallelGraphModel(
+      open(),
+      { bytes, file: 'model.pt' },
+      () => (spawned++, nodePoolWorker()),
+      3,
+      {
+        spawnAfterMs: 0,
+        onHelperLost: (r) => lost.push(r),
+      },
+    );
+    try {
+      const ref = open().evaluate(inputs, { wrt: 'p' });
+      await par.evaluate(inputs, { wrt: 'p' }); // starts the threads
+      expect(spawned).toBe(2);
+      const got = await par.evaluate(inputs, { wrt: 'p' });
+      expect(lost).toEqual([]);
+      expect(Buffer.from(got.J!.buffer).equals(Buffer.from(ref.J!.buffer))).toBe(true);
+      expect(Buffer.from(got.y.buffer).equals(Buffer.from(ref.y.buffer))).toBe(true);
+    } finally {
+      par.dispose();
+    }
+  }, 60_000);
+
+  it('jacscope --threads on a TorchScript model: helpers start for a long batch, the same J as one thread', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jacscope-threads-ts-'));
+    const fix = TRACED;
+    // 64 samples (the fixture's, repeated): long enough for the CLI to start its helper.
+    for (const name of ['x', 'p']) {
+      const a = readNpy(new Uint8Array(readFileSync(join(fix, `${name}.npy`))), `${name}.npy`);
+      const reps = 64 / a.shape[0];
+      const data = new Float64Array(a.data.length * reps);
+      for (let r = 0; r < reps; r++) data.set(a.data, r * a.data.length);
+      writeFileSync(
+        join(dir, `${name}.npy`),
+        writeNpy({ shape: [64, ...a.shape.slice(1)], data }, 'float64'),
+      );
+    }
+    const run = (t: string) =>
+      jacscope(
+        'jacobian',
+        '--model',
+        join(fix, 'model.pt'),
+        '--x',
+        join(dir, 'x.npy'),
+        '--p',
+        join(dir, 'p.npy'),
+        '--out',
+        join(dir, `J${t}.npy`),
+        '--dtype',
+        'float64',
+        '--backend',
+        'cpu',
+        '--threads',
+        t,
+      );
+    for (const t of ['1', '2']) {
+      const r = run(t);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      // The summary says whether helpers took part.
+      expect(r.stdout).toMatch(t === '1' ? /ms on cpu, p = p\)/ : /ms on cpu \(2 threads\), p = p\)/);
+    }
+    expect(readFileSync(join(dir, 'J2.npy')).equals(readFileSync(join(dir, 'J1.npy')))).toBe(true);
+  }, 120_000);
 
   it('jacscope --threads: the same J for any thread count; a bad count is refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jacscope-threads-'));

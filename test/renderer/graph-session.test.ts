@@ -11,6 +11,7 @@ import { Explorer } from '../../src/renderer/worker/explore';
 import { exportBytes } from '../../src/renderer/worker/exports';
 import { dataExportBytes } from '../../src/renderer/worker/data-exports';
 import { Session } from '../../src/renderer/worker/session';
+import { fakeWorker, seen } from '../engine/backends/fake-worker';
 import type { LoadOutcome } from '../../src/renderer/worker/session';
 import type { FileMessage } from '../../src/renderer/worker/protocol';
 
@@ -42,6 +43,36 @@ const load = (s: Session, fixture: string, names = ['model.pt', 'x.npy', 'p.npy'
   s.load(names.map((n) => file(fixture, n)));
 
 describe('graph models in the session', () => {
+  it('computes a batch on helper threads too: the one-thread J bit for bit, PyTorch to 1e-10', async () => {
+    // The attention fixture's two samples, sixteen times: chunks enough for the helpers to take some.
+    const reps = 16;
+    const tiled = (name: string) => {
+      const t = ref('attention', name);
+      const data = new Float64Array(t.data.length * reps);
+      for (let r = 0; r < reps; r++) data.set(t.data, r * t.data.length);
+      return { shape: [t.shape[0] * reps, ...t.shape.slice(1)], data };
+    };
+    const files = () => [
+      file('attention', 'model.pt'),
+      { name: 'x.npy', bytes: writeNpy(tiled('x.npy'), 'float64') },
+      { name: 'p.npy', bytes: writeNpy(tiled('p.npy'), 'float64') },
+    ];
+    const runs = seen.runs;
+    const threaded = new Session(
+      createEngineAdapter({ gpu: null, threads: { spawn: () => fakeWorker(), count: 3, spawnAfterMs: 0 } }),
+    );
+    const r = computed(await threaded.load(files()));
+    expect(seen.runs).toBeGreaterThan(runs); // the helpers took part
+    expect(r.meta.backend).toMatch(/CPU \(graph engine, float64, 3 threads\)/);
+    const one = computed(await new Session(createEngineAdapter({ gpu: null })).load(files()));
+    expect(one.meta.backend).toBe('CPU (graph engine, float64)');
+    expect(
+      Buffer.from(Float64Array.from(r.J).buffer).equals(Buffer.from(Float64Array.from(one.J).buffer)),
+    ).toBe(true);
+    expect(relErr(r.J, tiled('J_f64.npy').data)).toBeLessThan(1e-10);
+    expect(relErr(r.y, tiled('y_f64.npy').data)).toBeLessThan(1e-10);
+  });
+
   it('recognises a TorchScript archive by its code and feeds x and p by the forward signature', async () => {
     const s = new Session(createEngineAdapter());
     await s.demo();

@@ -1,5 +1,5 @@
 import { allowOnly, required, type ParsedArgs } from '../args';
-import { cliBackend, describeSelected, parseBackend, parseThreads } from '../backend';
+import { cliBackend, computedOn, describeSelected, graphCpu, parseBackend, parseThreads } from '../backend';
 import { loadAnyModel, loadInputs, type Inputs, type LoadedModel } from '../load';
 import { OUTPUT_NAME, parseDType, writeTensor, type OutDType } from '../output';
 
@@ -93,7 +93,7 @@ async function graphCompute(
   allowOnly(args, GRAPH);
   const { dtype, outPath } = outputOptions(args);
   const want = parseBackend(args.options.get('backend'));
-  parseThreads(args.options.get('threads'));
+  const threads = parseThreads(args.options.get('threads'));
   const g = await import('../graph-model');
   const model = g.graphModelOf(m);
   const wrt = model.wrtArg(args.options.get('wrt'));
@@ -115,7 +115,13 @@ async function graphCompute(
   }
   if (!r) {
     const opts = { wrt, output, onProgress };
-    r = what === 'forward' ? model.forward(inputs, opts) : await model.evaluateAsync(inputs, opts);
+    const cpu = await graphCpu(model, m, threads);
+    try {
+      r = what === 'forward' ? await cpu.forward(inputs, opts) : await cpu.evaluate(inputs, opts);
+      where = computedOn({ kind: 'cpu', threadsUsed: cpu.threadsUsed() });
+    } finally {
+      cpu.dispose();
+    }
   }
   const ms = performance.now() - t0;
   const [data, shape] = what === 'forward' ? [r.y, r.yShape] : [r.J!, r.jShape!];
@@ -144,7 +150,8 @@ export async function forward(
   );
   const ms = performance.now() - t0;
   writeTensor(outPath, [B, T, O], y, ['b', 't', 'o'], dtype, 'y');
-  log(`y [${B},${T},${O}] → ${outPath} (${dtype}; forward ${ms.toFixed(1)} ms on ${selected.backend.kind})`);
+  log(`y [${B},${T},${O}] → ${outPath} (${dtype}; forward ${ms.toFixed(1)} ms on ${computedOn(backend)})`);
+  if (selected.fallbackReason) note(describeSelected(selected));
   backend.dispose();
 }
 
@@ -166,7 +173,7 @@ export async function jacobian(
   const ms = performance.now() - t0;
   writeTensor(outPath, [B, T, O, P], J, ['b', 't', 'o', 'k'], dtype, 'J');
   log(
-    `J [${B},${T},${O},${P}] → ${outPath} (${dtype}; Jacobian ${ms.toFixed(1)} ms on ${selected.backend.kind})`,
+    `J [${B},${T},${O},${P}] → ${outPath} (${dtype}; Jacobian ${ms.toFixed(1)} ms on ${computedOn(backend)})`,
   );
   if (selected.fallbackReason) note(describeSelected(selected));
   backend.dispose();

@@ -18,7 +18,7 @@ import {
 } from '../../engine/analysis/streaming';
 import { modesProblem } from '../../engine/models/config';
 import { allowOnly, required, UsageError, type ParsedArgs } from '../args';
-import { cliBackend, parseThreads } from '../backend';
+import { cliBackend, graphCpu, parseThreads } from '../backend';
 import { readBytes } from '../files';
 import { loadAnyModel, type AnyModel } from '../load';
 import { type ArrayStream, StreamFiles, loadHdf5For } from '../stream-npy';
@@ -206,6 +206,7 @@ async function graphSource(
   args: ParsedArgs,
   m: Extract<AnyModel, { kind: 'torchscript' }>,
   files: StreamFiles,
+  threads: number,
 ): Promise<Source> {
   if (args.options.has('config')) throw new UsageError('--config applies to bare weights, not TorchScript');
   const g = await import('../graph-model');
@@ -227,9 +228,9 @@ async function graphSource(
         { shape: [count, ...s.shape.slice(1)], data: readChecked(s, start, count) },
       ]),
     );
-  const run = <R>(start: number, count: number, f: () => R): R => {
+  const run = async <R>(start: number, count: number, f: () => R | Promise<R>): Promise<R> => {
     try {
-      return f();
+      return await f();
     } catch (e) {
       if (e instanceof ShapeError)
         throw new ShapeError(`${[...streams.values()].map((s) => s.label).join(', ')}: ${e.message}`);
@@ -237,7 +238,8 @@ async function graphSource(
     }
   };
   const opts = { wrt, output };
-  const first = N > 0 ? run(0, 1, () => model.forward(inputs(0, 1), opts)) : null;
+  const first = N > 0 ? await run(0, 1, () => model.forward(inputs(0, 1), opts)) : null;
+  const cpu = await graphCpu(model, m, threads);
   const outShape = first ? first.yShape.slice(1) : [];
   if (first && (outShape.length < 1 || outShape.length > 2))
     throw new ShapeError(
@@ -254,16 +256,16 @@ async function graphSource(
       output: output ?? null,
       inputs: Object.fromEntries([...streams].map(([k, s]) => [k, s.shape])),
     }),
-    on: 'cpu, one thread (graph engine)',
+    on: cpu.on,
     async forward(start, count) {
-      return run(start, count, () => model.forward(inputs(start, count), opts).y);
+      return (await run(start, count, () => cpu.forward(inputs(start, count), opts))).y;
     },
     async evaluate(start, count) {
       const ins = inputs(start, count);
-      const r = run(start, count, () => model.evaluate(ins, opts));
+      const r = await run(start, count, () => cpu.evaluate(ins, opts));
       return { x: null, p: ins.get(wrt)!.data, y: r.y, J: r.J! };
     },
-    dispose() {},
+    dispose: () => cpu.dispose(),
   };
 }
 
@@ -521,10 +523,8 @@ export async function sensitivity(
   try {
     src =
       loaded.kind === 'torchscript'
-        ? await graphSource(args, loaded, files)
+        ? await graphSource(args, loaded, files, threads)
         : await fnoSource(args, loaded, files, threads, note);
-    if (loaded.kind === 'torchscript' && threads > 1 && args.options.has('threads'))
-      note('note: TorchScript models compute on one thread here (--threads applies to fno1d-scalar)');
     const { N, P, outShape } = src;
     if (N === 0) throw new ShapeError('the data holds no samples');
     const [start, end] = shardRange(N, shard, 'samples');

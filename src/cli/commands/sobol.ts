@@ -22,7 +22,7 @@ import { readDataFile } from '../../engine/io/dataset';
 import { modesProblem } from '../../engine/models/config';
 import type { InputArray } from '../../engine/models/graph-model';
 import { allowOnly, required, UsageError, type ParsedArgs } from '../args';
-import { cliBackend, parseThreads } from '../backend';
+import { cliBackend, graphCpu, parseThreads } from '../backend';
 import { readBytes, writeAtomic } from '../files';
 import { loadAnyModel, type AnyModel } from '../load';
 import { type ArrayStream, StreamFiles, loadHdf5For } from '../stream-npy';
@@ -188,6 +188,7 @@ async function graphFixed(
   m: Extract<AnyModel, { kind: 'torchscript' }>,
   files: StreamFiles,
   b: number,
+  threads: number,
 ): Promise<Fixed> {
   if (args.options.has('config')) throw new UsageError('--config applies to bare weights, not TorchScript');
   const g = await import('../graph-model');
@@ -222,31 +223,32 @@ async function graphFixed(
     return map;
   };
   const labels = [...streams.values()].map((s) => s.label);
-  const run = <R>(f: () => R): R => {
+  const run = async <R>(f: () => Promise<R>): Promise<R> => {
     try {
-      return f();
+      return await f();
     } catch (e) {
       if (e instanceof ShapeError)
         throw new ShapeError(`${labels.length ? `${labels.join(', ')}: ` : ''}${e.message}`);
       throw e;
     }
   };
+  const cpu = await graphCpu(model, m, threads);
   const fixed: Fixed = {
     P: pAll ? pAll.data.length / pAll.B : 0,
     p: pAll,
     fixedValues: [...rows.values()].reduce((a, r) => a + r.row.length, 0),
-    id: JSON.stringify({ model: hashBytes(readBytes(m.file)), wrt, output: output ?? null, inputs: ids }),
-    on: 'cpu, one thread (graph engine)',
+    id: JSON.stringify({ model: hashBytes(m.bytes), wrt, output: output ?? null, inputs: ids }),
+    on: cpu.on,
     async evaluate(p, n) {
-      return run(() => model.forward(inputs(p, n, fixed.P), { wrt, output })).y;
+      return (await run(() => cpu.forward(inputs(p, n, fixed.P), { wrt, output }))).y;
     },
     async jacobian(p, n) {
-      return run(() => model.evaluate(inputs(p, n, fixed.P), { wrt, output })).J!;
+      return (await run(() => cpu.evaluate(inputs(p, n, fixed.P), { wrt, output }))).J!;
     },
     async outShape(p) {
-      return run(() => model.forward(inputs(p, 1, fixed.P), { wrt, output })).yShape.slice(1);
+      return (await run(async () => model.forward(inputs(p, 1, fixed.P), { wrt, output }))).yShape.slice(1);
     },
-    dispose() {},
+    dispose: () => cpu.dispose(),
   };
   return fixed;
 }
@@ -358,10 +360,8 @@ export async function sobol(
   try {
     fixed =
       loaded.kind === 'torchscript'
-        ? await graphFixed(args, loaded, files, b)
+        ? await graphFixed(args, loaded, files, b, threads)
         : await fnoFixed(args, loaded, files, b, threads, note);
-    if (loaded.kind === 'torchscript' && threads > 1 && o.has('threads'))
-      note('note: TorchScript models compute on one thread here (--threads applies to fno1d-scalar)');
     const known = loaded.kind === 'torchscript' ? (fixed.p ? fixed.P : null) : fixed.P;
     const dists = distributions(o.get('dist'), known, fixed.p, note);
     fixed.P = dists.length;

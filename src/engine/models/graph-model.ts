@@ -64,6 +64,8 @@ export interface JacobianRun {
   readonly host: ProgramHost;
   readonly inputs: ReadonlyMap<string, InputArray>;
   readonly outputIndex?: number;
+  /** Whether samples are independent, decided by the caller (a parallel runner's calling thread) rather than probed. */
+  readonly independent?: boolean;
   y: Float64Array | null;
   J: Float64Array | Float32Array | null;
   yShape: number[] | null;
@@ -206,7 +208,7 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
    */
   prepare(
     inputs: ReadonlyMap<string, InputArray>,
-    opts: GraphRunOptions & { out?: SampleOutput } = {},
+    opts: GraphRunOptions & { out?: SampleOutput; independent?: boolean } = {},
   ): JacobianRun {
     const wrt = this.wrtArg(opts.wrt);
     const B = this.checkInputs(inputs, wrt);
@@ -219,6 +221,7 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
       host,
       inputs,
       outputIndex: opts.output,
+      independent: opts.independent,
       y: opts.out?.y ?? null,
       J: opts.out?.J ?? null,
       yShape: null,
@@ -340,6 +343,7 @@ export class GraphModel<H extends ProgramHost = ProgramHost> {
    * once per model, p and output choice and per-sample shapes.
    */
   private independent(run: JacobianRun, b0: number): boolean {
+    if (run.independent !== undefined) return run.independent;
     const key = JSON.stringify([
       run.wrt,
       run.outputIndex ?? null,

@@ -23,12 +23,13 @@ import {
   sweepInputs,
   writeNpy,
 } from '../../engine';
-import type { FnoConfig, HostTensor, ModelFile, PoolWorker, RecognizedModel } from '../../engine';
+import type { FnoConfig, HostTensor, ModelFile, RecognizedModel } from '../../engine';
 import { BackendError } from './engine-contract';
 import type { BatchBackend, EngineAdapter, ParsedModel, Recognized, Tensor } from './engine-contract';
 import type { BackendWant, HyperKey } from './protocol';
 import type { AnalysisFns } from './explore';
 import { readGraphModel, readXArray } from './graph-adapter';
+import type { ThreadOptions } from './graph-cpu';
 import { dataListing, readChosen, readDataAsync, torchKind } from './data-files';
 
 // The protocol's keys are the engine's config keys (a type the UI thread can import without the engine).
@@ -72,7 +73,7 @@ async function selectBatchBackend(
   threads: ThreadOptions,
 ): Promise<BatchBackend> {
   const r = rec.raw as RecognizedModel;
-  const { spawn, count } = threads;
+  const { spawn, count, spawnAfterMs } = threads;
   // A helper thread that could not start or stopped: the results stay right, the note says why it is slower.
   let lostHelper: string | undefined;
   const makeCpu =
@@ -80,6 +81,7 @@ async function selectBatchBackend(
       ? () =>
           new ParallelCpuBackend(r.config, r.tensors, spawn, count, {
             model: cpuModel(r),
+            spawnAfterMs,
             onHelperLost: (reason) => (lostHelper = reason),
           })
       : undefined;
@@ -141,11 +143,7 @@ function hostGpu(): GPU | null {
   return nav?.gpu ?? null;
 }
 
-/** Helper threads for the CPU backend: how to start one (a Web Worker) and how many threads in all. */
-export interface ThreadOptions {
-  spawn?: () => PoolWorker;
-  count: number;
-}
+export type { ThreadOptions };
 
 /**
  * `gpu`: what WebGPU to offer the backend choice, for fno1d-scalar and graph models alike (default:
@@ -158,7 +156,8 @@ export function createEngineAdapter(opts: { gpu?: GPU | null; threads?: ThreadOp
     backend: 'cpu · float64',
     selectBackend: (rec, want) => selectBatchBackend(rec, want, gpu(), threads),
     // A TorchScript archive runs from its own code; anything else is weights for fno1d-scalar recognition.
-    readModel: (bytes, file) => readGraphModel(bytes, file, gpu) ?? parsedModel(readModelFile(bytes, file)),
+    readModel: (bytes, file) =>
+      readGraphModel(bytes, file, gpu, threads) ?? parsedModel(readModelFile(bytes, file)),
     recognize: (model, explicit) =>
       toRecognized(recognizeFno(model.raw as ModelFile, (explicit ?? {}) as Partial<FnoConfig>)),
     build: (_model, rec) => cpuModel(rec.raw as RecognizedModel),

@@ -11,7 +11,7 @@ import { isTorchScriptFile } from '../../engine/models/open-model';
 import { graphHost } from '../../engine/torchscript/graph-host';
 import type { DataParts, EngineModel, GraphNet, GraphRoles, ParsedModel } from './engine-contract';
 import { selectGraphBackend } from './graph-backend';
-import { evaluateOnCpu, inputsFor } from './graph-cpu';
+import { CpuGraph, evaluateOnCpu, inputsFor, type ThreadOptions } from './graph-cpu';
 
 /** Ops whose derivative jumps somewhere: the derivative check then takes one small step (see explore.ts). */
 const KINKED =
@@ -42,7 +42,12 @@ function engineModel(model: GraphModel, roles: GraphRoles, params: { real: numbe
 }
 
 /** `gpu`: the WebGPU to offer when a backend is chosen (asked then, as the worker's navigator may have none). */
-function graphNet(m: TorchScriptModel, gpu: () => GPU | null): GraphNet {
+function graphNet(
+  m: TorchScriptModel,
+  bytes: Uint8Array,
+  gpu: () => GPU | null,
+  threads: ThreadOptions,
+): GraphNet {
   const model = new GraphModel(m.program, graphHost, RULES);
   const d = m.description;
   const tensorArgs = model.tensorArgs();
@@ -66,20 +71,36 @@ function graphNet(m: TorchScriptModel, gpu: () => GPU | null): GraphNet {
     kinked: hasKinks(d.ops),
     notes: [...m.archive.notes],
     evaluate: async (roles, x, p, hooks) => {
-      const r = await evaluateOnCpu(model, inputsFor(roles, x, p.data, p.shape[0]), roles.wrt, hooks);
+      const r = await evaluateOnCpu(
+        new CpuGraph(model, null),
+        inputsFor(roles, x, p.data, p.shape[0]),
+        roles.wrt,
+        hooks,
+      );
       return { y: r.y, yShape: r.yShape, J: r.J };
     },
     engineModel: (roles) => engineModel(model, roles, params),
-    selectBackend: (want) => selectGraphBackend(model, want, want === 'cpu' ? null : gpu()),
+    // Each backend has its own CPU side (its helper threads go with it when the choice or the model changes).
+    selectBackend: (want) =>
+      selectGraphBackend(
+        new CpuGraph(model, { bytes, file: m.file }, threads),
+        want,
+        want === 'cpu' ? null : gpu(),
+      ),
   };
 }
 
 /** The model in `bytes` when it is a TorchScript archive (null otherwise: read it as weights). */
-export function readGraphModel(bytes: Uint8Array, file: string, gpu: () => GPU | null): ParsedModel | null {
+export function readGraphModel(
+  bytes: Uint8Array,
+  file: string,
+  gpu: () => GPU | null,
+  threads: ThreadOptions = { count: 1 },
+): ParsedModel | null {
   if (!isTorchScriptFile(bytes, file)) return null;
   const m = openModel(bytes, file);
   if (m.kind !== 'torchscript') return null;
-  const graph = graphNet(m, gpu);
+  const graph = graphNet(m, bytes, gpu, threads);
   return {
     file,
     format: 'TorchScript archive',

@@ -8,35 +8,34 @@
  * Either way a model that does not lower for the batch's shapes computes on the CPU with a note naming the op
  * (graph-gpu-backend.ts).
  */
-import type { GraphModel } from '../../engine';
 import { WebGpuContext, describeAdapter, errText } from '../../engine/backends/webgpu/context';
 import { BackendError } from './engine-contract';
 import type { GraphBackend } from './engine-contract';
-import { evaluateOnCpu, inputsFor } from './graph-cpu';
+import { evaluateOnCpu, inputsFor, type CpuGraph } from './graph-cpu';
 import { GpuGraphBackend } from './graph-gpu-backend';
 import type { BackendWant } from './protocol';
 
 /** The graph engine on the CPU; `note`: why not WebGPU, when it was wanted or tried. */
-export function cpuGraphBackend(model: GraphModel, note?: string): GraphBackend {
+export function cpuGraphBackend(cpu: CpuGraph, note?: string): GraphBackend {
   return {
     evaluate: (roles, x, p, hooks) =>
-      evaluateOnCpu(model, inputsFor(roles, x, p.data, p.shape[0]), roles.wrt, hooks, note),
-    dispose: () => undefined,
+      evaluateOnCpu(cpu, inputsFor(roles, x, p.data, p.shape[0]), roles.wrt, hooks, note),
+    dispose: () => cpu.dispose(),
   };
 }
 
 /** `gpu`: `navigator.gpu` where the worker runs (null where there is none, and in the Node tests unless given). */
 export async function selectGraphBackend(
-  model: GraphModel,
+  cpu: CpuGraph,
   want: BackendWant,
   gpu: GPU | null,
 ): Promise<GraphBackend> {
-  if (want === 'cpu') return cpuGraphBackend(model);
+  if (want === 'cpu') return cpuGraphBackend(cpu);
   const explicit = want === 'webgpu';
   // No WebGPU, or no adapter: auto computes on the CPU as it always could; WebGPU chosen says why not.
   const without = (reason: string, note?: string) => {
     if (explicit) throw new BackendError(`${reason}; choose auto or CPU in the model panel`);
-    return cpuGraphBackend(model, note);
+    return cpuGraphBackend(cpu, note);
   };
   if (!gpu) return without('WebGPU is not available here (no navigator.gpu)');
   let ctx: WebGpuContext | null;
@@ -49,9 +48,9 @@ export async function selectGraphBackend(
   if (!explicit && ctx.adapter.software) {
     ctx.destroy();
     return cpuGraphBackend(
-      model,
+      cpu,
       `${describeAdapter(ctx.adapter)} is a software renderer, slower than the CPU backend; using the CPU (choose WebGPU to use it anyway)`,
     );
   }
-  return new GpuGraphBackend(ctx, model, !explicit);
+  return new GpuGraphBackend(ctx, cpu, !explicit);
 }

@@ -1,12 +1,59 @@
 /**
- * A graph model's batch on the CPU: the engine's GraphModel in float64, one sample at a time. The inputs are
- * built here from the session's roles (p to the differentiated argument, x to the other), for the CPU and
- * WebGPU alike.
+ * A graph model's batch on the CPU: the engine's GraphModel in float64, on the engine worker alone or with
+ * helper threads (Web Workers, each opening the same archive) for a batch worth them. The inputs are built
+ * here from the session's roles (p to the differentiated argument, x to the other), for the CPU and WebGPU
+ * alike.
  */
-import type { GraphModel, InputArray } from '../../engine';
+import { ParallelGraphModel } from '../../engine';
+import type { GraphModel, GraphResult, GraphRunOptions, InputArray, PoolWorker } from '../../engine';
 import type { BackendUsed, GraphRoles, RunHooks } from './engine-contract';
 
 export const GRAPH_CPU_DESCRIPTION = 'CPU (graph engine, float64)';
+
+/** Helper threads for the CPU: how to start one (a Web Worker) and how many threads in all. */
+export interface ThreadOptions {
+  spawn?: () => PoolWorker;
+  count: number;
+  /** Start helpers for a batch predicted to take longer than this on one thread (ms; the engine's default). */
+  spawnAfterMs?: number;
+}
+
+/**
+ * The graph engine on the CPU for one backend's batches: helper threads start with the first batch long
+ * enough to be worth them (the engine's rule) and stay until `dispose`.
+ */
+export class CpuGraph {
+  private parallel: ParallelGraphModel | null = null;
+  /** Why a helper thread could not start or stopped, when one did: the batch still computes, slower. */
+  private lost: string | undefined;
+
+  /** `archive`: the TorchScript file the model was opened from (helpers open it again). */
+  constructor(
+    readonly model: GraphModel,
+    private readonly archive: { bytes: Uint8Array; file: string } | null,
+    private readonly threads: ThreadOptions = { count: 1 },
+  ) {}
+
+  async evaluate(
+    inputs: ReadonlyMap<string, InputArray>,
+    opts: GraphRunOptions,
+  ): Promise<GraphResult & { threads: number; lost?: string }> {
+    const { spawn, count, spawnAfterMs } = this.threads;
+    if (!spawn || count <= 1 || !this.archive)
+      return { ...(await this.model.evaluateAsync(inputs, opts)), threads: 1 };
+    this.parallel ??= new ParallelGraphModel(this.model, this.archive, spawn, count, {
+      spawnAfterMs,
+      onHelperLost: (reason) => (this.lost = reason),
+    });
+    const r = await this.parallel.evaluate(inputs, opts);
+    return { ...r, threads: this.parallel.threadsUsed, lost: this.lost };
+  }
+
+  dispose(): void {
+    this.parallel?.dispose();
+    this.parallel = null;
+  }
+}
 
 /** The model's inputs by argument name: p [B,P] and, when it takes one, x [B, ...xSample]. */
 export function inputsFor(
@@ -23,17 +70,20 @@ export function inputsFor(
 
 /** y and J of the batch on the CPU (cancellable between samples); `note` says why not WebGPU, if it was wanted. */
 export async function evaluateOnCpu(
-  model: GraphModel,
+  cpu: CpuGraph,
   inputs: ReadonlyMap<string, InputArray>,
   wrt: string,
   hooks: RunHooks,
   note?: string,
 ): Promise<{ y: Float64Array; yShape: number[]; J: Float64Array; backend: BackendUsed }> {
-  const r = await model.evaluateAsync(inputs, { wrt, signal: hooks.signal, onProgress: hooks.onProgress });
+  const r = await cpu.evaluate(inputs, { wrt, signal: hooks.signal, onProgress: hooks.onProgress });
+  const description =
+    r.threads > 1 ? GRAPH_CPU_DESCRIPTION.replace(/\)$/, `, ${r.threads} threads)`) : GRAPH_CPU_DESCRIPTION;
+  const notes = [note, r.lost].filter((n): n is string => n !== undefined);
   return {
     y: r.y,
     yShape: r.yShape,
     J: r.J!,
-    backend: { description: GRAPH_CPU_DESCRIPTION, kind: 'cpu', note },
+    backend: { description, kind: 'cpu', note: notes.length ? notes.join('; ') : undefined },
   };
 }

@@ -8,10 +8,10 @@
  *    for fno1d-scalar in the engine.
  */
 import { CancelledError, ShapeError, WebGpuGraphRunner } from '../../engine';
-import type { GraphModel, InputArray } from '../../engine';
+import type { InputArray } from '../../engine';
 import { errText, type WebGpuContext } from '../../engine/backends/webgpu/context';
 import type { BackendUsed, GraphBackend, GraphRoles, RunHooks, Tensor } from './engine-contract';
-import { evaluateOnCpu, inputsFor } from './graph-cpu';
+import { evaluateOnCpu, inputsFor, type CpuGraph } from './graph-cpu';
 import { selfCheckProblem } from '../../engine/backends/self-check';
 
 /** Samples of the batch the self-check runs on both. */
@@ -27,15 +27,15 @@ export class GpuGraphBackend implements GraphBackend {
   /** `verify`: check each new input shape against the CPU before trusting the adapter (auto). */
   constructor(
     private readonly ctx: WebGpuContext,
-    private readonly model: GraphModel,
+    private readonly cpu: CpuGraph,
     private readonly verify: boolean,
   ) {
-    this.runner = new WebGpuGraphRunner(ctx, model);
+    this.runner = new WebGpuGraphRunner(ctx, cpu.model);
   }
 
   async evaluate(roles: GraphRoles, x: Float64Array | null, p: Tensor, hooks: RunHooks) {
     const inputs = inputsFor(roles, x, p.data, p.shape[0]);
-    const onCpu = (note: string) => evaluateOnCpu(this.model, inputs, roles.wrt, hooks, note);
+    const onCpu = (note: string) => evaluateOnCpu(this.cpu, inputs, roles.wrt, hooks, note);
     const runner = this.runner;
     if (!runner) return onCpu(this.failed!);
     try {
@@ -70,12 +70,18 @@ export class GpuGraphBackend implements GraphBackend {
       // Cancellation and input errors are the caller's: the CPU would stop or fail the same way.
       if (e instanceof CancelledError || e instanceof ShapeError || hooks.signal?.aborted) throw e;
       this.failed = `WebGPU failed and the CPU took over: ${this.ctx.description}: ${errText(e)}`;
-      this.dispose();
+      this.releaseGpu();
       return onCpu(this.failed);
     }
   }
 
   dispose(): void {
+    this.releaseGpu();
+    this.cpu.dispose();
+  }
+
+  /** The device and its runner; the CPU (and its helper threads) stay for the batches that follow. */
+  private releaseGpu(): void {
     this.runner?.dispose();
     this.runner = null;
     this.ctx.destroy();
@@ -96,7 +102,7 @@ export class GpuGraphBackend implements GraphBackend {
     for (const [name, a] of inputs)
       few.set(name, { shape: [n, ...a.shape.slice(1)], data: a.data.subarray(0, (a.data.length / B) * n) });
     const gpu = await runner.run({ inputs: few, wrt, mode: 'jacobian', signal: hooks.signal });
-    const cpu = await this.model.evaluateAsync(few, { wrt, signal: hooks.signal });
+    const cpu = await this.cpu.model.evaluateAsync(few, { wrt, signal: hooks.signal });
     const problem = selfCheckProblem({ y: gpu.y, J: gpu.J! }, { y: cpu.y, J: cpu.J! });
     this.checked.set(key, problem);
     return problem;

@@ -1,39 +1,52 @@
 /**
- * The helper thread's side of the parallel CPU backend: platform entry points (a Web Worker
+ * The helper thread's side of the parallel CPU runners: platform entry points (a Web Worker
  * module, a worker_threads file) hand each message to the function this returns.
  */
+import { ShapeError } from '../../errors';
+import { RULES } from '../../graph/table';
 import { Fno1dScalar } from '../../models/fno1d-scalar';
-import type { PoolReply, PoolRequest } from './pool-protocol';
+import { GraphModel } from '../../models/graph-model';
+import { openModel } from '../../models/open-model';
+import { graphHost } from '../../torchscript/graph-host';
+import type { PoolModel, PoolReply, PoolRequest } from './pool-protocol';
+
+function modelOf(spec: PoolModel): GraphModel {
+  if (spec.kind === 'fno1d-scalar') return new Fno1dScalar(spec.config, new Map(spec.tensors)).graph;
+  const opened = openModel(spec.bytes, spec.file);
+  if (opened.kind !== 'torchscript') throw new Error(`${spec.file} is not a TorchScript archive`);
+  return new GraphModel(opened.program, graphHost, RULES);
+}
 
 export function poolWorker(
   post: (msg: PoolReply, transfer: ArrayBuffer[]) => void,
 ): (msg: PoolRequest) => void {
-  let model: Fno1dScalar | undefined;
+  let model: GraphModel | undefined;
   return (msg) => {
     if (msg.type === 'init') {
       try {
-        model = new Fno1dScalar(msg.config, new Map(msg.tensors));
+        model = modelOf(msg.model);
         post({ type: 'ready' }, []);
       } catch (e) {
         post({ type: 'failed', id: -1, message: e instanceof Error ? e.message : String(e) }, []);
       }
       return;
     }
-    const { id, mode, x, p, B, T } = msg;
+    const { id, mode, wrt, output, independent } = msg;
     try {
       if (!model) throw new Error('the helper thread has no model');
+      const inputs = new Map(msg.inputs);
       if (mode === 'forward') {
-        const y = model.forward(x, p, B, T);
-        post({ type: 'done', id, y }, [y.buffer as ArrayBuffer]);
-      } else if (mode === 'jacobian') {
-        const J = model.jacobian(x, p, B, T);
-        post({ type: 'done', id, J }, [J.buffer as ArrayBuffer]);
-      } else {
-        const { y, J } = model.evaluate(x, p, B, T);
-        post({ type: 'done', id, y, J }, [y.buffer as ArrayBuffer, J.buffer as ArrayBuffer]);
+        const { y, yShape } = model.forward(inputs, { wrt, output });
+        post({ type: 'done', id, y, yShape }, [y.buffer as ArrayBuffer]);
+        return;
       }
+      const run = model.prepare(inputs, { wrt, output, independent });
+      model.samples(run, 0, run.B);
+      const { y, yShape, J } = run.result();
+      post({ type: 'done', id, y, yShape, J: J! }, [y.buffer as ArrayBuffer, J!.buffer as ArrayBuffer]);
     } catch (e) {
-      post({ type: 'failed', id, message: e instanceof Error ? e.message : String(e) }, []);
+      const message = e instanceof Error ? e.message : String(e);
+      post({ type: 'failed', id, message, shape: e instanceof ShapeError }, []);
     }
   };
 }
