@@ -30,7 +30,7 @@ import {
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { npyHeader } from '../src/cli/output';
+import { npyHeader } from '../src/engine/io/npy';
 import { DEMO_CONFIG, demoData } from '../src/engine/models/demo';
 
 const T = 601;

@@ -1,6 +1,6 @@
 import { LoadError } from '../engine/errors';
 import { hdf5StreamLayout } from '../engine/io/hdf5-stream';
-import { writeNpy } from '../engine/io/npy';
+import { npyHeader, writeNpy } from '../engine/io/npy';
 import { cToFortran, writeMat } from '../engine/io/mat-write';
 import { mat73StreamLayout } from '../engine/io/mat73-stream';
 import { writeAtomic } from './files';
@@ -19,32 +19,6 @@ function formatter(dtype: OutDType): (v: number) => string {
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * The .npy header (magic, version, padded dict) for a C-ordered little-endian float array: what
- * writeNpy puts before the data, so that the CLI can write a large J straight from its array
- * rather than through a copy of it (a 0.5 GB copy costs more than the write on some machines).
- */
-export function npyHeader(shape: readonly number[], dtype: OutDType): Uint8Array {
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': '${dtype === 'float32' ? '<f4' : '<f8'}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  // Padded with spaces to a multiple of 64 bytes and ended by '\n'; version 2.0 when the length
-  // does not fit version 1.0's u16.
-  let prefix = 10;
-  let total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
-  if (total - prefix > 0xffff) {
-    prefix = 12;
-    total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
-  }
-  const out = new Uint8Array(total).fill(0x20);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, prefix === 10 ? 1 : 2, 0]);
-  const view = new DataView(out.buffer);
-  if (prefix === 10) view.setUint16(8, total - prefix, true);
-  else view.setUint32(8, total - prefix, true);
-  for (let i = 0; i < dict.length; i++) out[prefix + i] = dict.charCodeAt(i);
-  out[total - 1] = 0x0a;
-  return out;
-}
 
 /** The output names the CLI writes: .npy, long-format .csv, HDF5, or MATLAB .mat. */
 export const OUTPUT_NAME = /\.(npy|csv|h5|hdf5|mat)$/i;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../../src/engine/io/npy';
-import { npyHeader } from '../../src/cli/output';
+import { npyHeader } from '../../src/engine/io/npy';
 import { fixturePath } from '../engine/fixtures';
 
 // How the CLI starts: from the bundle `npm ci` builds, rebuilt when a source changed, with a clean

@@ -476,6 +476,36 @@ export function readNpy(bytes: Uint8Array, file: string): HostTensor {
 // ---------------------------------------------------------------------------------------------------
 // writeNpy
 
+/**
+ * The .npy header (magic, version, padded dict) of a C-ordered little-endian float array, as `np.save`
+ * writes it: version 1.0, or 2.0 when the header does not fit 1.0's u16 length (thousands of axes);
+ * padded with spaces so that the data starts at a multiple of 64, ended by '\n'. Writers that stream
+ * the values (the CLI, the app's J export) put it before them.
+ */
+export function npyHeader(shape: readonly number[], dtype: 'float32' | 'float64'): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  const dict = `{'descr': '${dtype === 'float32' ? '<f4' : '<f8'}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let major = 1;
+  let prefix = 10;
+  let total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+  if (total - prefix > 0xffff) {
+    major = 2;
+    prefix = 12;
+    total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+  }
+  const out = new Uint8Array(total);
+  out.set(MAGIC, 0);
+  out[6] = major;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (major === 1) view.setUint16(8, total - prefix, true);
+  else view.setUint32(8, total - prefix, true);
+  for (let i = 0; i < dict.length; i++) out[prefix + i] = dict.charCodeAt(i);
+  out.fill(0x20, prefix + dict.length, total - 1);
+  out[total - 1] = 0x0a;
+  return out;
+}
+
 /** Writes a real tensor as a `.npy` file (version 1.0, little-endian, C order), as `np.save` does. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -488,31 +518,12 @@ export function writeNpy(
     throw new Error(`writeNpy: invalid shape ${shapeString(t.shape)}`);
   if (t.data.length !== n)
     throw new Error(`writeNpy: ${t.data.length} values for shape ${shapeString(t.shape)} (${n} expected)`);
-  const shapeText = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
-  const descr = dtype === 'float32' ? '<f4' : '<f8';
-  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  // numpy pads with spaces so that the data starts at a multiple of 64 and ends the header with '\n'.
-  // A header too long for the u16 length field (a shape with thousands of axes) needs version 2.0.
-  let major = 1;
-  let prefix = 10;
-  let total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
-  if (total - prefix > 0xffff) {
-    major = 2;
-    prefix = 12;
-    total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
-  }
-  const headerLen = total - prefix;
+  const header = npyHeader(t.shape, dtype);
+  const total = header.length;
   const itemSize = dtype === 'float32' ? 4 : 8;
   const out = new Uint8Array(total + n * itemSize);
-  out.set(MAGIC, 0);
-  out[6] = major;
-  out[7] = 0;
+  out.set(header);
   const view = new DataView(out.buffer);
-  if (major === 1) view.setUint16(8, headerLen, true);
-  else view.setUint32(8, headerLen, true);
-  for (let i = 0; i < dict.length; i++) out[prefix + i] = dict.charCodeAt(i);
-  out.fill(0x20, prefix + dict.length, total - 1);
-  out[total - 1] = 0x0a;
   const same = (dtype === 'float32') === t.data instanceof Float32Array;
   if (same && LITTLE_ENDIAN) {
     // Already the bytes .npy wants: one copy (a 0.5 GB J in a fraction of a second).

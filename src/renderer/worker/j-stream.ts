@@ -9,6 +9,7 @@ import { CancelledError } from '../../engine/errors';
 import { LIMITS } from '../../preload/contract';
 import { encodeChunks } from '../lib/export-format';
 import type { JArray } from '../lib/j-array';
+import { npyHeader } from '../../engine/io/npy';
 import { hdf5StreamLayout } from '../../engine/io/hdf5-stream';
 import { mat73ChunkBytes, mat73StreamLayout } from '../../engine/io/mat73-stream';
 import { yAxes } from './array-files';
@@ -59,31 +60,6 @@ export function streamedJName(what: StreamedJWhat): string {
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** A `.npy` header (version 1.0, or 2.0 for a header over 64 kB) as `np.save` writes it: data 64-byte aligned. */
-export function npyHeader(shape: readonly number[], dtype: 'float32' | 'float64'): Uint8Array {
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': '${dtype === 'float32' ? '<f4' : '<f8'}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  let major = 1;
-  let prefix = 10;
-  let total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
-  if (total - prefix > 0xffff) {
-    major = 2;
-    prefix = 12;
-    total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
-  }
-  const out = new Uint8Array(total);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59], 0); // \x93NUMPY
-  out[6] = major;
-  out[7] = 0;
-  const view = new DataView(out.buffer);
-  if (major === 1) view.setUint16(8, total - prefix, true);
-  else view.setUint32(8, total - prefix, true);
-  for (let i = 0; i < dict.length; i++) out[prefix + i] = dict.charCodeAt(i);
-  out.fill(0x20, prefix + dict.length, total - 1);
-  out[total - 1] = 0x0a;
-  return out;
-}
 
 /** The values as little-endian float32 or float64 bytes (a fresh buffer). */
 export function valueBytes(J: JArray, dtype: 'float32' | 'float64'): Uint8Array {
