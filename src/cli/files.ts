@@ -39,7 +39,7 @@ export function writeAtomic(
   path: string,
   produce: (write: (chunk: string | Uint8Array) => void) => void,
 ): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = temporaryPathFor(path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'w');
@@ -57,9 +57,20 @@ export function writeAtomic(
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     if (existsSync(tmp)) rmSync(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new LoadError(path, 'cannot write: the folder does not exist');
-    if (code === 'EACCES') throw new LoadError(path, 'cannot write: permission denied');
-    throw e;
+    throw writeErrorOf(path, e);
   }
+}
+
+/** Where a file being written to `path` lives until it is complete: beside it, hidden, unique. */
+export function temporaryPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+}
+
+/** A failed write of `path` as people should read it (the folder missing, no permission), else as it was. */
+export function writeErrorOf(path: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new LoadError(path, 'cannot write: the folder does not exist');
+  if (code === 'EACCES') return new LoadError(path, 'cannot write: permission denied');
+  if (code === 'ENOSPC') return new LoadError(path, 'cannot write: no space left on the disk');
+  return e;
 }

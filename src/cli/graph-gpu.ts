@@ -32,47 +32,56 @@ export async function graphGpu(want: BackendChoice): Promise<WebGpuContext | nul
   return ctx;
 }
 
-export interface GraphGpuRun {
-  readonly inputs: ReadonlyMap<string, InputArray>;
+/** A run's fixed choices: the inputs' per-sample shapes, p, the output, and what to compute. */
+export interface GraphGpuPlan {
+  readonly shapes: ReadonlyMap<string, readonly number[]>;
   readonly wrt: string;
   readonly output?: number;
   readonly what: 'forward' | 'jacobian';
-  readonly dtype: 'float32' | 'float64';
-  onProgress?(done: number, total: number): void;
 }
 
-/**
- * The run on `ctx`, or null when the model does not lower (`note` says why, naming the op). The
- * results come in the output's dtype.
- */
-export async function runGraphOnGpu(
+/** A graph model lowered once for a run's shapes, then run on as many batches as it takes. */
+export interface GraphGpuRunner {
+  /** y (and J) of `inputs`' samples, in the output's dtype. */
+  run(
+    inputs: ReadonlyMap<string, InputArray>,
+    dtype: 'float32' | 'float64',
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<GraphRunResult>;
+  dispose(): void;
+}
+
+/** The model on `ctx` for `plan`, or null when it does not lower (`note` says why, naming the op). */
+export function graphGpuRunner(
   ctx: WebGpuContext,
   model: GraphModel,
-  run: GraphGpuRun,
+  plan: GraphGpuPlan,
   note: (line: string) => void,
-): Promise<GraphRunResult | null> {
+): GraphGpuRunner | null {
   const runner = new WebGpuGraphRunner(ctx, model);
-  try {
-    const shapes = new Map([...run.inputs].map(([k, v]) => [k, v.shape.slice(1)]));
-    const lowered = runner.lowerFor(shapes, run.wrt, run.what, run.output);
-    if (!lowered.ok) {
-      note(`note: WebGPU cannot run this model (${lowered.reason}); computing on the CPU`);
-      return null;
-    }
-    const B = run.inputs.get(run.wrt)!.shape[0];
-    const per = lowered.lowered.yShape.reduce((a, b) => a * b, 1);
-    const Out = run.dtype === 'float32' ? Float32Array : Float64Array;
-    const y = new Out(B * per);
-    const J = run.what === 'jacobian' ? new Out(B * per * lowered.lowered.P) : undefined;
-    return await runner.run({
-      inputs: run.inputs,
-      wrt: run.wrt,
-      output: run.output,
-      mode: run.what,
-      out: { y, J },
-      onProgress: run.onProgress,
-    });
-  } finally {
+  const shapes = new Map([...plan.shapes].map(([k, v]) => [k, [...v]]));
+  const lowered = runner.lowerFor(shapes, plan.wrt, plan.what, plan.output);
+  if (!lowered.ok) {
     runner.dispose();
+    note(`note: WebGPU cannot run this model (${lowered.reason}); computing on the CPU`);
+    return null;
   }
+  const per = lowered.lowered.yShape.reduce((a, b) => a * b, 1);
+  return {
+    run(inputs, dtype, onProgress) {
+      const B = inputs.get(plan.wrt)!.shape[0];
+      const Out = dtype === 'float32' ? Float32Array : Float64Array;
+      const y = new Out(B * per);
+      const J = plan.what === 'jacobian' ? new Out(B * per * lowered.lowered.P) : undefined;
+      return runner.run({
+        inputs,
+        wrt: plan.wrt,
+        output: plan.output,
+        mode: plan.what,
+        out: { y, J },
+        onProgress,
+      });
+    },
+    dispose: () => runner.dispose(),
+  };
 }

@@ -1,6 +1,4 @@
 import { LoadError } from '../engine/errors';
-import { hdf5StreamLayout } from '../engine/io/hdf5-stream';
-import { npyHeader, writeNpy } from '../engine/io/npy';
 import { cToFortran, writeMat } from '../engine/io/mat-write';
 import { mat73StreamLayout } from '../engine/io/mat73-stream';
 import { writeAtomic } from './files';
@@ -20,6 +18,30 @@ function formatter(dtype: OutDType): (v: number) => string {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/**
+ * Long-format CSV lines (every index, then the value) of `values`: the rows of a tensor of `shape`
+ * from row `b0` on.
+ */
+export function csvRows(
+  shape: readonly number[],
+  values: ArrayLike<number>,
+  b0: number,
+  dtype: OutDType,
+): string {
+  const fmt = formatter(dtype);
+  const idx = new Array<number>(shape.length).fill(0);
+  idx[0] = b0;
+  let text = '';
+  for (let i = 0; i < values.length; i++) {
+    text += `${idx.join(',')},${fmt(values[i])}\n`;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      if (++idx[a] < shape[a] || a === 0) break;
+      idx[a] = 0;
+    }
+  }
+  return text;
+}
+
 /** The output names the CLI writes: .npy, long-format .csv, HDF5, or MATLAB .mat. */
 export const OUTPUT_NAME = /\.(npy|csv|h5|hdf5|mat)$/i;
 
@@ -28,77 +50,6 @@ export const OUTPUT_NAME = /\.(npy|csv|h5|hdf5|mat)$/i;
  * read): MATLAB's own limit for a -v7 variable. Larger ones are written as v7.3 (HDF5).
  */
 export const MAT_V5_MAX_BYTES = 2 ** 31 - 1;
-
-/**
- * Write a tensor to .npy, to long-format CSV with one column per axis (named by `axes`) and a
- * final `value` column, or to HDF5 (one dataset named `name`, its axis names as the `axes`
- * attribute). Anything else is refused before any file is touched.
- */
-export function writeTensor(
-  path: string,
-  shape: number[],
-  data: Float64Array | Float32Array,
-  axes: string[],
-  dtype: OutDType,
-  name = 'data',
-): void {
-  const lower = path.toLowerCase();
-  if (lower.endsWith('.h5') || lower.endsWith('.hdf5')) {
-    // The streamed layout: its header, then the values as they are in memory (little-endian).
-    const { header } = hdf5StreamLayout([{ name, shape, dtype, axes }]);
-    const values =
-      (dtype === 'float32') === data instanceof Float32Array
-        ? data
-        : dtype === 'float32'
-          ? Float32Array.from(data)
-          : Float64Array.from(data);
-    if (!LITTLE_ENDIAN) throw new LoadError(path, 'HDF5 output needs a little-endian machine');
-    writeAtomic(path, (w) => {
-      w(header);
-      w(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    });
-    return;
-  }
-  if (lower.endsWith('.npy')) {
-    if (LITTLE_ENDIAN && (dtype === 'float32') === data instanceof Float32Array) {
-      const header = npyHeader(shape, dtype);
-      writeAtomic(path, (w) => {
-        w(header);
-        w(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      });
-      return;
-    }
-    const bytes = writeNpy({ shape, data }, dtype);
-    writeAtomic(path, (w) => w(bytes));
-    return;
-  }
-  if (lower.endsWith('.csv')) {
-    const fmt = formatter(dtype);
-    writeAtomic(path, (w) => {
-      w(`${axes.join(',')},value\n`);
-      const idx = new Array<number>(shape.length).fill(0);
-      let buf = '';
-      for (let i = 0; i < data.length; i++) {
-        buf += `${idx.join(',')},${fmt(data[i])}\n`;
-        for (let a = shape.length - 1; a >= 0; a--) {
-          if (++idx[a] < shape[a]) break;
-          idx[a] = 0;
-        }
-        if (buf.length > 1 << 20) {
-          w(buf);
-          buf = '';
-        }
-      }
-      w(buf);
-    });
-    return;
-  }
-  if (lower.endsWith('.mat')) {
-    writeMatlab(path, shape, data, dtype, name, MAT_V5_MAX_BYTES);
-    return;
-  }
-  throw new LoadError(path, 'unknown output format: the name must end in .npy, .csv, .h5 or .mat');
-}
 
 /**
  * `name` as a MATLAB variable of MATLAB's shape (J [B,T,O,P] stays J(b,t,o,k)): v5 class double up to

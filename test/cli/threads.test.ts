@@ -133,6 +133,18 @@ describe('CPU threads in Node', () => {
       expect(r.stdout).toMatch(t === '1' ? /ms on cpu, p = p\)/ : /ms on cpu \(2 threads\), p = p\)/);
     }
     expect(readFileSync(join(dir, 'J2.npy')).equals(readFileSync(join(dir, 'J1.npy')))).toBe(true);
+    // Written in blocks (8 samples, then the rest): PyTorch's float64 J of every sample.
+    const ref = readNpy(new Uint8Array(readFileSync(join(fix, 'J_f64.npy'))), 'J_f64.npy');
+    const J = readNpy(new Uint8Array(readFileSync(join(dir, 'J1.npy'))), 'J1.npy');
+    expect(J.shape).toEqual([64, ...ref.shape.slice(1)]);
+    const per = ref.data.length / ref.shape[0];
+    let worst = 0;
+    for (let b = 0; b < 64; b++)
+      for (let i = 0; i < per; i++) {
+        const want = ref.data[(b % ref.shape[0]) * per + i];
+        worst = Math.max(worst, Math.abs(J.data[b * per + i] - want) / (1 + Math.abs(want)));
+      }
+    expect(worst).toBeLessThan(1e-10);
   }, 120_000);
 
   it('jacscope --threads: the same J for any thread count; a bad count is refused', () => {

@@ -1,7 +1,10 @@
 import { allowOnly, required, type ParsedArgs } from '../args';
 import { cliBackend, computedOn, describeSelected, graphCpu, parseBackend, parseThreads } from '../backend';
+import type { InputArray } from '../../engine/models/graph-model';
 import { loadAnyModel, loadInputs, type Inputs, type LoadedModel } from '../load';
-import { OUTPUT_NAME, parseDType, writeTensor, type OutDType } from '../output';
+import { blockSamples, blockwise } from '../blockwise';
+import { OUTPUT_NAME, parseDType, type OutDType } from '../output';
+import { openTensorSink, type Values } from '../tensor-sink';
 
 const COMMON = ['model', 'config', 'x', 'p', 'data', 'out', 'dtype', 'backend', 'threads'];
 /** Options of models that run from their own code (TorchScript). */
@@ -27,35 +30,45 @@ async function prepare(args: ParsedArgs, log: (line: string) => void, m: LoadedM
   return { dtype, outPath, m, inputs, selected, backend: selected.backend };
 }
 
-type Out = Float64Array | Float32Array;
-
 /**
- * Run `compute` on the finite samples only and scatter the results into a NaN-filled output of
- * `perSample` values per sample, so one bad sample does not spoil the batch. The output has the
- * type of the file to write: a float32 result is computed straight into float32 (half the memory
- * of a large J, and no widening of what WebGPU computes in float32 anyway).
+ * Samples [b0, b0+n) of `inputs` through `compute`, on the finite samples only: the others come out
+ * as NaN in a `perSample`-values-per-sample result, so one bad sample does not spoil the batch. The
+ * result has the type of the file to write (a float32 J is computed straight into float32: half the
+ * memory, and no widening of what WebGPU computes in float32 anyway); `reuse` is filled when it fits.
  */
 async function onFinite(
   inputs: Inputs,
+  b0: number,
+  n: number,
   perSample: number,
   dtype: OutDType,
-  compute: (x: Float64Array, p: Float64Array, B: number, out: Out) => Promise<Out>,
-): Promise<Out> {
-  const { x, p, B, finite } = inputs;
-  const make = (n: number): Out => (dtype === 'float32' ? new Float32Array(n) : new Float64Array(n));
-  if (finite.length === B) return await compute(x.data, p.data, B, make(B * perSample));
+  reuse: Values | undefined,
+  compute: (x: Float64Array, p: Float64Array, n: number, out: Values) => Promise<Values>,
+): Promise<Values> {
+  const { x, p, B } = inputs;
   const xs = x.data.length / B;
   const ps = p.data.length / B;
+  const make = (k: number): Values =>
+    reuse && reuse.length === k ? reuse : dtype === 'float32' ? new Float32Array(k) : new Float64Array(k);
+  const finite = inputs.finite.filter((b) => b >= b0 && b < b0 + n);
+  if (finite.length === n)
+    return compute(
+      x.data.subarray(b0 * xs, (b0 + n) * xs),
+      p.data.subarray(b0 * ps, (b0 + n) * ps),
+      n,
+      make(n * perSample),
+    );
   const sx = new Float64Array(finite.length * xs);
   const sp = new Float64Array(finite.length * ps);
   finite.forEach((b, i) => {
     sx.set(x.data.subarray(b * xs, (b + 1) * xs), i * xs);
     sp.set(p.data.subarray(b * ps, (b + 1) * ps), i * ps);
   });
-  const n = finite.length;
-  const part = n > 0 ? await compute(sx, sp, n, make(n * perSample)) : make(0);
-  const out = make(B * perSample).fill(NaN);
-  finite.forEach((b, i) => out.set(part.subarray(i * perSample, (i + 1) * perSample), b * perSample));
+  const k = finite.length;
+  const Out = dtype === 'float32' ? Float32Array : Float64Array;
+  const part = k > 0 ? await compute(sx, sp, k, new Out(k * perSample)) : new Out(0);
+  const out = make(n * perSample).fill(NaN);
+  finite.forEach((b, i) => out.set(part.subarray(i * perSample, (i + 1) * perSample), (b - b0) * perSample));
   return out;
 }
 
@@ -77,10 +90,21 @@ function progress(what: string): ((done: number, total: number) => void) | undef
   };
 }
 
+/** Samples [b0, b0+n) of every input: views, no copies. */
+function cut(inputs: ReadonlyMap<string, InputArray>, b0: number, n: number): Map<string, InputArray> {
+  return new Map(
+    [...inputs].map(([name, a]) => {
+      const per = a.shape.slice(1).reduce((s, d) => s * d, 1);
+      return [name, { shape: [n, ...a.shape.slice(1)], data: a.data.subarray(b0 * per, (b0 + n) * per) }];
+    }),
+  );
+}
+
 /**
  * forward/jacobian of a TorchScript model: y as the model returns it and J = y's shape followed by
  * P. On WebGPU when one is chosen or found (`auto`: a hardware adapter) and the model lowers to it;
- * on the CPU's graph engine otherwise.
+ * on the CPU's graph engine otherwise (every thread unless --threads says fewer). Block by block
+ * (see blockwise.ts): the output's size per sample is known after the first block.
  */
 async function graphCompute(
   args: ParsedArgs,
@@ -99,38 +123,106 @@ async function graphCompute(
   const wrt = model.wrtArg(args.options.get('wrt'));
   const inputs = g.graphInputs(model, args, wrt);
   const output = g.parseOutputIndex(args.options.get('output'));
-  const onProgress = progress(what === 'forward' ? 'forward' : 'Jacobian');
+  const B = inputs.get(wrt)!.shape[0];
   const gpu = want === 'cpu' ? null : await import('../graph-gpu');
   const ctx = gpu ? await gpu.graphGpu(want) : null;
+  const shapes = new Map([...inputs].map(([k, v]) => [k, v.shape.slice(1)]));
+  const onGpu = ctx && gpu ? gpu.graphGpuRunner(ctx, model, { shapes, wrt, output, what }, note) : null;
+  const cpu = onGpu ? null : await graphCpu(model, m, threads);
+  const name = what === 'forward' ? 'y' : 'J';
   const t0 = performance.now();
-  let r: { y: Out; yShape: number[]; J: Out | null; jShape: number[] | null } | null = null;
-  let where = 'cpu';
-  if (ctx && gpu) {
-    try {
-      r = await gpu.runGraphOnGpu(ctx, model, { inputs, wrt, output, what, dtype, onProgress }, note);
-      if (r) where = 'webgpu';
-    } finally {
-      ctx.destroy();
-    }
+  let where = onGpu ? 'webgpu' : 'cpu';
+  try {
+    const { rowShape } = await blockwise({
+      B,
+      // The output's size per sample is known after a first block of 8 samples.
+      block: (rowShape) =>
+        rowShape
+          ? blockSamples(
+              B,
+              rowShape.reduce((a, b) => a * b, 1),
+              dtype,
+              onGpu ? 'webgpu' : 'cpu',
+            )
+          : Math.min(B, 8),
+      async compute(b0, n, _reuse, onProgress) {
+        const part = cut(inputs, b0, n);
+        const r = onGpu
+          ? await onGpu.run(part, dtype, onProgress)
+          : what === 'forward'
+            ? await cpu!.forward(part, { wrt, output, onProgress, samplesAfter: B - b0 - n })
+            : await cpu!.evaluate(part, { wrt, output, onProgress, samplesAfter: B - b0 - n });
+        if (cpu) where = computedOn({ kind: 'cpu', threadsUsed: cpu.threadsUsed() });
+        const rowShape = r.yShape.slice(1);
+        return what === 'forward'
+          ? { values: r.y, rowShape }
+          : { values: r.J!, rowShape: [...rowShape, r.J!.length / Math.max(1, r.y.length)] };
+      },
+      open: (rowShape) =>
+        openTensorSink(
+          outPath,
+          [B, ...rowShape],
+          g.axisNames(rowShape.length + 1 - (what === 'jacobian' ? 1 : 0), what === 'jacobian'),
+          dtype,
+          name,
+        ),
+      onProgress: progress(what === 'forward' ? 'forward' : 'Jacobian'),
+    });
+    const ms = performance.now() - t0;
+    log(
+      `${name} [${[B, ...rowShape].join(',')}] → ${outPath} (${dtype}; ${what === 'forward' ? 'forward' : 'Jacobian'} ${ms.toFixed(1)} ms on ${where}, p = ${wrt})`,
+    );
+  } finally {
+    onGpu?.dispose();
+    ctx?.destroy();
+    cpu?.dispose();
   }
-  if (!r) {
-    const opts = { wrt, output, onProgress };
-    const cpu = await graphCpu(model, m, threads);
-    try {
-      r = what === 'forward' ? await cpu.forward(inputs, opts) : await cpu.evaluate(inputs, opts);
-      where = computedOn({ kind: 'cpu', threadsUsed: cpu.threadsUsed() });
-    } finally {
-      cpu.dispose();
-    }
+}
+
+/** forward or jacobian of an fno1d-scalar model, block by block (see blockwise.ts). */
+async function fnoCompute(
+  args: ParsedArgs,
+  loaded: LoadedModel,
+  what: 'forward' | 'jacobian',
+  log: (line: string) => void,
+  note: (line: string) => void,
+): Promise<void> {
+  const { dtype, outPath, m, inputs, selected, backend } = await prepare(args, note, loaded);
+  const { B, T } = inputs;
+  const { out_dim_func: O, inp_dim_scalar: P } = m.config;
+  const rowShape = what === 'forward' ? [T, O] : [T, O, P];
+  const perSample = rowShape.reduce((a, b) => a * b, 1);
+  const t0 = performance.now();
+  try {
+    await blockwise({
+      B,
+      block: () => blockSamples(B, perSample, dtype, backend.kind === 'webgpu' ? 'webgpu' : 'cpu'),
+      rowShape,
+      async compute(b0, n, reuse, onProgress) {
+        const values = await onFinite(inputs, b0, n, perSample, dtype, reuse, (x, p, k, out) => {
+          const opts = { out, onProgress, samplesAfter: B - b0 - n };
+          return what === 'forward' ? backend.forward(x, p, k, T, opts) : backend.jacobian(x, p, k, T, opts);
+        });
+        return { values, rowShape };
+      },
+      open: () =>
+        openTensorSink(
+          outPath,
+          [B, ...rowShape],
+          what === 'forward' ? ['b', 't', 'o'] : ['b', 't', 'o', 'k'],
+          dtype,
+          what === 'forward' ? 'y' : 'J',
+        ),
+      onProgress: progress(what === 'forward' ? 'forward' : 'Jacobian'),
+    });
+  } finally {
+    backend.dispose();
   }
   const ms = performance.now() - t0;
-  const [data, shape] = what === 'forward' ? [r.y, r.yShape] : [r.J!, r.jShape!];
-  const out = dtype === 'float32' && !(data instanceof Float32Array) ? Float32Array.from(data) : data;
-  const name = what === 'forward' ? 'y' : 'J';
-  writeTensor(outPath, shape, out, g.axisNames(r.yShape.length, what === 'jacobian'), dtype, name);
   log(
-    `${name} [${shape.join(',')}] → ${outPath} (${dtype}; ${what === 'forward' ? 'forward' : 'Jacobian'} ${ms.toFixed(1)} ms on ${where}, p = ${wrt})`,
+    `${what === 'forward' ? 'y' : 'J'} [${[B, ...rowShape].join(',')}] → ${outPath} (${dtype}; ${what === 'forward' ? 'forward' : 'Jacobian'} ${ms.toFixed(1)} ms on ${computedOn(backend)})`,
   );
+  if (selected.fallbackReason) note(describeSelected(selected));
 }
 
 /** `jacscope forward`: y [B,T,O]. */
@@ -141,18 +233,7 @@ export async function forward(
 ): Promise<void> {
   const loaded = await loadAnyModel(required(args, 'model'), args.options.get('config'));
   if (loaded.kind === 'torchscript') return graphCompute(args, loaded, 'forward', log, note);
-  const { dtype, outPath, m, inputs, selected, backend } = await prepare(args, note, loaded);
-  const { B, T } = inputs;
-  const O = m.config.out_dim_func;
-  const t0 = performance.now();
-  const y = await onFinite(inputs, T * O, dtype, (x, p, n, out) =>
-    backend.forward(x, p, n, T, { out, onProgress: progress('forward') }),
-  );
-  const ms = performance.now() - t0;
-  writeTensor(outPath, [B, T, O], y, ['b', 't', 'o'], dtype, 'y');
-  log(`y [${B},${T},${O}] → ${outPath} (${dtype}; forward ${ms.toFixed(1)} ms on ${computedOn(backend)})`);
-  if (selected.fallbackReason) note(describeSelected(selected));
-  backend.dispose();
+  return fnoCompute(args, loaded, 'forward', log, note);
 }
 
 /** `jacscope jacobian`: J [B,T,O,P], J[b,t,o,k] = ∂y[b,t,o]/∂p[b,k]. */
@@ -163,18 +244,5 @@ export async function jacobian(
 ): Promise<void> {
   const loaded = await loadAnyModel(required(args, 'model'), args.options.get('config'));
   if (loaded.kind === 'torchscript') return graphCompute(args, loaded, 'jacobian', log, note);
-  const { dtype, outPath, m, inputs, selected, backend } = await prepare(args, note, loaded);
-  const { B, T } = inputs;
-  const { out_dim_func: O, inp_dim_scalar: P } = m.config;
-  const t0 = performance.now();
-  const J = await onFinite(inputs, T * O * P, dtype, (x, p, n, out) =>
-    backend.jacobian(x, p, n, T, { out, onProgress: progress('Jacobian') }),
-  );
-  const ms = performance.now() - t0;
-  writeTensor(outPath, [B, T, O, P], J, ['b', 't', 'o', 'k'], dtype, 'J');
-  log(
-    `J [${B},${T},${O},${P}] → ${outPath} (${dtype}; Jacobian ${ms.toFixed(1)} ms on ${computedOn(backend)})`,
-  );
-  if (selected.fallbackReason) note(describeSelected(selected));
-  backend.dispose();
+  return fnoCompute(args, loaded, 'jacobian', log, note);
 }

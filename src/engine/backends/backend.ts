@@ -16,6 +16,11 @@ export interface RunOptions<A extends OutputArray = Float64Array> {
   /** Checked between chunks; an aborted signal ends the call with a CancelledError. */
   signal?: AbortSignal;
   /**
+   * Samples that later calls of the same piece of work will bring (a caller that computes a large
+   * batch in blocks): counted when deciding whether helper threads pay off.
+   */
+  samplesAfter?: number;
+  /**
    * Write the result here (exactly B·T·O values for y, B·T·O·P for J) instead of a new float64
    * array. A float32 array halves the memory of a large J (1024 seed samples: 0.5 GB instead of
    * 1 GB) and lets WebGPU copy its read-back straight in; a reused array also skips the page

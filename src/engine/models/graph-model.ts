@@ -39,6 +39,8 @@ export interface GraphRunOptions {
   output?: number;
   onProgress?(done: number, total: number): void;
   signal?: AbortSignal;
+  /** Samples later calls of the same piece of work will bring (see RunOptions.samplesAfter). */
+  samplesAfter?: number;
 }
 
 export interface GraphResult {

@@ -66,6 +66,8 @@ export interface PoolJob {
 export interface PoolCallOptions {
   onProgress?(done: number, total: number): void;
   signal?: AbortSignal;
+  /** Samples later calls of the same piece of work will bring: they count when deciding to start helpers. */
+  samplesAfter?: number;
 }
 
 /**
@@ -115,7 +117,7 @@ export class HelperPool {
     let helpers = this.helpers ?? [];
     // Whether this call may still start the helpers: decided on the third sample's time (the
     // first ones of a process run before the JIT has warmed up), or on the last one if fewer.
-    let mayStart = this.helpers === undefined && B > 1 && this.threads > 1;
+    let mayStart = this.helpers === undefined && B + (opts.samplesAfter ?? 0) > 1 && this.threads > 1;
     const DECIDE_AT = Math.min(3, B);
     let next = 0;
     let done = 0;
@@ -187,7 +189,7 @@ export class HelperPool {
         finished(k);
         if (mayStart && done >= DECIDE_AT) {
           mayStart = false;
-          const predicted = ((B - done) * (performance.now() - started)) / k;
+          const predicted = ((B - done + (opts.samplesAfter ?? 0)) * (performance.now() - started)) / k;
           if (predicted > (this.opts.spawnAfterMs ?? 2000)) {
             helpers = this.helpers = this.startHelpers();
             this.kick();

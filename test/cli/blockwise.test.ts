@@ -1,0 +1,149 @@
+// A result written block by block (src/cli/blockwise.ts, tensor-sink.ts): every format read back by
+// jacscope's own readers equals the values computed, only two result buffers ever exist, and a
+// failure leaves neither the file nor a temporary one. The CLI over several blocks against PyTorch:
+// the last test.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { blockSamples, blockwise } from '../../src/cli/blockwise';
+import { openTensorSink, type Values } from '../../src/cli/tensor-sink';
+import { loadHdf5, openHdf5 } from '../../src/engine/io/hdf5';
+import { openMat5 } from '../../src/engine/io/mat';
+import { readNpy, writeNpy } from '../../src/engine/io/npy';
+import { fixturePath, loadNpy } from '../engine/fixtures';
+import { relErr } from '../engine/helpers';
+
+const dir = mkdtempSync(join(tmpdir(), 'jacscope-blocks-'));
+const ROW = [3, 2, 4];
+const PER = 24;
+const B = 27;
+/** Row b's values: distinct, and exact in float32. */
+const value = (b: number, i: number) => b * 100 + i + 0.5;
+const expected = Float64Array.from({ length: B * PER }, (_, j) => value(Math.floor(j / PER), j % PER));
+
+beforeAll(async () => {
+  await loadHdf5();
+});
+
+/** Runs B rows in blocks of 8 into `file`; returns the buffers compute was handed. */
+async function write(file: string, dtype: 'float32' | 'float64', failAt?: number) {
+  const seen: (Values | undefined)[] = [];
+  const progress: number[] = [];
+  await blockwise({
+    B,
+    block: () => 8,
+    rowShape: ROW,
+    async compute(b0, n, reuse, onProgress) {
+      seen.push(reuse);
+      if (b0 === failAt) throw new Error('the computation failed');
+      const out = reuse && reuse.length === n * PER ? reuse : new Float64Array(n * PER);
+      for (let j = 0; j < n * PER; j++) out[j] = value(b0 + Math.floor(j / PER), j % PER);
+      onProgress?.(n, n);
+      return { values: out, rowShape: ROW };
+    },
+    open: (rowShape) => openTensorSink(file, [B, ...rowShape], ['b', 'x', 'y', 'z'], dtype, 'J'),
+    onProgress: (d) => progress.push(d),
+  });
+  return { seen, progress };
+}
+
+describe('blockwise output', () => {
+  it('.npy, .h5, .csv and .mat hold every row as computed, in the asked dtype', async () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const npy = join(dir, `J-${dtype}.npy`);
+      const { seen, progress } = await write(npy, dtype);
+      // Blocks at 0, 8, 16, 24: from the third on, compute is offered the buffer of two blocks before.
+      expect(seen.map((s) => s !== undefined)).toEqual([false, false, true, true]);
+      expect(progress).toEqual([8, 16, 24, 27]);
+      const t = readNpy(new Uint8Array(readFileSync(npy)), 'J.npy');
+      expect([t.shape, t.dtype]).toEqual([[B, ...ROW], dtype]);
+      expect(Array.from(t.data)).toEqual(Array.from(expected));
+
+      const h5 = join(dir, `J-${dtype}.h5`);
+      await write(h5, dtype);
+      const src = openHdf5(new Uint8Array(readFileSync(h5)), h5);
+      try {
+        expect(Array.from(src.readRows('/J', 0, B).data)).toEqual(Array.from(expected));
+      } finally {
+        src.close();
+      }
+
+      const mat = join(dir, `J-${dtype}.mat`);
+      await write(mat, dtype);
+      const m = openMat5(new Uint8Array(readFileSync(mat)), 'J.mat').read('J');
+      expect(m.shape).toEqual([B, ...ROW]);
+      expect(Array.from(m.data)).toEqual(Array.from(expected));
+    }
+    const csv = join(dir, 'J.csv');
+    await write(csv, 'float64');
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('b,x,y,z,value');
+    expect(lines.length).toBe(1 + B * PER);
+    // Row 9 (the second block), index (1, 0, 3): flat 1·8 + 3 = 11.
+    expect(lines[1 + 9 * PER + 11]).toBe(`9,1,0,3,${value(9, 11)}`);
+    expect(lines.at(-1)).toBe(`26,2,1,3,${value(26, 23)}`);
+  });
+
+  it('a failure in a later block leaves no file and no temporary file', async () => {
+    const path = join(dir, 'failed.npy');
+    await expect(write(path, 'float32', 16)).rejects.toThrow('the computation failed');
+    expect(existsSync(path)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('failed'))).toEqual([]);
+  });
+
+  it('blocks are multiples of 8 samples, about 64 MB of results on the CPU, at least 8', () => {
+    expect(blockSamples(1000, 601 * 15 * 14, 'float32', 'cpu')).toBe(128);
+    expect(blockSamples(64, 601 * 15 * 14, 'float64', 'cpu')).toBe(64);
+    expect(blockSamples(5, 10, 'float32', 'cpu')).toBe(5);
+    expect(blockSamples(1000, 10 ** 8, 'float64', 'cpu')).toBe(8);
+  });
+
+  it('jacscope jacobian over several blocks (and both threads): PyTorch float64 J', () => {
+    // The seed fixture's sample, 160 times: blocks of 64, 64 and 32 in float64 (1 MB of J a sample).
+    const x1 = loadNpy('seed-fno1d', 'x.npy');
+    const p1 = loadNpy('seed-fno1d', 'p.npy');
+    const ref = loadNpy('seed-fno1d', 'jacobian_f64.npy');
+    const tile = (a: Float64Array) => {
+      const out = new Float64Array(a.length * 160);
+      for (let r = 0; r < 160; r++) out.set(a, r * a.length);
+      return out;
+    };
+    writeFileSync(
+      join(dir, 'x.npy'),
+      writeNpy({ shape: [160, ...x1.shape.slice(1)], data: tile(x1.data) }, 'float64'),
+    );
+    writeFileSync(
+      join(dir, 'p.npy'),
+      writeNpy({ shape: [160, ...p1.shape.slice(1)], data: tile(p1.data) }, 'float64'),
+    );
+    const out = join(dir, 'J64.npy');
+    const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
+    const r = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'jacobian',
+        '--model',
+        fixturePath('seed-fno1d', 'model.pt'),
+        '--x',
+        join(dir, 'x.npy'),
+        '--p',
+        join(dir, 'p.npy'),
+        '--out',
+        out,
+        '--dtype',
+        'float64',
+        '--backend',
+        'cpu',
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const J = readNpy(new Uint8Array(readFileSync(out)), 'J64.npy');
+    expect(J.shape).toEqual([160, ...ref.shape.slice(1)]);
+    expect(relErr(J.data, tile(ref.data))).toBeLessThan(1e-12);
+  }, 120_000);
+});
