@@ -27,6 +27,25 @@ export interface TensorSink {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/**
+ * Temporary files being written. Interrupted (Ctrl-C, a job's time limit), the process removes them
+ * before it ends as the signal would have ended it: a cancelled run leaves nothing behind.
+ */
+const writing = new Set<string>();
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+function onSignal(signal: keyof typeof SIGNALS) {
+  for (const tmp of writing) rmSync(tmp, { force: true });
+  process.exit(128 + SIGNALS[signal]);
+}
+function track(tmp: string, on: boolean) {
+  if (on) writing.add(tmp);
+  else writing.delete(tmp);
+  for (const signal of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
+    process.removeListener(signal, onSignal);
+    if (writing.size > 0) process.on(signal, onSignal);
+  }
+}
+
 /** `values` as the bytes of `dtype` (little-endian): a view when they already are, else a converted copy. */
 function bytesOf(values: Values, dtype: OutDType): Uint8Array {
   const same = (dtype === 'float32') === values instanceof Float32Array;
@@ -66,15 +85,19 @@ export async function openTensorSink(
     throw new LoadError(path, 'unknown output format: the name must end in .npy, .csv, .h5 or .mat');
   if (binary && !LITTLE_ENDIAN) throw new LoadError(path, 'binary output needs a little-endian machine');
   const tmp = temporaryPathFor(path);
+  // Tracked before it exists: an interrupt at any moment finds it.
+  track(tmp, true);
   let file: FileHandle;
   try {
     file = await open(tmp, 'w');
   } catch (e) {
+    track(tmp, false);
     throw writeErrorOf(path, e);
   }
   const remove = async () => {
     await file.close().catch(() => undefined);
     rmSync(tmp, { force: true });
+    track(tmp, false);
   };
   try {
     const header = lower.endsWith('.npy')
@@ -107,6 +130,7 @@ export async function openTensorSink(
           await file.sync();
           await file.close();
           renameSync(tmp, path);
+          track(tmp, false);
         } catch (e) {
           await remove();
           throw writeErrorOf(path, e);

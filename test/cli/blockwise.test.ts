@@ -2,7 +2,7 @@
 // jacscope's own readers equals the values computed, only two result buffers ever exist, and a
 // failure leaves neither the file nor a temporary one. The CLI over several blocks against PyTorch:
 // the last test.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,50 @@ describe('blockwise output', () => {
     expect(existsSync(path)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('failed'))).toEqual([]);
   });
+
+  it('interrupted (SIGINT) while writing, jacscope removes its temporary file and exits 130', async () => {
+    const x1 = loadNpy('seed-fno1d', 'x.npy');
+    const p1 = loadNpy('seed-fno1d', 'p.npy');
+    const n = 256;
+    const tile = (a: Float64Array) => {
+      const out = new Float64Array(a.length * n);
+      for (let r = 0; r < n; r++) out.set(a, r * a.length);
+      return out;
+    };
+    const sub = mkdtempSync(join(tmpdir(), 'jacscope-sigint-'));
+    writeFileSync(
+      join(sub, 'x.npy'),
+      writeNpy({ shape: [n, ...x1.shape.slice(1)], data: tile(x1.data) }, 'float32'),
+    );
+    writeFileSync(
+      join(sub, 'p.npy'),
+      writeNpy({ shape: [n, ...p1.shape.slice(1)], data: tile(p1.data) }, 'float32'),
+    );
+    const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
+    const child = spawn(process.execPath, [
+      BIN,
+      'jacobian',
+      '--model',
+      fixturePath('seed-fno1d', 'model.pt'),
+      '--x',
+      join(sub, 'x.npy'),
+      '--p',
+      join(sub, 'p.npy'),
+      '--out',
+      join(sub, 'J.npy'),
+      '--threads',
+      '1',
+    ]);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Once the first block's write has begun (its temporary file exists), interrupt.
+    const t0 = Date.now();
+    while (!readdirSync(sub).some((f) => f.endsWith('.tmp')) && Date.now() - t0 < 60_000)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(sub).some((f) => f.endsWith('.tmp'))).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(readdirSync(sub).sort()).toEqual(['p.npy', 'x.npy']);
+  }, 120_000);
 
   it('blocks are multiples of 8 samples, about 64 MB of results on the CPU, at least 8', () => {
     expect(blockSamples(1000, 601 * 15 * 14, 'float32', 'cpu')).toBe(128);
