@@ -63,6 +63,8 @@ export async function blockwise(w: Blockwise): Promise<{ rowShape: number[] }> {
   const buffers: (Values | undefined)[] = [undefined, undefined];
   let writing: Promise<void> = Promise.resolve();
   try {
+    // Opened first when the shape is known: a folder that does not exist fails before any work.
+    if (rowShape) sink = await w.open(rowShape);
     for (let b0 = 0, turn = 0, n = 0; b0 < B; b0 += n, turn ^= 1) {
       n = Math.min(w.block(rowShape), B - b0);
       const r = await w.compute(b0, n, buffers[turn], (d) => w.onProgress?.(b0 + d, B));

@@ -138,6 +138,50 @@ describe('blockwise output', () => {
     expect(readdirSync(sub).sort()).toEqual(['p.npy', 'x.npy']);
   }, 120_000);
 
+  it('an output folder that does not exist is refused before any computing, in one line', () => {
+    // 2,048 seed samples: about ten seconds of work that must not be done first.
+    const x1 = loadNpy('seed-fno1d', 'x.npy');
+    const p1 = loadNpy('seed-fno1d', 'p.npy');
+    const n = 2048;
+    const sub = mkdtempSync(join(tmpdir(), 'jacscope-nofolder-'));
+    const tile = (a: Float64Array) => {
+      const out = new Float32Array(a.length * n);
+      for (let r = 0; r < n; r++) out.set(a, r * a.length);
+      return out;
+    };
+    writeFileSync(
+      join(sub, 'x.npy'),
+      writeNpy({ shape: [n, ...x1.shape.slice(1)], data: tile(x1.data) }, 'float32'),
+    );
+    writeFileSync(
+      join(sub, 'p.npy'),
+      writeNpy({ shape: [n, ...p1.shape.slice(1)], data: tile(p1.data) }, 'float32'),
+    );
+    const out = join(sub, 'missing', 'J.npy');
+    const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
+    const t0 = performance.now();
+    const r = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'jacobian',
+        '--model',
+        fixturePath('seed-fno1d', 'model.pt'),
+        '--x',
+        join(sub, 'x.npy'),
+        '--p',
+        join(sub, 'p.npy'),
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`jacscope: ${out}: cannot write: the folder does not exist`);
+    expect(readdirSync(sub).sort()).toEqual(['p.npy', 'x.npy']);
+  }, 120_000);
+
   it('blocks are multiples of 8 samples, about 64 MB of results on the CPU, at least 8', () => {
     expect(blockSamples(1000, 601 * 15 * 14, 'float32', 'cpu')).toBe(128);
     expect(blockSamples(64, 601 * 15 * 14, 'float64', 'cpu')).toBe(64);
