@@ -358,9 +358,10 @@ describe('jacscope web build', () => {
 
   test('5. a long batch shows progress, keeps the UI responsive and can be cancelled', async () => {
     await withApp(openApp(browser, server.url), async ({ page }) => {
-      // 160 samples: the batch-of-4 fixture inputs repeated, so the computation takes seconds even
-      // with the WebAssembly kernels (about 10 ms a sample).
-      const { B, x, p } = await repeatedSeedBatch(40, 'big');
+      // 320 samples: the batch-of-4 fixture inputs repeated, so the computation takes seconds even
+      // with the WebAssembly kernels on helper threads (160 took about a second on two threads, and
+      // the cancel below sometimes came after the end).
+      const { B, x, p } = await repeatedSeedBatch(80, 'big');
       await dropFiles(page, [x, p]);
       const job = page.getByTestId('job');
       await page.waitForSelector('[data-testid="job"] progress', { timeout: 20_000 });
