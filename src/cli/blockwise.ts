@@ -4,7 +4,10 @@
  * one computes. Blocks are multiples of 8 samples, on which the engine's forward chunks and Jacobian
  * runs align, so the result does not depend on the block size.
  */
+import { ShapeError } from '../engine/errors';
 import type { OutDType } from './output';
+
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 import type { TensorSink, Values } from './tensor-sink';
 
 /**
@@ -70,6 +73,11 @@ export async function blockwise(w: Blockwise): Promise<{ rowShape: number[] }> {
       const r = await w.compute(b0, n, buffers[turn], (d) => w.onProgress?.(b0 + d, B));
       buffers[turn] = r.values;
       rowShape ??= r.rowShape;
+      // A model whose output's shape depends on the data cannot go into one array.
+      if (r.rowShape.join() !== rowShape.join() || r.values.length !== n * sizeOf(rowShape))
+        throw new ShapeError(
+          `samples ${b0}…${b0 + n - 1} give an output of shape [${r.rowShape}] a sample, unlike the first ones' [${rowShape}]`,
+        );
       sink ??= await w.open(rowShape);
       await writing;
       writing = sink.write(b0, r.values);

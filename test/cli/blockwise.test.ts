@@ -87,6 +87,23 @@ describe('blockwise output', () => {
     expect(lines.at(-1)).toBe(`26,2,1,3,${value(26, 23)}`);
   });
 
+  it('a block whose samples have another output shape is refused, and nothing is left', async () => {
+    const path = join(dir, 'shapes.npy');
+    const run = blockwise({
+      B,
+      block: () => 8,
+      async compute(b0, n) {
+        const row = b0 === 0 ? ROW : [3, 2, 5];
+        return { values: new Float64Array(n * row.reduce((a, b) => a * b, 1)), rowShape: row };
+      },
+      open: (rowShape) => openTensorSink(path, [B, ...rowShape], ['b', 'x', 'y', 'z'], 'float32', 'J'),
+    });
+    await expect(run).rejects.toThrow(
+      "samples 8…15 give an output of shape [3,2,5] a sample, unlike the first ones' [3,2,4]",
+    );
+    expect(readdirSync(dir).filter((f) => f.includes('shapes'))).toEqual([]);
+  });
+
   it('a failure in a later block leaves no file and no temporary file', async () => {
     const path = join(dir, 'failed.npy');
     await expect(write(path, 'float32', 16)).rejects.toThrow('the computation failed');

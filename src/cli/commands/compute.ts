@@ -123,7 +123,7 @@ async function graphCompute(
   const wrt = model.wrtArg(args.options.get('wrt'));
   const inputs = g.graphInputs(model, args, wrt);
   const output = g.parseOutputIndex(args.options.get('output'));
-  const B = inputs.get(wrt)!.shape[0];
+  const [B, P] = inputs.get(wrt)!.shape;
   const gpu = want === 'cpu' ? null : await import('../graph-gpu');
   const ctx = gpu ? await gpu.graphGpu(want) : null;
   const shapes = new Map([...inputs].map(([k, v]) => [k, v.shape.slice(1)]));
@@ -154,9 +154,7 @@ async function graphCompute(
             : await cpu!.evaluate(part, { wrt, output, onProgress, samplesAfter: B - b0 - n });
         if (cpu) where = computedOn({ kind: 'cpu', threadsUsed: cpu.threadsUsed() });
         const rowShape = r.yShape.slice(1);
-        return what === 'forward'
-          ? { values: r.y, rowShape }
-          : { values: r.J!, rowShape: [...rowShape, r.J!.length / Math.max(1, r.y.length)] };
+        return what === 'forward' ? { values: r.y, rowShape } : { values: r.J!, rowShape: [...rowShape, P] };
       },
       open: (rowShape) =>
         openTensorSink(
