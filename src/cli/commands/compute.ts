@@ -1,7 +1,8 @@
 import { allowOnly, required, type ParsedArgs } from '../args';
 import { cliBackend, computedOn, describeSelected, graphCpu, parseBackend, parseThreads } from '../backend';
 import type { InputArray } from '../../engine/models/graph-model';
-import { loadAnyModel, loadInputs, type Inputs, type LoadedModel } from '../load';
+import { inputRows, type InputRows } from '../input-rows';
+import { loadAnyModel, type LoadedModel } from '../load';
 import { blockSamples, blockwise } from '../blockwise';
 import { OUTPUT_NAME, parseDType, type OutDType } from '../output';
 import { openTensorSink, type Values } from '../tensor-sink';
@@ -23,21 +24,19 @@ async function prepare(args: ParsedArgs, log: (line: string) => void, m: LoadedM
   const { dtype, outPath } = outputOptions(args);
   const want = parseBackend(args.options.get('backend'));
   const threads = parseThreads(args.options.get('threads'));
-  const o = args.options;
-  const inputs = await loadInputs({ x: o.get('x'), p: o.get('p'), data: o.get('data') }, m.config);
-  for (const n of inputs.notes) log(`note: ${n}`);
+  const inputs = await inputRows(args, m.config, log);
   const selected = await cliBackend(want, m, threads);
   return { dtype, outPath, m, inputs, selected, backend: selected.backend };
 }
 
 /**
- * Samples [b0, b0+n) of `inputs` through `compute`, on the finite samples only: the others come out
- * as NaN in a `perSample`-values-per-sample result, so one bad sample does not spoil the batch. The
- * result has the type of the file to write (a float32 J is computed straight into float32: half the
- * memory, and no widening of what WebGPU computes in float32 anyway); `reuse` is filled when it fits.
+ * Samples [b0, b0+n) through `compute`, on the finite samples only: the others come out as NaN in a
+ * `perSample`-values-per-sample result, so one bad sample does not spoil the batch. The result has
+ * the type of the file to write (a float32 J is computed straight into float32: half the memory,
+ * and no widening of what WebGPU computes in float32 anyway); `reuse` is filled when it fits.
  */
 async function onFinite(
-  inputs: Inputs,
+  inputs: InputRows,
   b0: number,
   n: number,
   perSample: number,
@@ -45,30 +44,23 @@ async function onFinite(
   reuse: Values | undefined,
   compute: (x: Float64Array, p: Float64Array, n: number, out: Values) => Promise<Values>,
 ): Promise<Values> {
-  const { x, p, B } = inputs;
-  const xs = x.data.length / B;
-  const ps = p.data.length / B;
+  const { x, p, finite } = inputs.rows(b0, n);
   const make = (k: number): Values =>
     reuse && reuse.length === k ? reuse : dtype === 'float32' ? new Float32Array(k) : new Float64Array(k);
-  const finite = inputs.finite.filter((b) => b >= b0 && b < b0 + n);
-  if (finite.length === n)
-    return compute(
-      x.data.subarray(b0 * xs, (b0 + n) * xs),
-      p.data.subarray(b0 * ps, (b0 + n) * ps),
-      n,
-      make(n * perSample),
-    );
+  if (finite.length === n) return compute(x, p, n, make(n * perSample));
+  const xs = x.length / n;
+  const ps = p.length / n;
   const sx = new Float64Array(finite.length * xs);
   const sp = new Float64Array(finite.length * ps);
   finite.forEach((b, i) => {
-    sx.set(x.data.subarray(b * xs, (b + 1) * xs), i * xs);
-    sp.set(p.data.subarray(b * ps, (b + 1) * ps), i * ps);
+    sx.set(x.subarray(b * xs, (b + 1) * xs), i * xs);
+    sp.set(p.subarray(b * ps, (b + 1) * ps), i * ps);
   });
   const k = finite.length;
   const Out = dtype === 'float32' ? Float32Array : Float64Array;
   const part = k > 0 ? await compute(sx, sp, k, new Out(k * perSample)) : new Out(0);
   const out = make(n * perSample).fill(NaN);
-  finite.forEach((b, i) => out.set(part.subarray(i * perSample, (i + 1) * perSample), (b - b0) * perSample));
+  finite.forEach((b, i) => out.set(part.subarray(i * perSample, (i + 1) * perSample), b * perSample));
   return out;
 }
 
@@ -215,7 +207,9 @@ async function fnoCompute(
     });
   } finally {
     backend.dispose();
+    inputs.close();
   }
+  for (const n of inputs.notesAfter()) note(`note: ${n}`);
   const ms = performance.now() - t0;
   log(
     `${what === 'forward' ? 'y' : 'J'} [${[B, ...rowShape].join(',')}] → ${outPath} (${dtype}; ${what === 'forward' ? 'forward' : 'Jacobian'} ${ms.toFixed(1)} ms on ${computedOn(backend)})`,

@@ -37,7 +37,8 @@ import {
   writeJson,
   writeLongCsv,
 } from '../analysis-common';
-import { fnoStreams, graphStreams } from './sensitivity';
+import { fnoStreams } from '../fno-streams';
+import { graphStreams } from './sensitivity';
 
 const OPTIONS = [
   'model',

@@ -411,6 +411,42 @@ export interface DatasetCheck {
  * ShapeError with both shapes; NaN/Inf values are reported in `notes` (first position per sample)
  * and those samples are left out of `finite`.
  */
+/**
+ * Where sample `b`'s values (one row of an array of `shape`, named `name`) first are not finite, as
+ * `x[3,10,2] = NaN`; undefined when all are.
+ */
+export function firstNonFinite(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  name: string,
+  b: number,
+): string | undefined {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) continue;
+    const idx: number[] = [];
+    let rem = i;
+    for (let k = shape.length - 1; k >= 1; k--) {
+      idx.unshift(rem % shape[k]);
+      rem = Math.floor(rem / shape[k]);
+    }
+    return `${name}[${[b, ...idx].join(',')}] = ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf'}`;
+  }
+  return undefined;
+}
+
+/**
+ * The note on the samples left out for NaN or Inf (`bad`: 'sample 3 (x[3,0,1] = NaN)', in order),
+ * said before the run, or after it (`done`: data read by rows as it ran).
+ */
+export function skippedNote(bad: readonly string[], B: number, finiteCount: number, done = false): string {
+  const shown = bad.slice(0, 5).join(', ') + (bad.length > 5 ? `, and ${bad.length - 5} more` : '');
+  return (
+    `${bad.length} of ${B} sample${B === 1 ? '' : 's'} contain${done ? 'ed' : ''} NaN or Inf and ${done ? 'were' : 'will be'} skipped: ${shown}` +
+    (finiteCount === 0 ? `; no sample ${done ? 'was' : 'is'} left to compute` : '')
+  );
+}
+
 export function checkDataset(
   x: HostTensor | undefined,
   p: HostTensor | undefined,
@@ -457,34 +493,16 @@ export function checkDataset(
   // Finite check per sample; the first bad position of each sample is reported.
   const finite: number[] = [];
   const bad: string[] = [];
-  const firstBad = (t: HostTensor, b: number, name: string): string | undefined => {
+  const row = (t: HostTensor, b: number) => {
     const per = t.data.length / t.shape[0];
-    for (let i = b * per; i < (b + 1) * per; i++) {
-      const v = t.data[i];
-      if (!Number.isFinite(v)) {
-        const idx: number[] = [];
-        let rem = i;
-        for (let k = t.shape.length - 1; k >= 0; k--) {
-          idx.unshift(rem % t.shape[k]);
-          rem = Math.floor(rem / t.shape[k]);
-        }
-        return `${name}[${idx.join(',')}] = ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf'}`;
-      }
-    }
-    return undefined;
+    return t.data.subarray(b * per, (b + 1) * per);
   };
   for (let b = 0; b < B; b++) {
-    const where = (x && firstBad(x, b, 'x')) ?? (p && firstBad(p, b, 'p'));
+    const where =
+      (x && firstNonFinite(row(x, b), x.shape, 'x', b)) ?? (p && firstNonFinite(row(p, b), p.shape, 'p', b));
     if (where) bad.push(`sample ${b} (${where})`);
     else finite.push(b);
   }
-  const notes: string[] = [];
-  if (bad.length > 0) {
-    const shown = bad.slice(0, 5).join(', ') + (bad.length > 5 ? `, and ${bad.length - 5} more` : '');
-    notes.push(
-      `${bad.length} of ${B} sample${B === 1 ? '' : 's'} contain NaN or Inf and will be skipped: ${shown}` +
-        (finite.length === 0 ? '; no sample is left to compute' : ''),
-    );
-  }
+  const notes = bad.length > 0 ? [skippedNote(bad, B, finite.length)] : [];
   return { B, T: x?.shape[1], finite, notes };
 }
