@@ -119,10 +119,14 @@ describe('the whole J exported in parts (desktop app)', () => {
 
   it("a write main refuses fails the export with main's reason, and leaves nothing", async () => {
     const r = session.result!;
-    onPart = () => void saves.abortAll();
+    // Main drops the save (as when its window closes) while the export runs; the removal of the
+    // temporary file is main's own async work, finished here before looking.
+    let aborting: Promise<void> | undefined;
+    onPart = () => void (aborting = saves.abortAll());
     await expect(exportWholeJStreamed('full-npy', r.meta.seq, r.meta.B)).rejects.toThrow(
       /unknown save token/,
     );
+    await aborting;
     expect(listing()).toEqual([]);
     expect(useStore.getState().job).toBeNull();
   });
