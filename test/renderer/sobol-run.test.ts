@@ -12,6 +12,7 @@ import { runSobol, sobolDists } from '../../src/renderer/worker/sobol-run';
 import type { SobolCache } from '../../src/renderer/worker/sobol-run';
 import { sobolExportBytes } from '../../src/renderer/worker/sobol-exports';
 import { SobolHandler } from '../../src/renderer/worker/sobol-handler';
+import { fakeWorker, seen } from '../engine/backends/fake-worker';
 import type { FromWorker } from '../../src/renderer/worker/protocol';
 import type { SobolDist } from '../../src/renderer/worker/sobol-protocol';
 
@@ -59,6 +60,42 @@ function expectWithinCi(c: SobolCache, o: number, want: Analytic, slack: number)
 }
 
 describe("Sobol' indices in the worker", () => {
+  it('a graph model computes them on helper threads too: the one-thread indices', async () => {
+    const load = async (threads?: Parameters<typeof createEngineAdapter>[0]) => {
+      const s = new Session(createEngineAdapter(threads));
+      const o = await s.load([file('analytic-ishigami', 'model.pt'), file('analytic-ishigami', 'p.npy')]);
+      if (o.kind !== 'computed') throw new Error(`not computed: ${JSON.stringify(o.messages)}`);
+      return s;
+    };
+    const run = async (s: Session) =>
+      runSobol(
+        s,
+        {
+          type: 'sobol',
+          id: 1,
+          seq: s.result!.meta.seq,
+          b: 0,
+          N: 256,
+          seed: 5,
+          distributions: uniform(-Math.PI, Math.PI, 3),
+        },
+        new AbortController().signal,
+      );
+    const one = await run(await load());
+    const runs = seen.runs;
+    const threaded = await load({
+      gpu: null,
+      threads: { spawn: () => fakeWorker(), count: 3, spawnAfterMs: 0 },
+    });
+    const many = await run(threaded);
+    expect(seen.runs).toBeGreaterThan(runs); // the helpers took part
+    for (const key of ['S1', 'ST', 'bound'] as const)
+      for (let i = 0; i < one.shown[key].length; i++)
+        expect(Math.abs(many.shown[key][i] - one.shown[key][i]), `${key}[${i}]`).toBeLessThanOrEqual(
+          1e-12 * Math.max(1, Math.abs(one.shown[key][i])),
+        );
+  });
+
   it('Ishigami: S1 and ST of output 0 match the analytic indices within their 95% intervals', async () => {
     const s = await loaded('analytic-ishigami');
     const seq = s.result!.meta.seq;

@@ -2,8 +2,8 @@
  * Sample mode's passes over every sample (the streamed global sensitivity, the streamed export of the whole J):
  * the samples a chunk at a time, each chunk sized to take about a set time and to stay within a set number of
  * bytes of J, with a yield between chunks so that a cancel (and any other request) gets through. y and J of a
- * chunk come from the session's batch backend where it computes in float64 (fno1d-scalar on the CPU, with
- * helper threads where there are several cores), or else from the worker's CPU float64 model (graph models).
+ * chunk come from the session's batch backend where it computes in float64 (the CPU, with helper threads where
+ * there are several cores), or else from the worker's CPU float64 model (a graph model on WebGPU).
  */
 import { CancelledError } from '../../engine/errors';
 import type { JArray } from '../lib/j-array';
@@ -57,7 +57,7 @@ export async function chunked(
 
 /**
  * The session's batch backend when it computes in float64 (the CPU: the same numbers as the worker's model, on
- * helper threads), or null: a graph model, WebGPU (float32), or a backend that cannot be set up.
+ * helper threads), or null: WebGPU (float32), or a backend that cannot be set up.
  */
 export async function float64Backend(session: {
   batchBackend(): Promise<BatchBackend | null>;

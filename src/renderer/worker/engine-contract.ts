@@ -83,7 +83,12 @@ export interface GraphBackend {
     p: Tensor,
     hooks: RunHooks,
   ): Promise<{ y: Float64Array; yShape: number[]; J: JArray; backend: BackendUsed }>;
-  /** Frees the GPU device and buffers (nothing on the CPU). */
+  /**
+   * This backend as a BatchBackend for the analyses that run many evaluations, where it computes in
+   * float64 on the CPU (with its helper threads); absent on WebGPU (those run on the session's CPU model).
+   */
+  batch?(roles: GraphRoles): BatchBackend;
+  /** Frees the GPU device and buffers, and the CPU side's helper threads. */
   dispose(): void;
 }
 

@@ -20,6 +20,7 @@ export function cpuGraphBackend(cpu: CpuGraph, note?: string): GraphBackend {
   return {
     evaluate: (roles, x, p, hooks) =>
       evaluateOnCpu(cpu, inputsFor(roles, x, p.data, p.shape[0]), roles.wrt, hooks, note),
+    batch: (roles) => cpu.batch(roles),
     dispose: () => cpu.dispose(),
   };
 }

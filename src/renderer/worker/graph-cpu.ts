@@ -6,7 +6,7 @@
  */
 import { ParallelGraphModel } from '../../engine';
 import type { GraphModel, GraphResult, GraphRunOptions, InputArray, PoolWorker } from '../../engine';
-import type { BackendUsed, GraphRoles, RunHooks } from './engine-contract';
+import type { BackendUsed, BatchBackend, GraphRoles, RunHooks } from './engine-contract';
 
 export const GRAPH_CPU_DESCRIPTION = 'CPU (graph engine, float64)';
 
@@ -38,15 +38,52 @@ export class CpuGraph {
     inputs: ReadonlyMap<string, InputArray>,
     opts: GraphRunOptions,
   ): Promise<GraphResult & { threads: number; lost?: string }> {
+    const par = this.helpers();
+    if (!par) return { ...(await this.model.evaluateAsync(inputs, opts)), threads: 1 };
+    const r = await par.evaluate(inputs, opts);
+    return { ...r, threads: par.threadsUsed, lost: this.lost };
+  }
+
+  /** y only (the analyses' forward passes). */
+  async forward(inputs: ReadonlyMap<string, InputArray>, opts: GraphRunOptions): Promise<GraphResult> {
+    const par = this.helpers();
+    return par ? par.forward(inputs, opts) : this.model.forward(inputs, opts);
+  }
+
+  /**
+   * The model with `roles` as a BatchBackend (x [B, ...xSample] and p [B,P] in, y and J float64
+   * out), for the analyses that run many evaluations: Sobol', the streamed sensitivity and exports.
+   * The graph backend that holds this CpuGraph owns its threads: this dispose does nothing.
+   */
+  batch(roles: GraphRoles): BatchBackend {
+    const args = (x: Float64Array, p: Float64Array, B: number, o?: RunHooks) =>
+      [inputsFor(roles, x, p, B), { wrt: roles.wrt, signal: o?.signal, onProgress: o?.onProgress }] as const;
+    const used = () => this.parallel?.threadsUsed ?? 1;
+    return {
+      kind: 'cpu',
+      get description() {
+        const n = used();
+        return n > 1 ? GRAPH_CPU_DESCRIPTION.replace(/\)$/, `, ${n} threads)`) : GRAPH_CPU_DESCRIPTION;
+      },
+      forward: async (x, p, B, _T, o) => (await this.forward(...args(x, p, B, o))).y,
+      jacobian: async (x, p, B, _T, o) => (await this.evaluate(...args(x, p, B, o))).J!,
+      evaluate: async (x, p, B, _T, o) => {
+        const r = await this.evaluate(...args(x, p, B, o));
+        return { y: r.y, J: r.J! };
+      },
+      dispose() {},
+    };
+  }
+
+  /** The parallel runner, made at first use; null where there are no helper threads to have. */
+  private helpers(): ParallelGraphModel | null {
     const { spawn, count, spawnAfterMs } = this.threads;
-    if (!spawn || count <= 1 || !this.archive)
-      return { ...(await this.model.evaluateAsync(inputs, opts)), threads: 1 };
+    if (!spawn || count <= 1 || !this.archive) return null;
     this.parallel ??= new ParallelGraphModel(this.model, this.archive, spawn, count, {
       spawnAfterMs,
       onHelperLost: (reason) => (this.lost = reason),
     });
-    const r = await this.parallel.evaluate(inputs, opts);
-    return { ...r, threads: this.parallel.threadsUsed, lost: this.lost };
+    return this.parallel;
   }
 
   dispose(): void {

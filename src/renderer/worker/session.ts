@@ -435,12 +435,16 @@ export class Session {
 
   /**
    * The chosen batch backend of the active model (CPU helper threads or WebGPU) for analyses that
-   * run many evaluations, or null where there is none (graph models' analyses run on the session's CPU model).
+   * run many evaluations, or null where there is none (a graph model on WebGPU: its analyses run on the session's CPU model).
    */
   async batchBackend(): Promise<BatchBackend | null> {
-    const m = this.active?.model;
-    if (!m || m.kind !== 'fno') return null;
-    return (await this.backendFor(m)).backend;
+    const c = this.active;
+    const m = c?.model;
+    if (!c || !m) return null;
+    if (m.kind === 'fno') return (await this.backendFor(m)).backend;
+    // A graph model's where its batches compute on the CPU, helper threads included.
+    const { backend } = await m.backend.get(this.want, () => m.graph.selectBackend(this.want));
+    return backend.batch?.(rolesOf(m, c.x?.tensor)) ?? null;
   }
 
   /** The inputs of the last result, or null before the first. */

@@ -189,8 +189,8 @@ export async function runSobol(
     done += units;
     onProgress?.(Math.min(done, total), total);
   };
-  // fno1d-scalar runs on the session's chosen batch backend (CPU helper threads, or WebGPU in
-  // float32); a graph model on the session's CPU model, one thread.
+  // On the session's chosen batch backend: CPU helper threads (fno1d-scalar and graph models), or
+  // WebGPU in float32 (fno1d-scalar); a graph model on WebGPU on the session's CPU model, one thread.
   const backend = await session.batchBackend();
   if (session.activeInputs()?.seq !== msg.seq) throw new StaleError();
   const onBackend = async (p: Float64Array, n: number) => {
