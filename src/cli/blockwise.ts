@@ -5,9 +5,8 @@
  * runs align, so the result does not depend on the block size.
  */
 import { ShapeError } from '../engine/errors';
+import { sizeOf } from '../engine/tensor';
 import type { OutDType } from './output';
-
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 import type { TensorSink, Values } from './tensor-sink';
 
 /**

@@ -10,6 +10,7 @@ import { WebGpuContext } from '../engine/backends/webgpu/context';
 import { WebGpuGraphRunner, type GraphRunResult } from '../engine/backends/webgpu/graph-runner';
 import { LoadError } from '../engine/errors';
 import type { GraphModel, InputArray } from '../engine/models/graph-model';
+import { sizeOf } from '../engine/tensor';
 import { findGpu, loadNodeGpu } from './webgpu-node';
 
 /** The device for a graph run: null for the CPU (`cpu`, or `auto` without a hardware adapter). */
@@ -66,7 +67,7 @@ export function graphGpuRunner(
     note(`note: WebGPU cannot run this model (${lowered.reason}); computing on the CPU`);
     return null;
   }
-  const per = lowered.lowered.yShape.reduce((a, b) => a * b, 1);
+  const per = sizeOf(lowered.lowered.yShape);
   return {
     run(inputs, dtype, onProgress) {
       const B = inputs.get(plan.wrt)!.shape[0];

@@ -11,6 +11,7 @@ import { renameSync, rmSync } from 'node:fs';
 import { LoadError } from '../engine/errors';
 import { hdf5StreamLayout } from '../engine/io/hdf5-stream';
 import { npyHeader } from '../engine/io/npy';
+import { sizeOf } from '../engine/tensor';
 import { temporaryPathFor, writeErrorOf } from './files';
 import { MAT_V5_MAX_BYTES, csvRows, writeMatlab, type OutDType } from './output';
 
@@ -78,7 +79,7 @@ export async function openTensorSink(
   name: string,
 ): Promise<TensorSink> {
   const lower = path.toLowerCase();
-  const rowValues = shape.slice(1).reduce((a, b) => a * b, 1);
+  const rowValues = sizeOf(shape.slice(1));
   if (lower.endsWith('.mat')) return matSink(path, shape, dtype, name);
   const binary = lower.endsWith('.npy') || lower.endsWith('.h5') || lower.endsWith('.hdf5');
   if (!binary && !lower.endsWith('.csv'))
@@ -146,7 +147,7 @@ export async function openTensorSink(
 
 /** MATLAB: the blocks gathered, written whole by writeMatlab at commit (v5 up to its limit, v7.3 beyond). */
 function matSink(path: string, shape: readonly number[], dtype: OutDType, name: string): TensorSink {
-  const rowValues = shape.slice(1).reduce((a, b) => a * b, 1);
+  const rowValues = sizeOf(shape.slice(1));
   const all =
     dtype === 'float32' ? new Float32Array(shape[0] * rowValues) : new Float64Array(shape[0] * rowValues);
   return {

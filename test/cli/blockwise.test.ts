@@ -14,7 +14,7 @@ import { loadHdf5, openHdf5 } from '../../src/engine/io/hdf5';
 import { openMat5 } from '../../src/engine/io/mat';
 import { readNpy, writeNpy } from '../../src/engine/io/npy';
 import { fixturePath, loadNpy } from '../engine/fixtures';
-import { relErr } from '../engine/helpers';
+import { relErr, tile } from '../engine/helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'jacscope-blocks-'));
 const ROW = [3, 2, 4];
@@ -27,6 +27,35 @@ const expected = Float64Array.from({ length: B * PER }, (_, j) => value(Math.flo
 beforeAll(async () => {
   await loadHdf5();
 });
+
+const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
+const jacscope = (args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+/** A new folder holding x.npy and p.npy: the seed fixture's sample `n` times over. */
+function seedBatch(prefix: string, n: number, dtype: 'float32' | 'float64'): string {
+  const sub = mkdtempSync(join(tmpdir(), prefix));
+  for (const name of ['x', 'p']) {
+    const a = loadNpy('seed-fno1d', `${name}.npy`);
+    const data = tile(a.data, n);
+    writeFileSync(join(sub, `${name}.npy`), writeNpy({ shape: [n, ...a.shape.slice(1)], data }, dtype));
+  }
+  return sub;
+}
+
+/** `jacscope jacobian` of the seed model on a seedBatch folder's data. */
+const jacobianArgs = (sub: string, out: string, ...more: string[]) => [
+  'jacobian',
+  '--model',
+  fixturePath('seed-fno1d', 'model.pt'),
+  '--x',
+  join(sub, 'x.npy'),
+  '--p',
+  join(sub, 'p.npy'),
+  '--out',
+  out,
+  ...more,
+];
 
 /** Runs B rows in blocks of 8 into `file`; returns the buffers compute was handed. */
 async function write(file: string, dtype: 'float32' | 'float64', failAt?: number) {
@@ -112,40 +141,10 @@ describe('blockwise output', () => {
   });
 
   it('interrupted (SIGINT) while writing, jacscope removes its temporary file and exits 130', async () => {
-    const x1 = loadNpy('seed-fno1d', 'x.npy');
-    const p1 = loadNpy('seed-fno1d', 'p.npy');
-    const n = 256;
-    const tile = (a: Float64Array) => {
-      const out = new Float64Array(a.length * n);
-      for (let r = 0; r < n; r++) out.set(a, r * a.length);
-      return out;
-    };
-    const sub = mkdtempSync(join(tmpdir(), 'jacscope-sigint-'));
-    writeFileSync(
-      join(sub, 'x.npy'),
-      writeNpy({ shape: [n, ...x1.shape.slice(1)], data: tile(x1.data) }, 'float32'),
-    );
-    writeFileSync(
-      join(sub, 'p.npy'),
-      writeNpy({ shape: [n, ...p1.shape.slice(1)], data: tile(p1.data) }, 'float32'),
-    );
-    const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
-    const child = spawn(process.execPath, [
-      BIN,
-      'jacobian',
-      '--model',
-      fixturePath('seed-fno1d', 'model.pt'),
-      '--x',
-      join(sub, 'x.npy'),
-      '--p',
-      join(sub, 'p.npy'),
-      '--out',
-      join(sub, 'J.npy'),
-      '--threads',
-      '1',
-    ]);
+    const sub = seedBatch('jacscope-sigint-', 256, 'float32');
+    const child = spawn(process.execPath, [BIN, ...jacobianArgs(sub, join(sub, 'J.npy'), '--threads', '1')]);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // Once the first block's write has begun (its temporary file exists), interrupt.
+    // Once the file is open (its temporary file exists), interrupt.
     const t0 = Date.now();
     while (!readdirSync(sub).some((f) => f.endsWith('.tmp')) && Date.now() - t0 < 60_000)
       await new Promise((r) => setTimeout(r, 20));
@@ -157,42 +156,10 @@ describe('blockwise output', () => {
 
   it('an output folder that does not exist is refused before any computing, in one line', () => {
     // 2,048 seed samples: about ten seconds of work that must not be done first.
-    const x1 = loadNpy('seed-fno1d', 'x.npy');
-    const p1 = loadNpy('seed-fno1d', 'p.npy');
-    const n = 2048;
-    const sub = mkdtempSync(join(tmpdir(), 'jacscope-nofolder-'));
-    const tile = (a: Float64Array) => {
-      const out = new Float32Array(a.length * n);
-      for (let r = 0; r < n; r++) out.set(a, r * a.length);
-      return out;
-    };
-    writeFileSync(
-      join(sub, 'x.npy'),
-      writeNpy({ shape: [n, ...x1.shape.slice(1)], data: tile(x1.data) }, 'float32'),
-    );
-    writeFileSync(
-      join(sub, 'p.npy'),
-      writeNpy({ shape: [n, ...p1.shape.slice(1)], data: tile(p1.data) }, 'float32'),
-    );
+    const sub = seedBatch('jacscope-nofolder-', 2048, 'float32');
     const out = join(sub, 'missing', 'J.npy');
-    const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
     const t0 = performance.now();
-    const r = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        'jacobian',
-        '--model',
-        fixturePath('seed-fno1d', 'model.pt'),
-        '--x',
-        join(sub, 'x.npy'),
-        '--p',
-        join(sub, 'p.npy'),
-        '--out',
-        out,
-      ],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
+    const r = jacscope(jacobianArgs(sub, out));
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe(`jacscope: ${out}: cannot write: the folder does not exist`);
@@ -208,47 +175,13 @@ describe('blockwise output', () => {
 
   it('jacscope jacobian over several blocks (and both threads): PyTorch float64 J', () => {
     // The seed fixture's sample, 160 times: blocks of 64, 64 and 32 in float64 (1 MB of J a sample).
-    const x1 = loadNpy('seed-fno1d', 'x.npy');
-    const p1 = loadNpy('seed-fno1d', 'p.npy');
-    const ref = loadNpy('seed-fno1d', 'jacobian_f64.npy');
-    const tile = (a: Float64Array) => {
-      const out = new Float64Array(a.length * 160);
-      for (let r = 0; r < 160; r++) out.set(a, r * a.length);
-      return out;
-    };
-    writeFileSync(
-      join(dir, 'x.npy'),
-      writeNpy({ shape: [160, ...x1.shape.slice(1)], data: tile(x1.data) }, 'float64'),
-    );
-    writeFileSync(
-      join(dir, 'p.npy'),
-      writeNpy({ shape: [160, ...p1.shape.slice(1)], data: tile(p1.data) }, 'float64'),
-    );
-    const out = join(dir, 'J64.npy');
-    const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
-    const r = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        'jacobian',
-        '--model',
-        fixturePath('seed-fno1d', 'model.pt'),
-        '--x',
-        join(dir, 'x.npy'),
-        '--p',
-        join(dir, 'p.npy'),
-        '--out',
-        out,
-        '--dtype',
-        'float64',
-        '--backend',
-        'cpu',
-      ],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
+    const sub = seedBatch('jacscope-blocks-cli-', 160, 'float64');
+    const out = join(sub, 'J.npy');
+    const r = jacscope(jacobianArgs(sub, out, '--dtype', 'float64', '--backend', 'cpu'));
     expect(r.status, r.stderr).toBe(0);
-    const J = readNpy(new Uint8Array(readFileSync(out)), 'J64.npy');
+    const ref = loadNpy('seed-fno1d', 'jacobian_f64.npy');
+    const J = readNpy(new Uint8Array(readFileSync(out)), 'J.npy');
     expect(J.shape).toEqual([160, ...ref.shape.slice(1)]);
-    expect(relErr(J.data, tile(ref.data))).toBeLessThan(1e-12);
+    expect(relErr(J.data, tile(ref.data, 160))).toBeLessThan(1e-12);
   }, 120_000);
 });

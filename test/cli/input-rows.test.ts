@@ -15,20 +15,17 @@ import { writeHdf5 } from '../../src/engine/io/hdf5-write';
 import { loadHdf5 } from '../../src/engine/io/hdf5';
 import { writeNpy } from '../../src/engine/io/npy';
 import { fixturePath, loadCase, loadNpy } from '../engine/fixtures';
+import { tile } from '../engine/helpers';
 
+const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'jacscope-rows-'));
 const { config } = loadCase('seed-fno1d');
 const x4 = loadNpy('seed-fno1d', 'x4.npy');
 const p4 = loadNpy('seed-fno1d', 'p4.npy');
 const reps = 5;
 const B = 4 * reps;
-const tile = (a: Float64Array) => {
-  const out = new Float64Array(a.length * reps);
-  for (let r = 0; r < reps; r++) out.set(a, r * a.length);
-  return out;
-};
-const X = tile(x4.data);
-const P = tile(p4.data);
+const X = tile(x4.data, reps);
+const P = tile(p4.data, reps);
 // Two bad samples: x of sample 6 and p of sample 13.
 X[6 * 601 * 20 + 5 * 20 + 3] = NaN;
 P[13 * 14 + 2] = -Infinity;
@@ -101,7 +98,6 @@ describe('inputs by rows', () => {
   });
 
   it('jacscope jacobian by rows writes the J it writes from whole data; the note comes after', () => {
-    const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
     const run = (out: string, env: Record<string, string>) =>
       spawnSync(
         process.execPath,

@@ -7,19 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/backends/cpu/cpu-backend';
 import { ParallelCpuBackend } from '../../src/engine/backends/cpu/parallel-backend';
 import { ParallelGraphModel } from '../../src/engine/backends/cpu/parallel-graph';
-import { RULES } from '../../src/engine/graph/table';
 import { readNpy, writeNpy } from '../../src/engine/io/npy';
-import { GraphModel, type InputArray } from '../../src/engine/models/graph-model';
-import { readTorchScript } from '../../src/engine/torchscript/archive';
-import { graphHost } from '../../src/engine/torchscript/graph-host';
-import { torchScriptProgram } from '../../src/engine/torchscript/program';
+import { type InputArray } from '../../src/engine/models/graph-model';
 import { nodePoolWorker } from '../../src/cli/cpu-pool';
 import { fixturePath, loadCase, loadNpy } from '../engine/fixtures';
+import { GRAPH_ROOT, graphModelOf, graphNpy, loadGraphFixture } from '../engine/graph-fixture';
+import { tile } from '../engine/helpers';
 
 // The parallel CPU backend on real worker_threads (the engine tests simulate the threads).
 const BIN = fileURLToPath(new URL('../../bin/jacscope.mjs', import.meta.url));
 /** The seed model as torch.jit.trace saved it. */
-const TRACED = fileURLToPath(new URL('../fixtures/graph/seed-fno1d-traced/', import.meta.url));
+const TRACED = 'seed-fno1d-traced';
 const jacscope = (...args: string[]) =>
   spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
 
@@ -56,18 +54,12 @@ describe('CPU threads in Node', () => {
   }, 60_000);
 
   it('a TorchScript model on worker_threads helpers: the one-thread y and J bit for bit', async () => {
-    const dir = TRACED;
-    const bytes = new Uint8Array(readFileSync(join(dir, 'model.pt')));
-    const open = () =>
-      new GraphModel(torchScriptProgram(readTorchScript(bytes, 'model.pt')), graphHost, RULES);
+    const { bytes, inputs: one } = loadGraphFixture(TRACED);
+    const open = () => graphModelOf(bytes);
     const reps = 8;
     const inputs = new Map<string, InputArray>();
-    for (const name of ['x', 'p']) {
-      const a = readNpy(new Uint8Array(readFileSync(join(dir, `${name}.npy`))), `${name}.npy`);
-      const data = new Float64Array(a.data.length * reps);
-      for (let r = 0; r < reps; r++) data.set(a.data, r * a.data.length);
-      inputs.set(name, { shape: [a.shape[0] * reps, ...a.shape.slice(1)], data });
-    }
+    for (const [name, a] of one)
+      inputs.set(name, { shape: [a.shape[0] * reps, ...a.shape.slice(1)], data: tile(a.data, reps) });
     let spawned = 0;
     const lost: string[] = [];
     const par = new ParallelGraphModel(
@@ -95,13 +87,11 @@ describe('CPU threads in Node', () => {
 
   it('jacscope --threads on a TorchScript model: helpers start for a long batch, the same J as one thread', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jacscope-threads-ts-'));
-    const fix = TRACED;
+    const fix = GRAPH_ROOT + TRACED;
     // 64 samples (the fixture's, repeated): long enough for the CLI to start its helper.
     for (const name of ['x', 'p']) {
-      const a = readNpy(new Uint8Array(readFileSync(join(fix, `${name}.npy`))), `${name}.npy`);
-      const reps = 64 / a.shape[0];
-      const data = new Float64Array(a.data.length * reps);
-      for (let r = 0; r < reps; r++) data.set(a.data, r * a.data.length);
+      const a = graphNpy(TRACED, `${name}.npy`);
+      const data = tile(a.data, 64 / a.shape[0]);
       writeFileSync(
         join(dir, `${name}.npy`),
         writeNpy({ shape: [64, ...a.shape.slice(1)], data }, 'float64'),
@@ -134,7 +124,7 @@ describe('CPU threads in Node', () => {
     }
     expect(readFileSync(join(dir, 'J2.npy')).equals(readFileSync(join(dir, 'J1.npy')))).toBe(true);
     // Written in blocks (8 samples, then the rest): PyTorch's float64 J of every sample.
-    const ref = readNpy(new Uint8Array(readFileSync(join(fix, 'J_f64.npy'))), 'J_f64.npy');
+    const ref = graphNpy(TRACED, 'J_f64.npy');
     const J = readNpy(new Uint8Array(readFileSync(join(dir, 'J1.npy'))), 'J1.npy');
     expect(J.shape).toEqual([64, ...ref.shape.slice(1)]);
     const per = ref.data.length / ref.shape[0];

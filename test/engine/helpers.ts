@@ -34,3 +34,10 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return den === 0 ? num : num / den;
 }
+
+/** `a` `reps` times over (a batch of repeated samples). */
+export function tile(a: ArrayLike<number>, reps: number): Float64Array {
+  const out = new Float64Array(a.length * reps);
+  for (let r = 0; r < reps; r++) out.set(a, r * a.length);
+  return out;
+}

@@ -10,9 +10,10 @@ import { readNpy, writeNpy } from '../../src/engine';
 import { createEngineAdapter } from '../../src/renderer/worker/engine-adapter';
 import { selfCheckProblem } from '../../src/engine/backends/self-check';
 import { Session } from '../../src/renderer/worker/session';
-import type { LoadOutcome } from '../../src/renderer/worker/session';
 import { buildArchive } from '../engine/torchscript/zip-builder';
 import { nodeGpuWithAdapter } from '../engine/webgpu-node';
+import { relErr } from '../engine/helpers';
+import { computed } from './j-stream-helpers';
 
 const probe = await nodeGpuWithAdapter();
 const dawn = 'gpu' in probe ? probe.gpu : null;
@@ -64,23 +65,6 @@ const file = (fixture: string, name: string, as = name) => ({
 const ref = (fixture: string, name: string) => readNpy(file(fixture, name).bytes, name).data;
 const load = (s: Session, fixture: string) =>
   s.load(['model.pt', 'x.npy', 'p.npy'].map((n) => file(fixture, n)));
-
-function relErr(a: ArrayLike<number>, want: ArrayLike<number>): number {
-  expect(a.length).toBe(want.length);
-  let e = 0;
-  let m = 0;
-  for (let i = 0; i < want.length; i++) {
-    e = Math.max(e, Math.abs(a[i] - want[i]));
-    m = Math.max(m, Math.abs(want[i]));
-  }
-  return e / m;
-}
-
-function computed(o: LoadOutcome) {
-  if (o.kind !== 'computed')
-    throw new Error(`expected a result, got ${o.kind}: ${JSON.stringify(o.messages)}`);
-  return o.result;
-}
 
 /** Whether `device` is destroyed within a second (its `lost` settles then). */
 async function released(device: GPUDevice): Promise<boolean> {

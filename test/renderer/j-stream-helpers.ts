@@ -30,11 +30,8 @@ export function computed(o: LoadOutcome) {
   return o.result;
 }
 
-export const tile = (a: Float64Array, reps: number) => {
-  const out = new Float64Array(a.length * reps);
-  for (let r = 0; r < reps; r++) out.set(a, r * a.length);
-  return out;
-};
+import { tile } from '../engine/helpers';
+export { tile };
 
 /** The deep fixture's 4 samples `reps` times over, loaded with memory budget `budget`. */
 export async function deepSession(budget: number, reps = 1) {

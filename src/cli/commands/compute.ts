@@ -1,6 +1,7 @@
 import { allowOnly, required, type ParsedArgs } from '../args';
 import { cliBackend, computedOn, describeSelected, graphCpu, parseBackend, parseThreads } from '../backend';
-import type { InputArray } from '../../engine/models/graph-model';
+import { samplesOf } from '../../engine/models/graph-model';
+import { sizeOf } from '../../engine/tensor';
 import { inputRows, type InputRows } from '../input-rows';
 import { loadAnyModel, type LoadedModel } from '../load';
 import { blockSamples, blockwise } from '../blockwise';
@@ -82,16 +83,6 @@ function progress(what: string): ((done: number, total: number) => void) | undef
   };
 }
 
-/** Samples [b0, b0+n) of every input: views, no copies. */
-function cut(inputs: ReadonlyMap<string, InputArray>, b0: number, n: number): Map<string, InputArray> {
-  return new Map(
-    [...inputs].map(([name, a]) => {
-      const per = a.shape.slice(1).reduce((s, d) => s * d, 1);
-      return [name, { shape: [n, ...a.shape.slice(1)], data: a.data.subarray(b0 * per, (b0 + n) * per) }];
-    }),
-  );
-}
-
 /**
  * forward/jacobian of a TorchScript model: y as the model returns it and J = y's shape followed by
  * P. On WebGPU when one is chosen or found (`auto`: a hardware adapter) and the model lowers to it;
@@ -129,16 +120,9 @@ async function graphCompute(
       B,
       // The output's size per sample is known after a first block of 8 samples.
       block: (rowShape) =>
-        rowShape
-          ? blockSamples(
-              B,
-              rowShape.reduce((a, b) => a * b, 1),
-              dtype,
-              onGpu ? 'webgpu' : 'cpu',
-            )
-          : Math.min(B, 8),
+        rowShape ? blockSamples(B, sizeOf(rowShape), dtype, onGpu ? 'webgpu' : 'cpu') : Math.min(B, 8),
       async compute(b0, n, _reuse, onProgress) {
-        const part = cut(inputs, b0, n);
+        const part = samplesOf(inputs, b0, n);
         const r = onGpu
           ? await onGpu.run(part, dtype, onProgress)
           : what === 'forward'
@@ -181,7 +165,7 @@ async function fnoCompute(
   const { B, T } = inputs;
   const { out_dim_func: O, inp_dim_scalar: P } = m.config;
   const rowShape = what === 'forward' ? [T, O] : [T, O, P];
-  const perSample = rowShape.reduce((a, b) => a * b, 1);
+  const perSample = sizeOf(rowShape);
   const t0 = performance.now();
   try {
     await blockwise({

@@ -32,6 +32,20 @@ export interface InputArray {
   readonly data: Float64Array;
 }
 
+/** Samples [b0, b0+n) of every input (views of the same storage, no copies). */
+export function samplesOf(
+  inputs: ReadonlyMap<string, InputArray>,
+  b0: number,
+  n: number,
+): Map<string, InputArray> {
+  return new Map(
+    [...inputs].map(([name, a]) => {
+      const per = sizeOf(a.shape.slice(1));
+      return [name, { shape: [n, ...a.shape.slice(1)], data: a.data.subarray(b0 * per, (b0 + n) * per) }];
+    }),
+  );
+}
+
 export interface GraphRunOptions {
   /** Which argument is p (default: the last tensor argument). */
   wrt?: string;

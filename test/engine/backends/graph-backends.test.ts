@@ -4,28 +4,19 @@
  * PyTorch's float64 y and J. And what happens to a model WebGPU cannot run: the runner refuses it
  * naming the op, before any work.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebGpuContext } from '../../../src/engine/backends/webgpu/context';
 import { WebGpuGraphRunner } from '../../../src/engine/backends/webgpu/graph-runner';
 import { WebGpuError } from '../../../src/engine/backends/webgpu/context';
-import { readNpy } from '../../../src/engine/io/npy';
 import { RULES } from '../../../src/engine/graph/table';
 import type { GraphProgram } from '../../../src/engine/graph/program';
 import type { GTensor } from '../../../src/engine/graph/tensor';
 import { GraphModel, type InputArray } from '../../../src/engine/models/graph-model';
-import { readTorchScript } from '../../../src/engine/torchscript/archive';
 import { graphHost } from '../../../src/engine/torchscript/graph-host';
 import type { TensorHost } from '../../../src/engine/torchscript/host';
-import { torchScriptProgram } from '../../../src/engine/torchscript/program';
+import { graphNpy, GRAPH_CASES, loadGraphFixture } from '../graph-fixture';
 import { relErr } from '../helpers';
 import { nodeGpuWithAdapter } from '../webgpu-node';
-
-const ROOT = fileURLToPath(new URL('../../fixtures/graph/', import.meta.url));
-const CASES = readdirSync(ROOT, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name);
 
 const probe = await nodeGpuWithAdapter();
 const context = 'gpu' in probe ? await WebGpuContext.create(probe.gpu) : null;
@@ -82,26 +73,13 @@ if (context)
     },
   });
 
-function npy(dir: string, name: string) {
-  return readNpy(new Uint8Array(readFileSync(`${dir}/${name}`)), name);
-}
-
 describe.each(backends)('graph fixtures on $name vs PyTorch float64', (bk) => {
-  it.each(CASES)('%s', async (name) => {
-    const dir = ROOT + name;
-    const meta = JSON.parse(readFileSync(`${dir}/meta.json`, 'utf8'));
-    const archive = readTorchScript(new Uint8Array(readFileSync(`${dir}/model.pt`)), 'model.pt');
-    const model = new GraphModel(torchScriptProgram(archive), graphHost, RULES);
-    const inputs = new Map<string, InputArray>();
-    for (const arg of model.tensorArgs()) {
-      const t = npy(dir, `${arg}.npy`);
-      inputs.set(arg, { shape: t.shape, data: t.data });
-    }
-    const output = typeof meta.output_index === 'number' ? meta.output_index : undefined;
+  it.each(GRAPH_CASES)('%s', async (name) => {
+    const { meta, model, inputs, output } = loadGraphFixture(name);
     const r = await bk.run(model, inputs, meta.wrt, output);
     const B = inputs.get(meta.wrt)!.shape[0];
-    expect(relErr(Float64Array.from(r.y), npy(dir, 'y_f64.npy').data)).toBeLessThanOrEqual(bk.tol);
-    expect(relErr(Float64Array.from(r.J), npy(dir, 'J_f64.npy').data)).toBeLessThanOrEqual(bk.tol);
+    expect(relErr(Float64Array.from(r.y), graphNpy(name, 'y_f64.npy').data)).toBeLessThanOrEqual(bk.tol);
+    expect(relErr(Float64Array.from(r.J), graphNpy(name, 'J_f64.npy').data)).toBeLessThanOrEqual(bk.tol);
     expect(r.progress.at(-1)).toBe(B);
   });
 });

@@ -3,54 +3,29 @@
  * real threads: test/cli/threads.test.ts): y and J equal the one-thread graph engine's bit for
  * bit, and PyTorch's float64 to 1e-10, on a batch long enough that the helpers take chunks.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ParallelGraphModel } from '../../../src/engine/backends/cpu/parallel-graph';
 import { CancelledError } from '../../../src/engine/errors';
-import { readNpy } from '../../../src/engine/io/npy';
-import { RULES } from '../../../src/engine/graph/table';
-import { GraphModel, type InputArray } from '../../../src/engine/models/graph-model';
-import { readTorchScript } from '../../../src/engine/torchscript/archive';
-import { graphHost } from '../../../src/engine/torchscript/graph-host';
-import { torchScriptProgram } from '../../../src/engine/torchscript/program';
-import { relErr } from '../helpers';
+import { type InputArray } from '../../../src/engine/models/graph-model';
+import { graphModelOf, graphNpy, GRAPH_CASES, loadGraphFixture } from '../graph-fixture';
+import { relErr, tile } from '../helpers';
 import { fakeWorker, seen } from './fake-worker';
 
-const ROOT = fileURLToPath(new URL('../../fixtures/graph/', import.meta.url));
-const CASES = readdirSync(ROOT, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name);
 /** Copies of each fixture's batch: enough chunks that helpers started after the first take some. */
 const REPS = 8;
 
-function npy(dir: string, name: string) {
-  return readNpy(new Uint8Array(readFileSync(`${dir}/${name}`)), name);
-}
-const tile = (a: Float64Array) => {
-  const out = new Float64Array(a.length * REPS);
-  for (let r = 0; r < REPS; r++) out.set(a, r * a.length);
-  return out;
-};
-
+/** A fixture with every input REPS times over; `model()` opens a fresh GraphModel of it. */
 function load(name: string) {
-  const dir = ROOT + name;
-  const meta = JSON.parse(readFileSync(`${dir}/meta.json`, 'utf8'));
-  const bytes = new Uint8Array(readFileSync(`${dir}/model.pt`));
-  const model = () =>
-    new GraphModel(torchScriptProgram(readTorchScript(bytes, 'model.pt')), graphHost, RULES);
-  const inputs = new Map<string, InputArray>();
-  for (const arg of model().tensorArgs()) {
-    const t = npy(dir, `${arg}.npy`);
-    inputs.set(arg, { shape: [t.shape[0] * REPS, ...t.shape.slice(1)], data: tile(t.data) });
-  }
-  const output = typeof meta.output_index === 'number' ? meta.output_index : undefined;
-  return { dir, meta, bytes, model, inputs, opts: { wrt: meta.wrt as string, output } };
+  const { meta, bytes, inputs, output } = loadGraphFixture(name);
+  const tiled = new Map<string, InputArray>();
+  for (const [arg, t] of inputs)
+    tiled.set(arg, { shape: [t.shape[0] * REPS, ...t.shape.slice(1)], data: tile(t.data, REPS) });
+  return { bytes, model: () => graphModelOf(bytes), inputs: tiled, opts: { wrt: meta.wrt, output } };
 }
 
 describe('ParallelGraphModel', () => {
-  it.each(CASES)('%s: the one-thread y and J bit for bit, PyTorch to 1e-10', async (name) => {
-    const { dir, bytes, model, inputs, opts } = load(name);
+  it.each(GRAPH_CASES)('%s: the one-thread y and J bit for bit, PyTorch to 1e-10', async (name) => {
+    const { bytes, model, inputs, opts } = load(name);
     const one = model().evaluate(inputs, opts);
     const oneY = model().forward(inputs, opts);
     const par = new ParallelGraphModel(model(), { bytes, file: 'model.pt' }, () => fakeWorker(), 3, {
@@ -69,15 +44,15 @@ describe('ParallelGraphModel', () => {
       expect(f.yShape).toEqual(oneY.yShape);
       expect(Buffer.from(f.y.buffer).equals(Buffer.from(oneY.y.buffer))).toBe(true);
       expect(progress.at(-1)).toBe(inputs.get(opts.wrt)!.shape[0]);
-      expect(relErr(r.J!, tile(npy(dir, 'J_f64.npy').data))).toBeLessThanOrEqual(1e-10);
-      expect(relErr(f.y, tile(npy(dir, 'y_f64.npy').data))).toBeLessThanOrEqual(1e-10);
+      expect(relErr(r.J!, tile(graphNpy(name, 'J_f64.npy').data, REPS))).toBeLessThanOrEqual(1e-10);
+      expect(relErr(f.y, tile(graphNpy(name, 'y_f64.npy').data, REPS))).toBeLessThanOrEqual(1e-10);
     } finally {
       par.dispose();
     }
   });
 
   it('carries on when a helper dies, fails the call when a computation fails, and cancels', async () => {
-    const { bytes, model, inputs, opts } = load(CASES[0]);
+    const { bytes, model, inputs, opts } = load(GRAPH_CASES[0]);
     const one = model().evaluate(inputs, opts);
     const lost: string[] = [];
     const dying = new ParallelGraphModel(

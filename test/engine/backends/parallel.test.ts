@@ -3,7 +3,7 @@ import { CpuBackend } from '../../../src/engine/backends/cpu/cpu-backend';
 import { ParallelCpuBackend } from '../../../src/engine/backends/cpu/parallel-backend';
 import { CancelledError } from '../../../src/engine/errors';
 import { loadCase, loadNpy } from '../fixtures';
-import { relErr } from '../helpers';
+import { relErr, tile } from '../helpers';
 import { fakeWorker, seen } from './fake-worker';
 
 const { config, tensors } = loadCase('deep-fno1d');
@@ -11,11 +11,6 @@ const x4 = loadNpy('deep-fno1d', 'x4.npy');
 const p4 = loadNpy('deep-fno1d', 'p4.npy');
 const [B4, T] = x4.shape;
 // Twelve samples (the fixture's four, three times) so that every thread gets several chunks.
-const tile = (a: Float64Array, reps: number) => {
-  const out = new Float64Array(a.length * reps);
-  for (let r = 0; r < reps; r++) out.set(a, r * a.length);
-  return out;
-};
 // Six copies: enough runs of JACOBIAN_RUN samples that helpers, started after the first, take some.
 const B = 6 * B4;
 const x = tile(x4.data, 6);

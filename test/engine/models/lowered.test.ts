@@ -5,33 +5,20 @@
  * another order — and fusing its elementwise chains changes no bit. A model with an op that has no lowering, one that reads tensor values on the host
  * and one whose samples interact are refused with a reason naming what.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readNpy } from '../../../src/engine/io/npy';
 import { runTape } from '../../../src/engine/graph/lower/run-tape';
 import { RULES } from '../../../src/engine/graph/table';
 import type { GraphProgram } from '../../../src/engine/graph/program';
-import { GraphModel, type InputArray } from '../../../src/engine/models/graph-model';
+import { GraphModel } from '../../../src/engine/models/graph-model';
 import { lowerGraphModel, lowerGraphModelAsync } from '../../../src/engine/models/lowered';
 import { CancelledError } from '../../../src/engine/errors';
-import { readTorchScript } from '../../../src/engine/torchscript/archive';
 import { graphHost } from '../../../src/engine/torchscript/graph-host';
 import type { TensorHost } from '../../../src/engine/torchscript/host';
-import { torchScriptProgram } from '../../../src/engine/torchscript/program';
 import type { GTensor } from '../../../src/engine/graph/tensor';
 import { map } from '../../../src/engine/graph/elementwise';
 import type { Args } from '../../../src/engine/graph/args';
+import { graphNpy, GRAPH_CASES, loadGraphFixture } from '../graph-fixture';
 import { relErr } from '../helpers';
-
-const ROOT = fileURLToPath(new URL('../../fixtures/graph/', import.meta.url));
-const CASES = readdirSync(ROOT, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name);
-
-function npy(dir: string, name: string) {
-  return readNpy(new Uint8Array(readFileSync(`${dir}/${name}`)), name);
-}
 
 /** Rows `order` of a [B, ...] array. */
 function rows(data: Float64Array, B: number, order: readonly number[]): Float64Array {
@@ -42,23 +29,14 @@ function rows(data: Float64Array, B: number, order: readonly number[]): Float64A
 }
 
 describe('lowered fixtures vs PyTorch float64', () => {
-  for (const name of CASES) {
+  for (const name of GRAPH_CASES) {
     it(name, () => {
-      const dir = ROOT + name;
-      const meta = JSON.parse(readFileSync(`${dir}/meta.json`, 'utf8'));
-      const archive = readTorchScript(new Uint8Array(readFileSync(`${dir}/model.pt`)), 'model.pt');
-      const model = new GraphModel(torchScriptProgram(archive), graphHost, RULES);
-      const inputs = new Map<string, InputArray>();
-      for (const arg of model.tensorArgs()) {
-        const t = npy(dir, `${arg}.npy`);
-        inputs.set(arg, { shape: t.shape, data: t.data });
-      }
-      const output = typeof meta.output_index === 'number' ? meta.output_index : undefined;
+      const { meta, model, inputs, output } = loadGraphFixture(name);
       const shapes = new Map([...inputs].map(([k, v]) => [k, v.shape.slice(1)]));
       const lowered = lowerGraphModel(model, { shapes, wrt: meta.wrt, output, mode: 'jacobian' });
       if (!lowered.ok) throw new Error(`${name} did not lower: ${lowered.reason}`);
-      const y = npy(dir, 'y_f64.npy').data;
-      const J = npy(dir, 'J_f64.npy').data;
+      const y = graphNpy(name, 'y_f64.npy').data;
+      const J = graphNpy(name, 'J_f64.npy').data;
       const B = inputs.get(meta.wrt)!.shape[0];
       expect(lowered.model.P).toBe(inputs.get(meta.wrt)!.shape[1]);
 
@@ -152,12 +130,9 @@ describe('lowering refuses what it cannot reproduce, naming it', () => {
 });
 
 describe('lowering a model asynchronously', () => {
-  const dir = ROOT + 'film-mlp';
-  const meta = JSON.parse(readFileSync(`${dir}/meta.json`, 'utf8'));
-  const archive = readTorchScript(new Uint8Array(readFileSync(`${dir}/model.pt`)), 'model.pt');
-  const model = new GraphModel(torchScriptProgram(archive), graphHost, RULES);
-  const shapes = new Map(model.tensorArgs().map((a) => [a, npy(dir, `${a}.npy`).shape.slice(1)]));
-  const req = { shapes, wrt: meta.wrt as string, mode: 'jacobian' as const };
+  const { meta, model, inputs } = loadGraphFixture('film-mlp');
+  const shapes = new Map([...inputs].map(([a, v]) => [a, v.shape.slice(1)]));
+  const req = { shapes, wrt: meta.wrt, mode: 'jacobian' as const };
 
   it('gives the same tape as the synchronous lowering', async () => {
     const [a, b] = [lowerGraphModel(model, req), await lowerGraphModelAsync(model, req)];

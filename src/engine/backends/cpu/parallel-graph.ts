@@ -12,17 +12,15 @@ import {
   type GraphModel,
   type GraphResult,
   type GraphRunOptions,
+  samplesOf,
   type InputArray,
 } from '../../models/graph-model';
 import { HelperPool, type HelperPoolOptions, type PoolJob } from './helper-pool';
 import type { PoolWorker } from './pool-protocol';
 
-/** Samples [b0, b0+k) of every input (copies: a helper takes them). */
+/** Samples [b0, b0+k) of every input, copied: a helper takes them. */
 function cut(inputs: ReadonlyMap<string, InputArray>, b0: number, k: number): [string, InputArray][] {
-  return [...inputs].map(([name, a]) => {
-    const per = a.shape.slice(1).reduce((s, d) => s * d, 1);
-    return [name, { shape: [k, ...a.shape.slice(1)], data: a.data.slice(b0 * per, (b0 + k) * per) }];
-  });
+  return [...samplesOf(inputs, b0, k)].map(([name, a]) => [name, { shape: a.shape, data: a.data.slice() }]);
 }
 
 const buffers = (inputs: [string, InputArray][]) => inputs.map(([, a]) => a.data.buffer as ArrayBuffer);
@@ -69,7 +67,7 @@ export class ParallelGraphModel {
         return { msg: { mode: 'forward', inputs: part, wrt, output }, transfer: buffers(part) };
       },
       local(b0, k) {
-        const r = model.forward(new Map(cut(inputs, b0, k)), { wrt, output });
+        const r = model.forward(samplesOf(inputs, b0, k), { wrt, output });
         put(b0, k, r.y, r.yShape);
       },
       write: (b0, k, reply) => put(b0, k, reply.y, reply.yShape),
